@@ -1,0 +1,65 @@
+// The Espruino 2v29 APIs hal/espruino.ts uses, typed from ../shared/reference/espruino.md
+// (§3-§8). @types/espruino is older and partly wrong for ESP32 (it types Wifi.setSNTP's zone
+// as a number, which throws there), so modules are reached through these typed require()
+// overloads instead of its module declarations.
+
+interface EspSocket {
+  write(data: string): void;
+  end(): void;
+  on(event: "data", callback: (data: string) => void): void;
+  on(event: "close", callback: () => void): void;
+  on(event: "error", callback: (error: { code?: number; message?: string }) => void): void;
+  on(event: "connect", callback: () => void): void;
+}
+
+interface EspConnectOptions {
+  host: string;
+  port: number;
+  ca?: string | Uint8Array;
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+}
+
+interface EspNetModule {
+  connect(options: EspConnectOptions, onConnect: () => void): EspSocket;
+}
+
+interface EspStorageModule {
+  read(name: string, offset?: number, length?: number): string | undefined;
+  write(name: string, data: string, offset?: number, size?: number): boolean;
+  erase(name: string): void;
+  list(pattern?: RegExp | string): string[];
+  getFree(): number;
+}
+
+interface EspCryptoModule {
+  SHA256(data: string | Uint8Array | ArrayBuffer): ArrayBuffer;
+}
+
+interface EspWifiModule {
+  connect(ssid: string, options: { password?: string }, callback: (error: string | null) => void): void;
+  disconnect(callback?: () => void): void;
+  getIP(): { ip: string };
+  getStatus(): { station?: string };
+  /** On ESP32 both arguments must be strings; the zone is a POSIX TZ string such as "UTC0". */
+  setSNTP(server: string, zone: string): void;
+  on(event: "connected" | "disconnected", callback: (details: { ip?: string; reason?: string }) => void): void;
+}
+
+declare function require(name: "net" | "tls"): EspNetModule;
+declare function require(name: "Storage"): EspStorageModule;
+declare function require(name: "crypto"): EspCryptoModule;
+declare function require(name: "Wifi"): EspWifiModule;
+
+declare namespace E {
+  function toString(data: Uint8Array | ArrayBuffer | string): string;
+  function reboot(): void;
+  function enableWatchdog(timeoutSeconds: number, automatic?: boolean): void;
+  function getSizeOf(value: unknown): number;
+}
+
+declare var process: {
+  version: string;
+  memory(runGc?: boolean): { total: number; usage: number; free: number; blocksize: number };
+  env: { [key: string]: unknown };
+};

@@ -1,0 +1,123 @@
+// The hardware-abstraction layer: everything the device driver (firmware/device.ts) needs
+// from a platform, and nothing more (DESIGN §3). hal/espruino.ts implements it on the
+// interpreter, hal/node.ts on Node. Small and synchronous where the device is.
+//
+// Contract rules that hold for every implementation:
+// - No method throws. Failures are return values or a single callback.
+// - Callbacks are never invoked from inside the call that registered them (a socket that
+//   fails to connect reports it on a later tick), and must not block.
+// - A socket reports its end exactly once, through onClose, whatever ended it.
+
+/** Time. Monotonic milliseconds never go backwards, even when SNTP sets the wall clock. */
+export interface Clock {
+  /** Milliseconds since an arbitrary origin; never decreases. */
+  nowMs(): number;
+  /** UTC seconds since 1970-01-01; meaningful only while isSynced() is true. */
+  utcSeconds(): number;
+  /** True once the wall clock has been set (SNTP on the device, always on Node). */
+  isSynced(): boolean;
+}
+
+/** One-shot timers. Ids are positive integers; clearing an unknown or fired id is harmless. */
+export interface Timers {
+  setTimer(ms: number, callback: () => void): number;
+  clearTimer(id: number): void;
+}
+
+export interface SocketOptions {
+  host: string;
+  port: number;
+  /** TLS when true, plain TCP otherwise (the Espruino Linux smoke test, local brokers). */
+  tls: boolean;
+  /** Trusted CA certificates (DER bytes or PEM text). Stock Espruino parses but does not enforce them. */
+  ca?: Array<Uint8Array | string>;
+  /** Client certificate and key for X.509 authentication (DER or PEM). */
+  cert?: Uint8Array | string;
+  key?: Uint8Array | string;
+}
+
+export interface SocketEvents {
+  /** The connection (and TLS handshake) is up; writes may start. */
+  onOpen(): void;
+  /** Bytes arrived. The array is only valid during the call. */
+  onData(bytes: Uint8Array): void;
+  /** The connection ended or never started. Called exactly once. `error` is 0 for a clean
+   *  close, otherwise one of the SOCKET_* codes below. `detail` is for logs only. */
+  onClose(error: number, detail: string): void;
+}
+
+/** Reasons a socket ended, for the failure classifier. */
+export const SOCKET_CLOSED = 0;
+export const SOCKET_DNS_FAILED = -100;
+export const SOCKET_REFUSED = -101;
+export const SOCKET_RESET = -102;
+export const SOCKET_TLS_FAILED = -103;
+export const SOCKET_TIMEOUT = -104;
+export const SOCKET_ERROR = -105;
+
+export interface Socket {
+  /** Queues bytes. Returns false when the socket is not open (the bytes are dropped):
+   *  "link gone", never "try later"; the session's own bounds prevent runaway queues. */
+  write(bytes: Uint8Array): boolean;
+  /** Closes the socket; onClose follows (once) if it has not been reported yet. */
+  close(): void;
+}
+
+export interface Net {
+  /** Starts a connection. Never throws: a synchronous failure (refused port, unknown host
+   *  on Espruino) is reported through events.onClose on a later tick. */
+  connect(options: SocketOptions, events: SocketEvents): Socket;
+}
+
+/** A tiny named-record store: Storage on the device, a folder on Node. Names <= 28 chars.
+ *  Data are byte strings (one char per byte, 0..255), the interpreter's native form. */
+export interface Store {
+  /** The record, or undefined when absent. */
+  read(name: string): string | undefined;
+  /** Replaces a record. Returns false on failure (flash full, bad name, empty data). */
+  write(name: string, data: string): boolean;
+  erase(name: string): void;
+  /** Writes one chunk of a record whose total size is fixed when offset is 0 (OTA files). */
+  writeChunk(name: string, data: string, offset: number, totalSize: number): boolean;
+  /** Names starting with prefix. */
+  list(prefix: string): string[];
+}
+
+export interface Network {
+  /** True while the device has an IP link (Wi-Fi associated with an address; always on Node). */
+  isUp(): boolean;
+  /** Called on every change, never for the state current at registration time. */
+  onChange(callback: (up: boolean) => void): void;
+}
+
+export interface MemoryFigures {
+  /** Units in use and in all: JsVars on Espruino, bytes of JS heap on Node. */
+  used: number;
+  total: number;
+  unit: "jsvars" | "bytes";
+}
+
+export const LOG_ERROR = 0;
+export const LOG_WARN = 1;
+export const LOG_INFO = 2;
+export const LOG_DEBUG = 3;
+
+export interface System {
+  reboot(): void;
+  memory(): MemoryFigures;
+  /** One line, no secrets. Level is one of LOG_*. */
+  log(level: number, message: string): void;
+}
+
+export interface Hal {
+  clock: Clock;
+  timers: Timers;
+  /** A uniformly random unsigned 32-bit integer (hardware RNG on the device). */
+  random32(): number;
+  net: Net;
+  store: Store;
+  /** SHA-256 of bytes, 32 bytes out. */
+  sha256(data: Uint8Array): Uint8Array;
+  network: Network;
+  system: System;
+}
