@@ -1,8 +1,8 @@
 // The one build pipeline for everything that must run on Espruino 2v29: TypeScript to ES5
-// with our own helpers, one IIFE, terser settings that keep it runnable
+// with our own helpers (firmware/ts-helpers.js), one IIFE, terser settings that keep it runnable
 // (../shared/reference/espruino.md §10). rollup.config.mjs, the interpreter smoke test and
 // the benchmarks all build through here so they test what ships.
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import typescript from "@rollup/plugin-typescript";
@@ -11,7 +11,8 @@ import { minify } from "terser";
 import * as acorn from "acorn";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const helpers = readFileSync(resolve(root, "firmware/ts-helpers.es5.js"), "utf8");
+/** Our Espruino-safe TypeScript helpers, standing in for tslib. */
+const helpers = resolve(root, "firmware/ts-helpers.js");
 
 /** Minified: hoist_funs is mandatory (it repairs the class IIFE order), unsafe_proto turns
  *  Array.prototype.x.call into [].x.call, ascii_only keeps literals 8-bit safe. */
@@ -114,7 +115,6 @@ export function espruinoBundle(o) {
       format: "iife",
       strict: false,
       generatedCode: "es5",
-      intro: helpers,
       plugins: [terser(terserMinified), espruinoRender()].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
       ),
@@ -126,7 +126,6 @@ export function espruinoBundle(o) {
       format: "iife",
       strict: false,
       generatedCode: "es5",
-      intro: helpers,
       plugins: [terser(terserDebug), espruinoRender()],
     });
   }
@@ -139,6 +138,7 @@ export function espruinoBundle(o) {
     },
     plugins: [
       typescript({
+        tslib: helpers,
         tsconfig: o.tsconfig || resolve(root, "tsconfig.json"),
         noEmit: false,
         outputToFilesystem: false,

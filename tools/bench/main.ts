@@ -1,0 +1,46 @@
+// npm run bench [-- --json] [filter]: runs every tools/bench/*.bench.ts and prints one table;
+// with --json the last line is one JSON object { "<bench>.<figure>": value, ... }.
+// Each bench file's default export returns rows of figures; targets are checked here, in
+// benchmarks, never in timed tests.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  /** A target this figure should meet, e.g. "<= 4096"; printed with a pass/miss mark. */
+  target?: string;
+  note?: string;
+}
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const filter = args.find((a) => !a.startsWith("--"));
+const dir = import.meta.dirname;
+const files = readdirSync(dir).filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter))).sort();
+
+function meets(value: number, target: string): boolean {
+  const m = /^(<=|>=|<|>)\s*([\d.e+-]+)/.exec(target);
+  if (!m) return true;
+  const limit = Number(m[2]);
+  return m[1] === "<=" ? value <= limit : m[1] === ">=" ? value >= limit : m[1] === "<" ? value < limit : value > limit;
+}
+
+const all: Record<string, number> = {};
+const lines: string[] = [];
+for (const file of files) {
+  const bench = file.replace(/\.bench\.ts$/, "");
+  const mod = await import(pathToFileURL(join(dir, file)).href);
+  const rows: BenchRow[] = await mod.default();
+  for (const row of rows) {
+    const key = `${bench}.${row.name}`;
+    all[key] = row.value;
+    const mark = row.target ? (meets(row.value, row.target) ? `ok (${row.target})` : `MISS (${row.target})`) : "";
+    lines.push(`${key.padEnd(44)} ${String(row.value).padStart(12)} ${row.unit.padEnd(10)} ${mark}${row.note ? "  " + row.note : ""}`);
+  }
+}
+console.log(`${"figure".padEnd(44)} ${"value".padStart(12)} ${"unit".padEnd(10)} target`);
+for (const line of lines) console.log(line);
+if (json) console.log(JSON.stringify(all));

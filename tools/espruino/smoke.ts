@@ -1,0 +1,122 @@
+// npm run test:espruino [-- filter]: builds each test/espruino/*.probe.ts through the device
+// pipeline (minified and debug) and runs it on the interpreter named by $ESPRUINO, in a
+// fresh working directory (its Storage file lives there). A probe prints PASS/FAIL lines and
+// DONE (test/espruino/probe-kit.ts). Skipped, with exit 0, when ESPRUINO is not set.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { rollup } from "rollup";
+import { espruinoBundle } from "../build/espruino-pipeline.mjs";
+import { checkBundle } from "../build/espruino-gate.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const PROBE_TIMEOUT_MS = 120_000;
+
+export interface ProbeRun {
+  lines: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+}
+
+/** Bundles one entry file through the shipping pipeline; returns [minified, debug] paths. */
+export async function buildProbe(input: string, outDir: string): Promise<[string, string]> {
+  const base = input.replace(/^.*\//, "").replace(/\.ts$/, "");
+  const config = espruinoBundle({ input, file: join(outDir, `${base}.min.js`), debugFile: join(outDir, `${base}.debug.js`) });
+  const bundle = await rollup({ input: config.input, plugins: config.plugins, onwarn: config.onwarn });
+  for (const output of config.output) await bundle.write(output);
+  await bundle.close();
+  return [join(outDir, `${base}.min.js`), join(outDir, `${base}.debug.js`)];
+}
+
+/** Runs a bundle on the interpreter until it prints DONE, exits, or times out. stdin is a
+ *  pipe that is never written: at EOF the interpreter would read garbage as console input. */
+export function runOnInterpreter(interpreter: string, file: string, cwd: string, timeoutMs = PROBE_TIMEOUT_MS, onLine?: (line: string) => void): Promise<ProbeRun> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(interpreter, [file], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let buffer = "";
+    const lines: string[] = [];
+    let timedOut = false;
+    let finished = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    const take = (chunk: Buffer) => {
+      // eslint-disable-next-line no-control-regex
+      buffer += chunk.toString("latin1").replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        lines.push(line);
+        if (onLine) onLine(line);
+        if (/^DONE\b/.test(line) && !finished) {
+          finished = true;
+          setTimeout(() => child.kill("SIGKILL"), 100);
+        }
+      }
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (buffer.trim()) lines.push(buffer.trim());
+      resolvePromise({ lines, exitCode: code, timedOut });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const interpreter = process.env.ESPRUINO;
+  if (!interpreter) {
+    console.log("test:espruino skipped: set ESPRUINO to the path of an Espruino interpreter (the upstream Linux build) to run the bundle on it.");
+    return;
+  }
+  if (!existsSync(interpreter)) {
+    console.error(`test:espruino: ESPRUINO=${interpreter} does not exist`);
+    process.exitCode = 1;
+    return;
+  }
+  const filter = process.argv[2];
+  const probes = readdirSync(join(root, "test/espruino")).filter((f) => f.endsWith(".probe.ts") && (!filter || f.includes(filter))).sort();
+  const outDir = mkdtempSync(join(tmpdir(), "espruino-probes-"));
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const probe of probes) {
+      const bundles = await buildProbe(join(root, "test/espruino", probe), outDir);
+      for (const bundle of bundles) {
+        const label = `${probe} [${bundle.endsWith(".min.js") ? "minified" : "debug"}]`;
+        const findings = checkBundle(await import("node:fs").then((fs) => fs.readFileSync(bundle, "utf8")), bundle);
+        if (findings.length) {
+          failed++;
+          console.log(`FAIL ${label}: gate: ${findings[0].message}`);
+          continue;
+        }
+        const cwd = mkdtempSync(join(tmpdir(), "espruino-run-"));
+        const run = await runOnInterpreter(interpreter, bundle, cwd);
+        rmSync(cwd, { recursive: true, force: true });
+        const version = run.lines.find((l) => /^VERSION /.test(l));
+        const checks = run.lines.filter((l) => /^(PASS|FAIL) /.test(l));
+        const bad = checks.filter((l) => l.startsWith("FAIL "));
+        const errors = run.lines.filter((l) => /^Uncaught|SyntaxError|ReferenceError|OUT OF MEMORY/.test(l));
+        const doneLine = run.lines.find((l) => /^DONE\b/.test(l));
+        console.log(`${label}: ${checks.length - bad.length}/${checks.length} checks${version ? " on " + version.slice(8) : ""}`);
+        for (const line of run.lines.filter((l) => /^(FAIL|FIGURE|NOTE) /.test(l))) console.log(`  ${line}`);
+        for (const line of errors) console.log(`  ${line}`);
+        if (!doneLine || bad.length || errors.length || run.timedOut || checks.length === 0) {
+          failed++;
+          if (!doneLine) console.log(`  no DONE line${run.timedOut ? " (timed out)" : ""}; last output:\n    ${run.lines.slice(-8).join("\n    ")}`);
+        } else passed++;
+      }
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  console.log(`\ntest:espruino: ${passed} passed, ${failed} failed`);
+  if (failed) process.exitCode = 1;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
