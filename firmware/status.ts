@@ -15,3 +15,12 @@ export const ERR_NO_SPACE = -3;
 export const ERR_BAD_ARGUMENT = -4;
 export const ERR_PROTOCOL = -5;
 export const ERR_FULL = -6;
+
+// Why a transport ended (reported by the HAL's socket onClose; 0 = clean close)
+export const SOCKET_CLOSED = 0;
+export const SOCKET_DNS_FAILED = -100;
+export const SOCKET_REFUSED = -101;
+export const SOCKET_RESET = -102;
+export const SOCKET_TLS_FAILED = -103;
+export const SOCKET_TIMEOUT = -104;
+export const SOCKET_ERROR = -105;

@@ -46,14 +46,10 @@ export interface SocketEvents {
   onClose(error: number, detail: string): void;
 }
 
-/** Reasons a socket ended, for the failure classifier. */
-export const SOCKET_CLOSED = 0;
-export const SOCKET_DNS_FAILED = -100;
-export const SOCKET_REFUSED = -101;
-export const SOCKET_RESET = -102;
-export const SOCKET_TLS_FAILED = -103;
-export const SOCKET_TIMEOUT = -104;
-export const SOCKET_ERROR = -105;
+/** Reasons a socket ended, for the failure classifier (defined with the other codes). */
+export {
+  SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_RESET, SOCKET_TLS_FAILED, SOCKET_TIMEOUT, SOCKET_ERROR,
+} from "../firmware/status";
 
 export interface Socket {
   /** Queues bytes. Returns false when the socket is not open (the bytes are dropped):
