@@ -1,0 +1,269 @@
+// The HAL on Node: node:tls / node:net sockets with a hosts table (name -> address:port) so
+// the device can run against the local simulator or real Azure, a folder as Storage,
+// node:crypto SHA-256, and a real, scaled or virtual clock (hal/node-time.ts).
+import net from "node:net";
+import tls from "node:tls";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, existsSync, openSync, writeSync, closeSync, ftruncateSync } from "node:fs";
+import { join } from "node:path";
+import {
+  Hal, Socket, SocketEvents, SocketOptions, Store, MemoryFigures,
+  SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_RESET, SOCKET_TLS_FAILED, SOCKET_TIMEOUT, SOCKET_ERROR,
+  LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG,
+} from "./types";
+import { ScaledTime, TimeSource } from "./node-time";
+
+export interface NodeHalOptions {
+  /** Host name -> "address:port". Names not listed are resolved normally (real Azure). */
+  hosts?: Record<string, string>;
+  /** Folder that stands in for the device's Storage. Created if missing. */
+  storeDir: string;
+  /** Defaults to real time. */
+  time?: TimeSource;
+  /** Seeded randomness for repeatable runs; defaults to node:crypto. */
+  random32?: () => number;
+  /** Receives every log line; defaults to stdout with a timestamp. */
+  log?: (level: number, message: string) => void;
+  /** Lowest level that reaches log (LOG_*); default LOG_INFO. */
+  logLevel?: number;
+  /** Called instead of exiting when the device asks to reboot. */
+  onReboot?: () => void;
+}
+
+/** The Node HAL plus the handles a test or runner uses to play the outside world. */
+export interface NodeHal extends Hal {
+  time: TimeSource;
+  /** Simulates Wi-Fi loss and return. */
+  setNetworkUp(up: boolean): void;
+  /** Open sockets (tests check the device holds one TLS socket at a time). */
+  openSockets(): number;
+  /** Every connect the device made, in order: "host:port". */
+  connectLog: string[];
+}
+
+const LEVEL_NAMES = ["ERROR", "WARN", "INFO", "DEBUG"];
+
+/** DER certificates become PEM for node:tls; PEM text passes through. */
+export function toPem(cert: Uint8Array | string): string {
+  if (typeof cert === "string" && cert.indexOf("-----BEGIN") >= 0) return cert;
+  const der = typeof cert === "string" ? Buffer.from(cert, "latin1") : Buffer.from(cert);
+  const lines = der.toString("base64").match(/.{1,64}/g) || [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+}
+
+function keyPem(key: Uint8Array | string): string | Buffer {
+  if (typeof key === "string" && key.indexOf("-----BEGIN") >= 0) return key;
+  const der = typeof key === "string" ? Buffer.from(key, "latin1") : Buffer.from(key);
+  const lines = der.toString("base64").match(/.{1,64}/g) || [];
+  return `-----BEGIN PRIVATE KEY-----\n${lines.join("\n")}\n-----END PRIVATE KEY-----\n`;
+}
+
+export function socketErrorCode(error: NodeJS.ErrnoException): number {
+  const code = error.code || "";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_FAIL") return SOCKET_DNS_FAILED;
+  if (code === "ECONNREFUSED") return SOCKET_REFUSED;
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") return SOCKET_RESET;
+  if (code === "ETIMEDOUT") return SOCKET_TIMEOUT;
+  if (/SSL|TLS|CERT|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|HOSTNAME/.test(code) || /SSL|TLS|certificate/i.test(error.message)) return SOCKET_TLS_FAILED;
+  return SOCKET_ERROR;
+}
+
+function createStore(dir: string): Store {
+  mkdirSync(dir, { recursive: true });
+  // Storage names may hold any character; keep file names safe and reversible.
+  const file = (name: string) => join(dir, encodeURIComponent(name).replace(/^\./, "%2E"));
+  const valid = (name: string) => name.length > 0 && name.length <= 28;
+  return {
+    read(name) {
+      if (!valid(name)) return undefined;
+      try {
+        return readFileSync(file(name)).toString("latin1");
+      } catch {
+        return undefined;
+      }
+    },
+    write(name, data) {
+      if (!valid(name) || data.length === 0) return false;
+      try {
+        const tmp = file(name) + ".tmp";
+        writeFileSync(tmp, Buffer.from(data, "latin1"));
+        renameSync(tmp, file(name));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    erase(name) {
+      if (valid(name)) rmSync(file(name), { force: true });
+    },
+    writeChunk(name, data, offset, totalSize) {
+      if (!valid(name) || data.length === 0 || offset < 0 || offset + data.length > totalSize) return false;
+      try {
+        const path = file(name);
+        if (offset === 0 || !existsSync(path)) {
+          // Like Storage: a new file of fixed size, unwritten bytes erased (0xFF).
+          writeFileSync(path, Buffer.alloc(totalSize, 0xff));
+        }
+        const fd = openSync(path, "r+");
+        try {
+          ftruncateSync(fd, totalSize);
+          writeSync(fd, Buffer.from(data, "latin1"), 0, data.length, offset);
+        } finally {
+          closeSync(fd);
+        }
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    list(prefix) {
+      return readdirSync(dir)
+        .filter((f) => !f.endsWith(".tmp"))
+        .map((f) => decodeURIComponent(f))
+        .filter((n) => n.indexOf(prefix) === 0)
+        .sort();
+    },
+  };
+}
+
+export function createNodeHal(options: NodeHalOptions): NodeHal {
+  const time = options.time || new ScaledTime(1);
+  const hosts = options.hosts || {};
+  const logLevel = options.logLevel === undefined ? LOG_INFO : options.logLevel;
+  const log = options.log || ((level: number, message: string) => {
+    console.log(`${new Date(time.epochMs()).toISOString()} ${LEVEL_NAMES[level] || level} ${message}`);
+  });
+  let networkUp = true;
+  const networkListeners: Array<(up: boolean) => void> = [];
+  const open = new Set<net.Socket>();
+  const connectLog: string[] = [];
+
+  function connect(o: SocketOptions, events: SocketEvents): Socket {
+    let ended = false;
+    let opened = false;
+    let error = SOCKET_CLOSED;
+    let detail = "";
+    const mapped = hosts[o.host];
+    const [address, portText] = mapped ? [mapped.slice(0, mapped.lastIndexOf(":")), mapped.slice(mapped.lastIndexOf(":") + 1)] : [o.host, String(o.port)];
+    const port = Number(portText);
+    connectLog.push(`${o.host}:${o.port}`);
+
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (!opened && error === SOCKET_CLOSED) {
+        error = o.tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED;
+        detail = "closed before open";
+      }
+      events.onClose(error, detail);
+    };
+
+    if (!networkUp) {
+      error = SOCKET_DNS_FAILED;
+      detail = "network down";
+      setImmediate(end);
+      return { write: () => false, close: () => undefined };
+    }
+
+    let socket: net.Socket;
+    if (o.tls) {
+      const tlsOptions: tls.ConnectionOptions = {
+        host: address,
+        port,
+        // SNI and certificate checks use the real host name, whatever address it maps to.
+        servername: net.isIP(o.host) ? undefined : o.host,
+        minVersion: "TLSv1.2",
+      };
+      if (o.ca && o.ca.length) tlsOptions.ca = o.ca.map(toPem);
+      if (o.cert) tlsOptions.cert = toPem(o.cert);
+      if (o.key) tlsOptions.key = keyPem(o.key);
+      socket = tls.connect(tlsOptions);
+      socket.once("secureConnect", () => {
+        if (ended) return;
+        opened = true;
+        events.onOpen();
+      });
+    } else {
+      socket = net.connect({ host: address, port });
+      socket.once("connect", () => {
+        if (ended) return;
+        opened = true;
+        events.onOpen();
+      });
+    }
+    open.add(socket);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      if (!ended) events.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    socket.on("error", (e: NodeJS.ErrnoException) => {
+      if (error === SOCKET_CLOSED) {
+        error = opened && socketErrorCode(e) === SOCKET_TLS_FAILED ? SOCKET_ERROR : socketErrorCode(e);
+        detail = e.code ? `${e.code} ${e.message}` : e.message;
+      }
+    });
+    socket.on("close", () => {
+      open.delete(socket);
+      end();
+    });
+    return {
+      write(bytes) {
+        if (!opened || ended || socket.destroyed) return false;
+        socket.write(Buffer.from(bytes));
+        return true;
+      },
+      close() {
+        if (ended) return;
+        socket.end();
+        // A peer that never answers the FIN must not keep the socket (or the device) waiting.
+        setTimeout(() => socket.destroy(), 1000).unref();
+      },
+    };
+  }
+
+  return {
+    time,
+    clock: {
+      nowMs: () => time.nowMs(),
+      utcSeconds: () => Math.floor(time.epochMs() / 1000),
+      isSynced: () => time.isSynced(),
+    },
+    timers: {
+      setTimer: (ms, callback) => time.setTimer(ms, callback),
+      clearTimer: (id) => time.clearTimer(id),
+    },
+    random32: options.random32 || (() => randomBytes(4).readUInt32BE(0)),
+    net: { connect },
+    store: createStore(options.storeDir),
+    sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),
+    network: {
+      isUp: () => networkUp,
+      onChange: (callback) => {
+        networkListeners.push(callback);
+      },
+    },
+    system: {
+      reboot: () => {
+        if (options.onReboot) options.onReboot();
+        else process.exit(0);
+      },
+      memory: (): MemoryFigures => {
+        const m = process.memoryUsage();
+        return { used: m.heapUsed, total: m.heapTotal, unit: "bytes" };
+      },
+      log: (level, message) => {
+        if (level <= logLevel) log(level, message);
+      },
+    },
+    setNetworkUp(up: boolean) {
+      if (up === networkUp) return;
+      networkUp = up;
+      if (!up) for (const s of open) s.destroy();
+      for (const listener of networkListeners.slice()) listener(up);
+    },
+    openSockets: () => open.size,
+    connectLog,
+  };
+}
+
+export { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
