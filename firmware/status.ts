@@ -2,6 +2,10 @@
 // values are failures, small positive values are ordinary "not a failure" answers. Errors
 // are classified by these codes, never by class or e.name (Espruino has no e.name).
 
+// Ranges, one per area, so codes never collide: general -1..-99, sockets -100..-199,
+// MQTT -200..-299, credentials -300..-399, policy -400..-499, DPS and hub -500..-599,
+// outbox -600..-699, OTA -700..-799, device and config -800..-899.
+
 export const OK = 0;
 /** Not a failure: more input is needed before a result exists. */
 export const NEED_MORE = 1;
@@ -24,3 +28,80 @@ export const SOCKET_RESET = -102;
 export const SOCKET_TLS_FAILED = -103;
 export const SOCKET_TIMEOUT = -104;
 export const SOCKET_ERROR = -105;
+
+// Credentials (firmware/azure: base64, SAS tokens, connection strings): -300..-399
+/** Text is not base64 (bad character, impossible length, misplaced padding). */
+export const ERR_BAD_BASE64 = -300;
+/** A shared access key is not base64. */
+export const ERR_BAD_KEY = -301;
+/** A shared access key is empty (decodes to zero bytes). */
+export const ERR_EMPTY_KEY = -302;
+/** The wall clock is not synced (or reads before 2020): no token may be signed. */
+export const ERR_CLOCK_NOT_SYNCED = -303;
+/** An expiry or token lifetime is not a whole number of seconds in range. */
+export const ERR_BAD_EXPIRY = -304;
+/** A ready-made SAS token lacks "SharedAccessSignature ", sr, sig or a numeric se. */
+export const ERR_BAD_TOKEN = -305;
+/** Connection string: a segment without "=" or with an empty name. */
+export const ERR_CS_MALFORMED = -310;
+/** Connection string: a field this client does not know (names are case-sensitive). */
+export const ERR_CS_UNKNOWN_FIELD = -311;
+/** Connection string: the same field twice. */
+export const ERR_CS_DUPLICATE_FIELD = -312;
+/** Connection string: a field with an empty value. */
+export const ERR_CS_EMPTY_VALUE = -313;
+/** Connection string: no HostName. */
+export const ERR_CS_MISSING_HOST = -314;
+/** Connection string: no DeviceId. */
+export const ERR_CS_MISSING_DEVICE_ID = -315;
+/** Connection string: none of SharedAccessKey, SharedAccessSignature, x509=true. */
+export const ERR_CS_MISSING_CREDENTIAL = -316;
+/** Connection string: more than one of SharedAccessKey, SharedAccessSignature, x509=true. */
+export const ERR_CS_CONFLICTING_CREDENTIALS = -317;
+/** Connection string: x509 is neither "true" nor "false". */
+export const ERR_CS_BAD_VALUE = -318;
+
+// MQTT session (firmware/mqtt): -200..-299. Each is a different recovery for the driver.
+/** The call needs a connected session (QoS 0 publish, subscribe, ack while down). */
+export const ERR_NOT_CONNECTED = -200;
+/** No CONNACK within the CONNACK timeout: the server may be shaping traffic; back off. */
+export const ERR_CONNACK_TIMEOUT = -201;
+/** Keep-alive: nothing arrived within the ping timeout after a PINGREQ; the link is dead. */
+export const ERR_LINK_DEAD = -202;
+/** CONNACK refused the connection; its return code was reported as data first. */
+export const ERR_REFUSED = -203;
+
+// Policy (firmware/policy: backoff, failure classifier): -400..-499
+/** The backoff context handed out all the waits its retry policy allows. */
+export const ERR_RETRY_EXHAUSTED = -400;
+
+// Status reasons (DESIGN section 4), reported with the device status: why it is in that
+// status. Small positive numbers, 0 = no particular reason; reasonName() is for logs only.
+export const REASON_NONE = 0;
+export const REASON_NO_NETWORK = 1;
+export const REASON_CLOCK_NOT_SET = 2;
+export const REASON_EXPIRED_SAS_TOKEN = 3;
+export const REASON_BAD_CREDENTIAL = 4;
+export const REASON_DEVICE_DISABLED = 5;
+export const REASON_THROTTLED = 6;
+export const REASON_COMMUNICATION_ERROR = 7;
+export const REASON_RETRY_EXPIRED = 8;
+export const REASON_REPROVISIONING = 9;
+
+const REASON_NAMES = [
+  "None",
+  "NoNetwork",
+  "ClockNotSet",
+  "ExpiredSasToken",
+  "BadCredential",
+  "DeviceDisabled",
+  "Throttled",
+  "CommunicationError",
+  "RetryExpired",
+  "Reprovisioning",
+];
+
+/** The log name of a REASON_* value ("Unknown" for anything else). */
+export function reasonName(reason: number): string {
+  return reason >= 0 && reason < REASON_NAMES.length && reason === (reason | 0) ? REASON_NAMES[reason] : "Unknown";
+}

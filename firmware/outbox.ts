@@ -1,0 +1,107 @@
+// The telemetry outbox: a bounded queue in which every message waits until the hub has
+// acknowledged it (PUBACK). Bounded by count and by bytes; when full, the oldest message is
+// dropped and counted so an outage can never exhaust memory silently (reference §12.9).
+// Pure bookkeeping: the driver moves messages into the MQTT session and reports acks.
+import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT } from "./status";
+
+/** IoT Hub's device-to-cloud message limit (reference §7.1). */
+export const HUB_MAX_MESSAGE_BYTES = 256 * 1024;
+
+export interface OutboxMessage {
+  /** Sequence number, 1.. in the order messages were accepted. */
+  seq: number;
+  /** The message id sent as `$.mid`, for de-duplication at the back end. */
+  messageId: string;
+  topic: string;
+  payload: Uint8Array;
+  /** MQTT packet id while in flight in the session, 0 before it was first sent. */
+  packetId: number;
+}
+
+export interface OutboxLimits {
+  maxMessages: number;
+  maxBytes: number;
+  /** Largest single message (topic + payload); defaults to the hub's 256 KB. */
+  maxMessageBytes?: number;
+}
+
+export class Outbox {
+  private readonly queue: OutboxMessage[] = [];
+  private bytes = 0;
+  private nextSeq = 1;
+  /** Messages dropped because the outbox was full (oldest first). */
+  dropped = 0;
+  /** Messages the hub acknowledged. */
+  acknowledged = 0;
+  private readonly maxMessageBytes: number;
+
+  constructor(private readonly limits: OutboxLimits) {
+    this.maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
+  }
+
+  size(): number {
+    return this.queue.length;
+  }
+
+  sizeBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Accepts a message. Returns its sequence number, or ERR_TOO_LARGE (above the hub's
+   * limit or the outbox's byte bound) / ERR_BAD_ARGUMENT. Makes room by dropping the oldest
+   * messages; `onDrop` hears each (to release it from the session if it was in flight).
+   */
+  add(topic: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
+    if (topic.length === 0) return ERR_BAD_ARGUMENT;
+    const size = topic.length + payload.length;
+    if (size > this.maxMessageBytes || size > this.limits.maxBytes) return ERR_TOO_LARGE;
+    while (this.queue.length > 0 && (this.queue.length >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
+      const oldest = this.queue.shift() as OutboxMessage;
+      this.bytes -= oldest.topic.length + oldest.payload.length;
+      this.dropped++;
+      if (onDrop) onDrop(oldest);
+    }
+    const message: OutboxMessage = { seq: this.nextSeq++, messageId: messageId, topic: topic, payload: payload, packetId: 0 };
+    this.queue.push(message);
+    this.bytes += size;
+    return message.seq;
+  }
+
+  /** The oldest message not yet handed to the session, or undefined. */
+  nextUnsent(): OutboxMessage | undefined {
+    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].packetId === 0) return this.queue[i];
+    return undefined;
+  }
+
+  /** Records the packet id the session gave the message. */
+  markSent(message: OutboxMessage, packetId: number): void {
+    message.packetId = packetId;
+  }
+
+  /** Messages handed to the session and not yet acknowledged. */
+  inFlight(): number {
+    let n = 0;
+    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].packetId !== 0) n++;
+    return n;
+  }
+
+  /** The hub acknowledged packetId: the message leaves the outbox. Returns it, if known. */
+  acknowledge(packetId: number): OutboxMessage | undefined {
+    for (let i = 0; i < this.queue.length; i++) {
+      const m = this.queue[i];
+      if (m.packetId === packetId) {
+        this.queue.splice(i, 1);
+        this.bytes -= m.topic.length + m.payload.length;
+        this.acknowledged++;
+        return m;
+      }
+    }
+    return undefined;
+  }
+
+  /** The session lost its in-flight state (a clean session): everything goes out again. */
+  markAllUnsent(): void {
+    for (let i = 0; i < this.queue.length; i++) this.queue[i].packetId = 0;
+  }
+}

@@ -1,0 +1,71 @@
+// The outbox: nothing leaves before its PUBACK, bounds by count and bytes, oldest dropped.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Outbox, OutboxMessage, HUB_MAX_MESSAGE_BYTES } from "../firmware/outbox";
+import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT } from "../firmware/status";
+
+const bytes = (n: number) => new Uint8Array(n);
+
+const outbox = suite("outbox");
+
+outbox("messages leave only when acknowledged, in any ack order", () => {
+  const o = new Outbox({ maxMessages: 10, maxBytes: 10000 });
+  const a = o.add("t/a", bytes(3), "m1");
+  const b = o.add("t/b", bytes(3), "m2");
+  assert.equal([a, b], [1, 2]);
+  const first = o.nextUnsent() as OutboxMessage;
+  o.markSent(first, 7);
+  const second = o.nextUnsent() as OutboxMessage;
+  assert.is(second.messageId, "m2");
+  o.markSent(second, 8);
+  assert.is(o.nextUnsent(), undefined);
+  assert.is(o.inFlight(), 2);
+  assert.is(o.acknowledge(8)?.messageId, "m2");
+  assert.is(o.acknowledge(8), undefined, "a duplicate PUBACK is ignored");
+  assert.is(o.size(), 1);
+  assert.is(o.acknowledge(7)?.messageId, "m1");
+  assert.is(o.size(), 0);
+  assert.is(o.sizeBytes(), 0);
+  assert.is(o.acknowledged, 2);
+});
+
+outbox("full by count -> the oldest is dropped, counted and reported", () => {
+  const o = new Outbox({ maxMessages: 3, maxBytes: 10000 });
+  const dropped: string[] = [];
+  for (let i = 1; i <= 5; i++) o.add("t", bytes(1), `m${i}`, (m) => dropped.push(m.messageId));
+  assert.equal(dropped, ["m1", "m2"]);
+  assert.is(o.dropped, 2);
+  assert.is(o.size(), 3);
+  assert.is(o.nextUnsent()?.messageId, "m3");
+});
+
+outbox("full by bytes -> as many oldest as needed are dropped", () => {
+  const o = new Outbox({ maxMessages: 100, maxBytes: 100 });
+  o.add("t", bytes(39), "a");
+  o.add("t", bytes(39), "b");
+  o.add("t", bytes(59), "c");
+  assert.is(o.dropped, 2);
+  assert.ok(o.sizeBytes() <= 100);
+});
+
+outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing dropped", () => {
+  const o = new Outbox({ maxMessages: 10, maxBytes: 1024 * 1024 });
+  o.add("t", bytes(1), "keep");
+  assert.is(o.add("t", bytes(HUB_MAX_MESSAGE_BYTES), "big"), ERR_TOO_LARGE);
+  const small = new Outbox({ maxMessages: 10, maxBytes: 50 });
+  assert.is(small.add("t", bytes(60), "big"), ERR_TOO_LARGE);
+  assert.is(o.add("", bytes(1), "x"), ERR_BAD_ARGUMENT);
+  assert.is(o.size(), 1);
+  assert.is(o.dropped, 0);
+});
+
+outbox("a lost session -> every message goes out again", () => {
+  const o = new Outbox({ maxMessages: 10, maxBytes: 1000 });
+  o.add("t", bytes(1), "a");
+  o.markSent(o.nextUnsent() as OutboxMessage, 1);
+  o.markAllUnsent();
+  assert.is(o.nextUnsent()?.messageId, "a");
+  assert.is(o.inFlight(), 0);
+});
+
+outbox.run();
