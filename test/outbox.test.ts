@@ -43,8 +43,10 @@ outbox("full by bytes -> as many oldest as needed are dropped", () => {
   const o = new Outbox({ maxMessages: 100, maxBytes: 100 });
   o.add("t", bytes(39), "a");
   o.add("t", bytes(39), "b");
-  o.add("t", bytes(59), "c");
-  assert.is(o.dropped, 2);
+  o.add("t", bytes(59), "c"); // 40 + 40 + 60 > 100: "a" goes
+  assert.is(o.dropped, 1);
+  o.add("t", bytes(79), "d"); // 40 + 60 + 80 > 100: "b" and "c" go
+  assert.is(o.dropped, 3);
   assert.ok(o.sizeBytes() <= 100);
 });
 
