@@ -12,7 +12,9 @@ export interface OutboxMessage {
   seq: number;
   /** The message id sent as `$.mid`, for de-duplication at the back end. */
   messageId: string;
-  topic: string;
+  /** The encoded property bag. The topic is built when the message is sent, so a message
+   *  queued before provisioning, or across a move to another hub, goes to the right one. */
+  bag: string;
   payload: Uint8Array;
   /** MQTT packet id while in flight in the session, 0 before it was first sent. */
   packetId: number;
@@ -21,7 +23,7 @@ export interface OutboxMessage {
 export interface OutboxLimits {
   maxMessages: number;
   maxBytes: number;
-  /** Largest single message (topic + payload); defaults to the hub's 256 KB. */
+  /** Largest single message (properties + payload); defaults to the hub's 256 KB. */
   maxMessageBytes?: number;
 }
 
@@ -52,17 +54,17 @@ export class Outbox {
    * limit or the outbox's byte bound) / ERR_BAD_ARGUMENT. Makes room by dropping the oldest
    * messages; `onDrop` hears each (to release it from the session if it was in flight).
    */
-  add(topic: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
-    if (topic.length === 0) return ERR_BAD_ARGUMENT;
-    const size = topic.length + payload.length;
+  add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
+    if (messageId.length === 0) return ERR_BAD_ARGUMENT;
+    const size = bag.length + payload.length;
     if (size > this.maxMessageBytes || size > this.limits.maxBytes) return ERR_TOO_LARGE;
     while (this.queue.length > 0 && (this.queue.length >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
       const oldest = this.queue.shift() as OutboxMessage;
-      this.bytes -= oldest.topic.length + oldest.payload.length;
+      this.bytes -= oldest.bag.length + oldest.payload.length;
       this.dropped++;
       if (onDrop) onDrop(oldest);
     }
-    const message: OutboxMessage = { seq: this.nextSeq++, messageId: messageId, topic: topic, payload: payload, packetId: 0 };
+    const message: OutboxMessage = { seq: this.nextSeq++, messageId: messageId, bag: bag, payload: payload, packetId: 0 };
     this.queue.push(message);
     this.bytes += size;
     return message.seq;
@@ -92,7 +94,7 @@ export class Outbox {
       const m = this.queue[i];
       if (m.packetId === packetId) {
         this.queue.splice(i, 1);
-        this.bytes -= m.topic.length + m.payload.length;
+        this.bytes -= m.bag.length + m.payload.length;
         this.acknowledged++;
         return m;
       }
@@ -100,8 +102,13 @@ export class Outbox {
     return undefined;
   }
 
-  /** The session lost its in-flight state (a clean session): everything goes out again. */
-  markAllUnsent(): void {
-    for (let i = 0; i < this.queue.length; i++) this.queue[i].packetId = 0;
+  /** Hands every in-flight packet id to release (to drop it from the session), then marks
+   *  all messages unsent so they go out again (after a move to another hub). */
+  forEachInFlight(release: (packetId: number) => void): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const m = this.queue[i];
+      if (m.packetId !== 0) release(m.packetId);
+      m.packetId = 0;
+    }
   }
 }

@@ -56,16 +56,19 @@ outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing drop
   assert.is(o.add("t", bytes(HUB_MAX_MESSAGE_BYTES), "big"), ERR_TOO_LARGE);
   const small = new Outbox({ maxMessages: 10, maxBytes: 50 });
   assert.is(small.add("t", bytes(60), "big"), ERR_TOO_LARGE);
-  assert.is(o.add("", bytes(1), "x"), ERR_BAD_ARGUMENT);
+  assert.is(o.add("t", bytes(1), ""), ERR_BAD_ARGUMENT, "every message needs an id");
   assert.is(o.size(), 1);
   assert.is(o.dropped, 0);
 });
 
-outbox("a lost session -> every message goes out again", () => {
+outbox("a move to another hub -> in-flight ids released, every message goes out again", () => {
   const o = new Outbox({ maxMessages: 10, maxBytes: 1000 });
   o.add("t", bytes(1), "a");
-  o.markSent(o.nextUnsent() as OutboxMessage, 1);
-  o.markAllUnsent();
+  o.add("t", bytes(1), "b");
+  o.markSent(o.nextUnsent() as OutboxMessage, 5);
+  const released: number[] = [];
+  o.forEachInFlight((id) => released.push(id));
+  assert.equal(released, [5]);
   assert.is(o.nextUnsent()?.messageId, "a");
   assert.is(o.inFlight(), 0);
 });

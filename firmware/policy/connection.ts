@@ -1,0 +1,544 @@
+// The reconnection state machine (DESIGN §4): sans-I/O, events in, actions out. The driver
+// (firmware/device.ts) reports what happened (network, clock, DPS replies, hub CONNACKs and
+// failures, timer expiries) and carries out the actions this machine asks for (open DPS,
+// poll, open the hub, close, save or forget the assignment, report a status). It holds one
+// deadline at a time; the driver arms a single timer for it and calls tick().
+//
+// Every row of the DESIGN §4 table is decided here; classify.ts maps a failure to a verdict,
+// backoff.ts and fleet.ts turn verdicts into waits. Randomness comes in through random32.
+import {
+  classify, createVerdict, dpsCode,
+  KIND_HUB_SOCKET, KIND_HUB_TIMEOUT, KIND_DPS_RESPONSE, KIND_DPS_TIMEOUT,
+  ACTION_NONE, ACTION_POLL, ACTION_RETRY, ACTION_THROTTLED, ACTION_REPROVISION, ACTION_CONFIG_ERROR,
+  FLAG_SUSPECT_CREDENTIALS, AWAIT_CONNACK, AWAIT_RESPONSE, DPS_FAILED,
+} from "./classify";
+import {
+  Backoff, createBackoff, backoffProfile, backoffReset, backoffNext,
+  PROFILE_NORMAL, PROFILE_SERVER, PROFILE_THROTTLED, PROFILE_SLOW, RETRY_FOREVER, MAX_DELAY_MS,
+} from "./backoff";
+import { FleetPlan, staggerDelay, fallbackDelay } from "./fleet";
+import {
+  REASON_NONE, REASON_NO_NETWORK, REASON_CLOCK_NOT_SET, REASON_EXPIRED_SAS_TOKEN, REASON_BAD_CREDENTIAL,
+  REASON_COMMUNICATION_ERROR, REASON_RETRY_EXPIRED, REASON_REPROVISIONING, reasonName,
+} from "../status";
+
+// Statuses reported with a REASON_* (status.ts).
+export const STATUS_PROVISIONING = 1;
+export const STATUS_CONNECTING = 2;
+export const STATUS_CONNECTED = 3;
+export const STATUS_DISCONNECTED = 4;
+export const STATUS_STOPPED = 5;
+const STATUS_NAMES = ["", "Provisioning", "Connecting", "Connected", "Disconnected", "Stopped"];
+
+export function statusName(status: number): string {
+  return STATUS_NAMES[status] || "Unknown";
+}
+
+// States.
+export const STATE_IDLE = 0;
+export const STATE_WAIT_NETWORK = 1;
+export const STATE_WAIT_CLOCK = 2;
+export const STATE_WAIT_RETRY = 3;
+export const STATE_DPS_ACTIVE = 4;
+export const STATE_DPS_WAIT_POLL = 5;
+export const STATE_HUB_CONNECTING = 6;
+export const STATE_HUB_CONNECTED = 7;
+export const STATE_STOPPED = 8;
+
+// What the next attempt goes to.
+const TARGET_HUB = 1;
+const TARGET_DPS = 2;
+
+// Retry modes.
+export const RETRY_EXPONENTIAL = 0;
+export const RETRY_NONE = 1;
+export const RETRY_CUSTOM = 2;
+
+/** The least time between two DPS polls, and the budget: 5 polls per 10 s (reference §7.2). */
+const POLL_WINDOW_MS = 10000;
+const POLL_BUDGET = 5;
+/** Recheck an unsynced clock this often. */
+const CLOCK_RECHECK_MS = 1000;
+/** After Wi-Fi returns, reconnect within this (attempt 0, jittered). */
+const NETWORK_UP_JITTER_MS = 2000;
+
+export interface PolicyActions {
+  /** Open the DPS connection (TLS, CONNECT with clean session, SUBSCRIBE, register). */
+  connectDps(): void;
+  /** Publish a status poll on the open DPS connection. */
+  pollDps(operationId: string): void;
+  /** Close the DPS connection (DISCONNECT first when it is up). */
+  closeDps(): void;
+  /** Open the hub connection with a fresh token (TLS, CONNECT with clean session off). */
+  connectHub(hub: string, deviceId: string): void;
+  /** Close the hub connection; clean sends DISCONNECT first. */
+  closeHub(clean: boolean): void;
+  /** Persist the assignment (the driver skips the flash write when it is unchanged). */
+  saveAssignment(hub: string, deviceId: string): void;
+  forgetAssignment(): void;
+  status(status: number, reason: number): void;
+  /** One line about a decision, for the log. */
+  note(message: string): void;
+}
+
+export interface PolicyConfig {
+  /** DPS provisioning (false: hub-only, from a connection string). */
+  useDps: boolean;
+  /** SAS authentication: never connect before the clock is synced. */
+  needsClock: boolean;
+  /** Renew the hub token this long after connecting (80 % of its lifetime); 0 = never (X.509). */
+  renewAfterMs: number;
+  fleet: FleetPlan;
+  /** Consecutive hub failures AND time on the failing hub before going back to DPS. */
+  hubFailuresBeforeDps: number;
+  hubMinMsBeforeDps: number;
+  /** Backstop for one connect attempt (socket, TLS, CONNACK) and for one DPS round. */
+  connectTimeoutMs: number;
+  dpsTimeoutMs: number;
+  /** A connection that lasted this long resets the failure streak and the backoff. */
+  stableMs: number;
+  /** Disconnected this long: report RetryExpired (and stop, when stopOnRetryExpired). */
+  operationTimeoutMs: number;
+  stopOnRetryExpired: boolean;
+  retryMode: number;
+  /** RETRY_CUSTOM: wait in ms for attempt n (from 0) and a REASON_*; negative = stop. */
+  customDelay?: (attempt: number, reason: number) => number;
+  /** Waits handed out before giving up (RETRY_FOREVER = never). */
+  maxAttempts: number;
+}
+
+export function defaultPolicyConfig(fleet: FleetPlan): PolicyConfig {
+  return {
+    useDps: true,
+    needsClock: true,
+    renewAfterMs: 2880000,
+    fleet: fleet,
+    hubFailuresBeforeDps: 10,
+    hubMinMsBeforeDps: 15 * 60 * 1000,
+    connectTimeoutMs: 90000,
+    dpsTimeoutMs: 5 * 60 * 1000,
+    stableMs: 60000,
+    operationTimeoutMs: 30 * 60 * 1000,
+    stopOnRetryExpired: false,
+    retryMode: RETRY_EXPONENTIAL,
+    maxAttempts: RETRY_FOREVER,
+  };
+}
+
+export interface Assignment {
+  hub: string;
+  deviceId: string;
+}
+
+export class ConnectionPolicy {
+  state = STATE_IDLE;
+  /** The hub assignment in use (from the cache, DPS or the connection string). */
+  assignment: Assignment | undefined;
+  /** Consecutive hub failures, and when the streak began (-1: no streak). */
+  hubFailures = 0;
+  private streakStart = -1;
+  /** CONNACK 5 verdicts in a row with a fresh token and a synced clock. */
+  private suspectCount = 0;
+  /** DPS rounds since the last hub success that returned the same hub. */
+  private sameHubRounds = 0;
+  private fallingBack = false;
+
+  private target = TARGET_HUB;
+  private deadline = -1;
+  private dpsDeadline = -1;
+  private operationId = "";
+  private readonly pollTimes = [-1, -1, -1, -1, -1];
+  private pollIndex = 0;
+  private connectedAt = -1;
+  private disconnectedSince = -1;
+  private expiredReported = false;
+  private networkUp = true;
+  private clockSynced = false;
+  private lastStatus = -1;
+  private lastReason = -1;
+  /** The reason reported with the next attempt's Provisioning / Connecting status. */
+  private nextReason = REASON_NONE;
+
+  private readonly backoff: Backoff = createBackoff();
+  private backoffProfileInUse = -1;
+  private readonly verdict = createVerdict();
+
+  constructor(
+    private readonly config: PolicyConfig,
+    private readonly actions: PolicyActions,
+    private readonly random32: () => number,
+  ) {}
+
+  /** Starts the device: a cached or configured assignment goes straight to the hub. */
+  start(now: number, assignment: Assignment | undefined, networkUp: boolean, clockSynced: boolean): void {
+    this.assignment = assignment;
+    this.networkUp = networkUp;
+    this.clockSynced = clockSynced;
+    this.disconnectedSince = now;
+    if (assignment) {
+      this.target = TARGET_HUB;
+      this.attemptOrWait(now);
+    } else if (!this.config.useDps) {
+      this.stopWith(REASON_BAD_CREDENTIAL, "no hub configured and DPS is off");
+    } else {
+      // First provisioning of a fleet: a uniform stagger so N devices arrive at DPS's rate.
+      this.target = TARGET_DPS;
+      const wait = staggerDelay(this.config.fleet, this.random32());
+      this.actions.note("first boot without a cached hub: DPS in " + wait + " ms (fleet stagger)");
+      this.report(STATUS_PROVISIONING, REASON_NONE);
+      this.waitUntil(now + wait);
+    }
+  }
+
+  stop(): void {
+    this.closeAll(true);
+    this.state = STATE_STOPPED;
+    this.deadline = -1;
+    this.report(STATUS_STOPPED, REASON_NONE);
+  }
+
+  /** The time tick() wants to be called, or -1 for none. */
+  nextDeadline(): number {
+    if (this.state === STATE_DPS_ACTIVE || this.state === STATE_DPS_WAIT_POLL) {
+      if (this.deadline < 0) return this.dpsDeadline;
+      return this.dpsDeadline >= 0 && this.dpsDeadline - this.deadline < 0 ? this.dpsDeadline : this.deadline;
+    }
+    return this.deadline;
+  }
+
+  setClockSynced(synced: boolean): void {
+    this.clockSynced = synced;
+  }
+
+  networkChanged(now: number, up: boolean): void {
+    if (up === this.networkUp) return;
+    this.networkUp = up;
+    if (this.state === STATE_IDLE || this.state === STATE_STOPPED) return;
+    if (!up) {
+      // Not a failure: no attempt, nothing counted; a pending retry wait is kept.
+      if (this.state !== STATE_WAIT_RETRY) this.deadline = -1;
+      this.closeAll(false);
+      if (this.disconnectedSince < 0) this.disconnectedSince = now;
+      this.state = STATE_WAIT_NETWORK;
+      this.report(STATUS_DISCONNECTED, REASON_NO_NETWORK);
+      return;
+    }
+    // Back: attempt 0, jittered, unless a longer wait (a stagger, a retry-after) is pending.
+    const soon = now + (this.random32() >>> 0) % NETWORK_UP_JITTER_MS;
+    if (this.target === TARGET_HUB && !this.fallingBack) backoffReset(this.backoff);
+    this.note("network up: next attempt at +" + ((this.deadline - soon > 0 ? this.deadline : soon) - now) + " ms");
+    this.waitUntil(this.deadline - soon > 0 ? this.deadline : soon);
+  }
+
+  /** The driver's timer fired (or it polls): act on whatever fell due. */
+  tick(now: number): void {
+    if (this.state === STATE_WAIT_CLOCK) {
+      if (this.clockSynced) this.attemptOrWait(now);
+      else this.deadline = now + CLOCK_RECHECK_MS;
+      return;
+    }
+    if ((this.state === STATE_DPS_ACTIVE || this.state === STATE_DPS_WAIT_POLL) && this.dpsDeadline >= 0 && now - this.dpsDeadline >= 0) {
+      this.dpsFailed(now, KIND_DPS_TIMEOUT, AWAIT_RESPONSE, 0);
+      return;
+    }
+    if (this.deadline < 0 || now - this.deadline < 0) return;
+    this.deadline = -1;
+    switch (this.state) {
+      case STATE_WAIT_RETRY:
+        this.attemptOrWait(now);
+        break;
+      case STATE_DPS_WAIT_POLL:
+        this.state = STATE_DPS_ACTIVE;
+        this.pollTimes[this.pollIndex] = now;
+        this.pollIndex = (this.pollIndex + 1) % POLL_BUDGET;
+        this.actions.pollDps(this.operationId);
+        break;
+      case STATE_DPS_ACTIVE:
+        this.dpsFailed(now, KIND_DPS_TIMEOUT, AWAIT_RESPONSE, 0);
+        break;
+      case STATE_HUB_CONNECTING:
+        this.hubFailed(now, KIND_HUB_TIMEOUT, AWAIT_CONNACK);
+        break;
+      case STATE_HUB_CONNECTED:
+        this.renewToken(now);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // DPS ----------------------------------------------------------------------------------
+
+  /** A DPS reply to register or poll. `allowed` is false when the assigned hub failed the
+   *  allow-list (a configuration error on the service side: slow retry). */
+  dpsResponse(now: number, status: number, operationStatus: number, retryAfterSeconds: number, operationId: string, hub: string, deviceId: string, allowed: boolean): void {
+    if (this.state !== STATE_DPS_ACTIVE) return;
+    const action = classify(KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds, this.verdict);
+    if (action === ACTION_NONE) {
+      if (!allowed) {
+        this.note("DPS assigned hub " + hub + ", which is not on the allow-list");
+        this.dpsFailed(now, KIND_DPS_RESPONSE, DPS_FAILED, 0);
+        return;
+      }
+      this.assigned(now, hub, deviceId);
+      return;
+    }
+    if (action === ACTION_POLL) {
+      // A poll reply may come without an operation id: keep the one we have.
+      if (operationId !== "") this.operationId = operationId;
+      if (this.operationId === "") {
+        this.dpsFailed(now, KIND_DPS_TIMEOUT, AWAIT_RESPONSE, 0);
+        return;
+      }
+      // Never more than 5 polls in 10 s, whatever retry-after says.
+      let at = now + this.verdict.waitMs;
+      const oldest = this.pollTimes[this.pollIndex];
+      if (oldest >= 0 && at - (oldest + POLL_WINDOW_MS) < 0) at = oldest + POLL_WINDOW_MS;
+      this.state = STATE_DPS_WAIT_POLL;
+      this.deadline = at;
+      return;
+    }
+    this.dpsFailed(now, KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds);
+  }
+
+  /** The DPS connection failed (socket, CONNACK, timeout) or DPS refused. */
+  dpsFailed(now: number, kind: number, code: number, retryAfterSeconds: number): void {
+    if (this.state !== STATE_DPS_ACTIVE && this.state !== STATE_DPS_WAIT_POLL) return;
+    this.actions.closeDps();
+    this.dpsDeadline = -1;
+    classify(kind, code, retryAfterSeconds, this.verdict);
+    this.retryLater(now, TARGET_DPS);
+  }
+
+  private assigned(now: number, hub: string, deviceId: string): void {
+    const same = this.assignment !== undefined && this.assignment.hub === hub && this.assignment.deviceId === deviceId;
+    if (this.fallingBack && same) this.sameHubRounds++;
+    else if (!same) this.sameHubRounds = 0;
+    this.fallingBack = false;
+    this.actions.saveAssignment(hub, deviceId);
+    this.actions.closeDps();
+    this.dpsDeadline = -1;
+    this.assignment = { hub: hub, deviceId: deviceId };
+    this.note("DPS assigned " + deviceId + " to " + hub + (same ? " (unchanged)" : ""));
+    // A new hub round: the streak and the backoff start over.
+    this.hubFailures = 0;
+    this.streakStart = -1;
+    this.suspectCount = 0;
+    this.target = TARGET_HUB;
+    backoffReset(this.backoff);
+    this.attemptOrWait(now);
+  }
+
+  // Hub ----------------------------------------------------------------------------------
+
+  /** CONNACK 0. */
+  hubConnected(now: number): void {
+    if (this.state !== STATE_HUB_CONNECTING) return;
+    this.state = STATE_HUB_CONNECTED;
+    this.connectedAt = now;
+    this.disconnectedSince = -1;
+    this.expiredReported = false;
+    this.suspectCount = 0;
+    this.sameHubRounds = 0;
+    this.deadline = this.config.renewAfterMs > 0 ? now + this.config.renewAfterMs : -1;
+    this.report(STATUS_CONNECTED, REASON_NONE);
+  }
+
+  /**
+   * The hub connection failed or ended: kind is KIND_HUB_SOCKET (code SOCKET_*),
+   * KIND_HUB_TIMEOUT (code AWAIT_*) or KIND_HUB_CONNACK (the return code).
+   */
+  hubFailed(now: number, kind: number, code: number): void {
+    if (this.state !== STATE_HUB_CONNECTING && this.state !== STATE_HUB_CONNECTED) return;
+    const wasConnected = this.state === STATE_HUB_CONNECTED;
+    this.actions.closeHub(false);
+    // A connection that held long enough ends the streak: this failure starts a new one.
+    if (wasConnected && now - this.connectedAt >= this.config.stableMs) {
+      this.hubFailures = 0;
+      this.streakStart = -1;
+      backoffReset(this.backoff);
+    }
+    if (this.disconnectedSince < 0) this.disconnectedSince = now;
+    const action = classify(kind, code, 0, this.verdict);
+    if (action === ACTION_RETRY && (this.verdict.flags & FLAG_SUSPECT_CREDENTIALS) !== 0) {
+      // Every attempt signs a fresh token after the clock was synced, so a second CONNACK 5
+      // in a row means the hub no longer knows this identity.
+      this.suspectCount++;
+      if (this.suspectCount >= 2) {
+        this.suspectCount = 0;
+        if (this.config.useDps) {
+          this.fallBackToDps(now, "the hub refused a fresh token twice (CONNACK 5)", REASON_REPROVISIONING);
+        } else {
+          // Hub-only: nothing to re-register with; the key or the device is wrong.
+          this.verdict.action = ACTION_CONFIG_ERROR;
+          this.verdict.reason = REASON_BAD_CREDENTIAL;
+          this.retryLater(now, TARGET_HUB);
+        }
+        return;
+      }
+    } else {
+      this.suspectCount = 0;
+    }
+    if (action === ACTION_REPROVISION && this.config.useDps) {
+      this.fallBackToDps(now, "the hub no longer accepts this device", REASON_REPROVISIONING);
+      return;
+    }
+    this.hubFailures++;
+    if (this.streakStart < 0) this.streakStart = now;
+    if (this.config.useDps && this.hubFailures >= this.config.hubFailuresBeforeDps && now - this.streakStart >= this.config.hubMinMsBeforeDps) {
+      this.fallBackToDps(now, this.hubFailures + " failures in " + Math.floor((now - this.streakStart) / 1000) + " s on " + (this.assignment ? this.assignment.hub : "?"), REASON_COMMUNICATION_ERROR);
+      return;
+    }
+    this.retryLater(now, TARGET_HUB);
+  }
+
+  /** A Reprovision direct method or desired flag: forget the hub and run DPS now. */
+  requestReprovision(now: number): void {
+    if (!this.config.useDps || this.state === STATE_STOPPED || this.state === STATE_IDLE) return;
+    this.closeAll(true);
+    this.actions.forgetAssignment();
+    this.assignment = undefined;
+    this.fallingBack = false;
+    this.sameHubRounds = 0;
+    this.target = TARGET_DPS;
+    this.nextReason = REASON_REPROVISIONING;
+    this.attemptOrWait(now);
+  }
+
+  private renewToken(now: number): void {
+    // MQTT 3.1.1 cannot re-authenticate a live session: clean DISCONNECT, new token, CONNECT.
+    this.note("token at 80 % of its lifetime: reconnecting with a new one");
+    this.actions.closeHub(true);
+    this.target = TARGET_HUB;
+    this.nextReason = REASON_EXPIRED_SAS_TOKEN;
+    this.attemptOrWait(now);
+  }
+
+  private fallBackToDps(now: number, why: string, reason: number): void {
+    // Spread the fleet's return to DPS like its first boot, doubled for each DPS round that
+    // gave back the same hub.
+    const wait = fallbackDelay(this.config.fleet, this.sameHubRounds, this.random32());
+    this.note("back to DPS in " + wait + " ms: " + why);
+    this.fallingBack = true;
+    this.hubFailures = 0;
+    this.streakStart = -1;
+    this.target = TARGET_DPS;
+    this.nextReason = reason === REASON_REPROVISIONING ? REASON_REPROVISIONING : REASON_NONE;
+    this.report(STATUS_DISCONNECTED, reason);
+    this.waitUntil(now + wait);
+  }
+
+  // Scheduling ---------------------------------------------------------------------------
+
+  /** After a failure: wait as the verdict says, then try `target` again. */
+  private retryLater(now: number, target: number): void {
+    this.target = target;
+    const v = this.verdict;
+    const reason = v.reason === REASON_NONE ? REASON_COMMUNICATION_ERROR : v.reason;
+    const expired = this.disconnectedSince >= 0 && now - this.disconnectedSince >= this.config.operationTimeoutMs;
+    if (expired && !this.expiredReported) {
+      this.expiredReported = true;
+      this.note("disconnected for " + Math.floor((now - this.disconnectedSince) / 1000) + " s: retry expired");
+      if (this.config.stopOnRetryExpired) {
+        this.stopWith(REASON_RETRY_EXPIRED, "configured to stop when retries expire");
+        return;
+      }
+    }
+    const wait = this.waitFor(v.action, v.profile, v.waitMs, reason);
+    if (wait < 0) {
+      this.stopWith(REASON_RETRY_EXPIRED, "the retry policy gave up");
+      return;
+    }
+    this.report(STATUS_DISCONNECTED, this.expiredReported ? REASON_RETRY_EXPIRED : reason);
+    this.note("retry " + (target === TARGET_DPS ? "DPS" : "hub") + " in " + wait + " ms (" + reasonName(reason) + ", attempt " + this.backoff.attempts + ")");
+    this.waitUntil(now + wait);
+  }
+
+  /** The wait for a verdict, or -1 when the retry policy says stop. */
+  private waitFor(action: number, profile: number, serviceWaitMs: number, reason: number): number {
+    if (this.config.retryMode === RETRY_NONE) return -1;
+    if (action === ACTION_CONFIG_ERROR) profile = PROFILE_SLOW;
+    else if (action === ACTION_THROTTLED && serviceWaitMs <= 0) profile = PROFILE_THROTTLED;
+    else if (profile !== PROFILE_SERVER && profile !== PROFILE_THROTTLED && profile !== PROFILE_SLOW) profile = PROFILE_NORMAL;
+    if (this.config.retryMode === RETRY_CUSTOM && this.config.customDelay) {
+      const custom = this.config.customDelay(this.backoff.attempts, reason);
+      this.backoff.attempts++;
+      return custom < 0 ? -1 : custom > MAX_DELAY_MS ? MAX_DELAY_MS : Math.floor(custom);
+    }
+    if (profile !== this.backoffProfileInUse) {
+      backoffProfile(this.backoff, profile, this.config.fleet.capMs, this.config.maxAttempts);
+      this.backoffProfileInUse = profile;
+    }
+    const drawn = backoffNext(this.backoff, this.random32());
+    if (drawn < 0) return -1;
+    if (serviceWaitMs > 0) {
+      // retry-after is a floor: the service's wait plus up to a fifth more, so a fleet told
+      // the same retry-after does not come back in the same instant.
+      const spread = Math.floor(serviceWaitMs / 5);
+      return serviceWaitMs + (spread > 0 ? (this.random32() >>> 0) % (spread + 1) : 0);
+    }
+    return drawn;
+  }
+
+  /** Connect to the target now, unless the network or the clock says wait. */
+  private attemptOrWait(now: number): void {
+    this.deadline = -1;
+    if (!this.networkUp) {
+      this.state = STATE_WAIT_NETWORK;
+      this.report(STATUS_DISCONNECTED, REASON_NO_NETWORK);
+      return;
+    }
+    if (this.config.needsClock && !this.clockSynced) {
+      // Never sign a token with a wrong clock.
+      this.state = STATE_WAIT_CLOCK;
+      this.deadline = now + CLOCK_RECHECK_MS;
+      this.report(STATUS_DISCONNECTED, REASON_CLOCK_NOT_SET);
+      return;
+    }
+    const reason = this.nextReason;
+    this.nextReason = REASON_NONE;
+    if (this.target === TARGET_DPS || !this.assignment) {
+      this.state = STATE_DPS_ACTIVE;
+      this.operationId = "";
+      this.dpsDeadline = now + this.config.dpsTimeoutMs;
+      this.report(STATUS_PROVISIONING, reason);
+      this.actions.connectDps();
+      return;
+    }
+    this.state = STATE_HUB_CONNECTING;
+    this.deadline = now + this.config.connectTimeoutMs;
+    this.report(STATUS_CONNECTING, reason);
+    this.actions.connectHub(this.assignment.hub, this.assignment.deviceId);
+  }
+
+  private waitUntil(at: number): void {
+    this.deadline = at;
+    this.state = this.networkUp ? STATE_WAIT_RETRY : STATE_WAIT_NETWORK;
+    if (!this.networkUp) this.report(STATUS_DISCONNECTED, REASON_NO_NETWORK);
+  }
+
+  private closeAll(clean: boolean): void {
+    if (this.state === STATE_DPS_ACTIVE || this.state === STATE_DPS_WAIT_POLL) this.actions.closeDps();
+    if (this.state === STATE_HUB_CONNECTING || this.state === STATE_HUB_CONNECTED) this.actions.closeHub(clean);
+    this.dpsDeadline = -1;
+  }
+
+  private stopWith(reason: number, why: string): void {
+    this.note("stopped: " + why);
+    this.closeAll(true);
+    this.state = STATE_STOPPED;
+    this.deadline = -1;
+    this.report(STATUS_STOPPED, reason);
+  }
+
+  private report(status: number, reason: number): void {
+    if (status === this.lastStatus && reason === this.lastReason) return;
+    this.lastStatus = status;
+    this.lastReason = reason;
+    this.actions.status(status, reason);
+  }
+
+  private note(message: string): void {
+    this.actions.note(message);
+  }
+}

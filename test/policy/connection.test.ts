@@ -1,0 +1,366 @@
+// The reconnection state machine on its own: scripted events, recorded actions, time as a
+// plain number. One suite per group of DESIGN §4 rows; the same rows run end to end against
+// the simulator in test/device/.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  ConnectionPolicy, PolicyActions, defaultPolicyConfig, PolicyConfig,
+  STATUS_PROVISIONING, STATUS_CONNECTING, STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_STOPPED,
+  STATE_WAIT_NETWORK, STATE_WAIT_CLOCK, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL, STATE_HUB_CONNECTING,
+  STATE_HUB_CONNECTED, STATE_STOPPED, RETRY_NONE, RETRY_CUSTOM,
+} from "../../firmware/policy/connection";
+import { planFleet } from "../../firmware/policy/fleet";
+import { KIND_HUB_SOCKET, KIND_HUB_CONNACK, KIND_DPS_SOCKET, KIND_DPS_RESPONSE } from "../../firmware/policy/classify";
+import { DPS_OP_ASSIGNED, DPS_OP_ASSIGNING, DPS_OP_FAILED, DPS_OP_DISABLED } from "../../firmware/azure/dps";
+import {
+  SOCKET_REFUSED, REASON_NO_NETWORK, REASON_CLOCK_NOT_SET, REASON_BAD_CREDENTIAL, REASON_DEVICE_DISABLED,
+  REASON_EXPIRED_SAS_TOKEN, REASON_REPROVISIONING, REASON_RETRY_EXPIRED, REASON_NONE,
+} from "../../firmware/status";
+import { createPrng } from "../helpers/prng";
+
+const HUB = "hub-a.azure-devices.net";
+
+interface Harness {
+  policy: ConnectionPolicy;
+  calls: string[];
+  statuses: Array<[number, number]>;
+  now: number;
+  /** Advances to the policy's deadline (or by ms) and ticks. */
+  fire(ms?: number): number;
+}
+
+function harness(tweak?: (c: PolicyConfig) => void, seed = 1): Harness {
+  const prng = createPrng(seed);
+  const config = defaultPolicyConfig(planFleet());
+  if (tweak) tweak(config);
+  const calls: string[] = [];
+  const statuses: Array<[number, number]> = [];
+  const actions: PolicyActions = {
+    connectDps: () => calls.push("connectDps"),
+    pollDps: (id) => calls.push(`pollDps ${id}`),
+    closeDps: () => calls.push("closeDps"),
+    connectHub: (hub, dev) => calls.push(`connectHub ${hub} ${dev}`),
+    closeHub: (clean) => calls.push(`closeHub ${clean ? "clean" : "abort"}`),
+    saveAssignment: (hub, dev) => calls.push(`save ${hub} ${dev}`),
+    forgetAssignment: () => calls.push("forget"),
+    status: (s, r) => statuses.push([s, r]),
+    note: () => undefined,
+  };
+  const h: Harness = {
+    policy: new ConnectionPolicy(config, actions, () => Math.floor(prng.next() * 4294967296)),
+    calls,
+    statuses,
+    now: 1000,
+    fire(ms?: number): number {
+      const before = h.now;
+      if (ms !== undefined) h.now += ms;
+      else {
+        const d = h.policy.nextDeadline();
+        assert.ok(d >= 0, "a deadline is armed");
+        h.now = Math.max(h.now, d);
+      }
+      h.policy.tick(h.now);
+      return h.now - before;
+    },
+  };
+  return h;
+}
+
+const last = (h: Harness) => h.calls[h.calls.length - 1];
+const lastStatus = (h: Harness) => h.statuses[h.statuses.length - 1];
+
+function connectedHarness(tweak?: (c: PolicyConfig) => void): Harness {
+  const h = harness(tweak);
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  h.policy.hubConnected(h.now);
+  return h;
+}
+
+const boot = suite("policy: boot");
+
+boot("valid cached hub -> straight to the hub, no DPS", () => {
+  const h = harness();
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+  assert.is(h.policy.state, STATE_HUB_CONNECTING);
+  h.policy.hubConnected(h.now);
+  assert.equal(lastStatus(h), [STATUS_CONNECTED, REASON_NONE]);
+});
+
+boot("no cache -> a staggered wait within the fleet window, then DPS", () => {
+  const h = harness();
+  h.policy.start(h.now, undefined, true, true);
+  assert.equal(h.calls, []);
+  assert.is(h.policy.state, STATE_WAIT_RETRY);
+  const waited = h.fire();
+  assert.ok(waited >= 1000 && waited <= 100000, `stagger ${waited}`);
+  assert.equal(h.calls, ["connectDps"]);
+  assert.equal(lastStatus(h), [STATUS_PROVISIONING, REASON_NONE]);
+});
+
+boot("no network -> no attempt, NoNetwork; network up -> attempt soon", () => {
+  const h = harness();
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, false, true);
+  assert.equal(h.calls, []);
+  assert.is(h.policy.state, STATE_WAIT_NETWORK);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_NO_NETWORK]);
+  h.policy.networkChanged(h.now, true);
+  const waited = h.fire();
+  assert.ok(waited < 2000);
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+});
+
+boot("clock not synced with SAS -> no token signed until it is", () => {
+  const h = harness();
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, false);
+  assert.is(h.policy.state, STATE_WAIT_CLOCK);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_CLOCK_NOT_SET]);
+  h.fire();
+  h.fire();
+  assert.equal(h.calls, []);
+  h.policy.setClockSynced(true);
+  h.fire();
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+});
+
+boot("X.509 (no clock needed) connects with an unsynced clock", () => {
+  const h = harness((c) => (c.needsClock = false));
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, false);
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+});
+
+boot.run();
+
+const dps = suite("policy: DPS");
+
+function inDps(): Harness {
+  const h = harness();
+  h.policy.start(h.now, undefined, true, true);
+  h.fire();
+  h.calls.length = 0;
+  return h;
+}
+
+dps("202 assigning -> poll after retry-after x 1000; 3 s without it", () => {
+  const h = inDps();
+  h.policy.dpsResponse(h.now, 202, DPS_OP_ASSIGNING, 4, "op1", "", "", true);
+  assert.is(h.policy.state, STATE_DPS_WAIT_POLL);
+  assert.is(h.fire(), 4000);
+  assert.equal(h.calls, ["pollDps op1"]);
+  h.policy.dpsResponse(h.now, 202, DPS_OP_ASSIGNING, 0, "", "", "", true);
+  assert.is(h.fire(), 3000, "3 s default, operation id kept when the reply has none");
+  assert.equal(last(h), "pollDps op1");
+});
+
+dps("never more than 5 polls in 10 s, even with retry-after 0/1", () => {
+  const h = inDps();
+  const pollTimes: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    h.policy.dpsResponse(h.now, 202, DPS_OP_ASSIGNING, 1, "op", "", "", true);
+    h.fire();
+    pollTimes.push(h.now);
+  }
+  for (let i = 5; i < pollTimes.length; i++) assert.ok(pollTimes[i] - pollTimes[i - 5] >= 10000, `poll ${i}`);
+});
+
+dps("assigned -> save, close DPS, connect the hub", () => {
+  const h = inDps();
+  h.policy.dpsResponse(h.now, 200, DPS_OP_ASSIGNED, 0, "op", HUB, "dev1", true);
+  assert.equal(h.calls, [`save ${HUB} dev1`, "closeDps", `connectHub ${HUB} dev1`]);
+});
+
+dps("assigned a hub outside the allow-list -> slow retry, no hub connection", () => {
+  const h = inDps();
+  h.policy.dpsResponse(h.now, 200, DPS_OP_ASSIGNED, 0, "op", "evil.example.com", "dev1", false);
+  assert.equal(h.calls, ["closeDps"]);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_BAD_CREDENTIAL]);
+  assert.ok(h.fire() >= 3600000 / 2, "hours, not seconds");
+});
+
+dps("429 with retry-after -> not before retry-after; without -> throttled profile >= 10 s", () => {
+  const h = inDps();
+  h.policy.dpsResponse(h.now, 429, DPS_OP_FAILED, 30, "", "", "", true);
+  assert.equal(h.calls, ["closeDps"]);
+  const waited = h.fire();
+  assert.ok(waited >= 30000 && waited <= 36000, `waited ${waited}`);
+  assert.equal(last(h), "connectDps");
+  h.policy.dpsResponse(h.now, 429, DPS_OP_FAILED, 0, "", "", "", true);
+  assert.ok(h.fire() >= 10000);
+});
+
+dps("5xx, network or TLS failure -> first wait >= 5 s, then DPS again", () => {
+  for (const fail of [(h: Harness) => h.policy.dpsResponse(h.now, 503, DPS_OP_FAILED, 0, "", "", "", true), (h: Harness) => h.policy.dpsFailed(h.now, KIND_DPS_SOCKET, SOCKET_REFUSED, 0)]) {
+    const h = inDps();
+    fail(h);
+    assert.ok(h.fire() >= 5000);
+    assert.equal(last(h), "connectDps");
+  }
+});
+
+dps("401 / failed -> BadCredential; disabled -> DeviceDisabled; slow retry (hours)", () => {
+  const cases: Array<[number, number, number]> = [[401, DPS_OP_FAILED, REASON_BAD_CREDENTIAL], [200, DPS_OP_FAILED, REASON_BAD_CREDENTIAL], [200, DPS_OP_DISABLED, REASON_DEVICE_DISABLED]];
+  for (const [status, op, reason] of cases) {
+    const h = inDps();
+    h.policy.dpsResponse(h.now, status, op, 0, "", "", "", true);
+    assert.equal(lastStatus(h), [STATUS_DISCONNECTED, reason]);
+    assert.ok(h.fire() >= 1800000, "slow retry");
+  }
+});
+
+dps("a DPS round that never ends -> timed out, backoff", () => {
+  const h = inDps();
+  h.policy.dpsResponse(h.now, 202, DPS_OP_ASSIGNING, 0, "op", "", "", true);
+  for (let i = 0; i < 200 && h.policy.state !== STATE_WAIT_RETRY; i++) {
+    h.fire();
+    if (h.policy.state === STATE_DPS_ACTIVE) h.policy.dpsResponse(h.now, 202, DPS_OP_ASSIGNING, 0, "op", "", "", true);
+  }
+  assert.is(h.policy.state, STATE_WAIT_RETRY);
+  assert.ok(h.calls.includes("closeDps"));
+});
+
+dps.run();
+
+const hub = suite("policy: hub");
+
+hub("failures back off and retry the same hub", () => {
+  const h = connectedHarness();
+  h.calls.length = 0;
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.equal(h.calls, ["closeHub abort"]);
+  assert.is(h.policy.state, STATE_WAIT_RETRY);
+  h.fire();
+  assert.equal(last(h), `connectHub ${HUB} dev1`);
+});
+
+hub("10 failures in under 15 minutes -> still the same hub; 10 failures AND 15 minutes -> DPS after a spread", () => {
+  const h = harness();
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  for (let i = 0; i < 10; i++) {
+    h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
+    h.fire();
+  }
+  assert.ok(h.now - 1000 < 15 * 60000, "the first 10 failures take less than 15 min");
+  assert.is(h.policy.state, STATE_HUB_CONNECTING, "still on the hub");
+  while (h.policy.state === STATE_HUB_CONNECTING) {
+    h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
+    h.fire();
+  }
+  assert.ok(h.now - 1000 >= 15 * 60000);
+  assert.is(last(h), "connectDps");
+});
+
+hub("CONNACK 5 twice in a row with fresh tokens -> re-register through DPS", () => {
+  const h = connectedHarness();
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  h.fire();
+  h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
+  h.fire();
+  assert.is(last(h), `connectHub ${HUB} dev1`, "one CONNACK 5: retry with a new token");
+  h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
+  assert.ok(h.statuses.some((s) => s[1] === REASON_REPROVISIONING));
+  h.fire();
+  assert.is(last(h), "connectDps");
+});
+
+hub("hub-only: CONNACK 5 twice -> BadCredential, slow retry, no DPS", () => {
+  const h = harness((c) => (c.useDps = false));
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
+  h.fire();
+  h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_BAD_CREDENTIAL]);
+  assert.ok(h.fire() >= 1800000);
+  assert.not.ok(h.calls.includes("connectDps"));
+});
+
+hub("CONNACK 1, 2, 4 -> BadCredential, slow retry", () => {
+  for (const code of [1, 2, 4]) {
+    const h = connectedHarness();
+    h.policy.hubFailed(h.now, KIND_HUB_CONNACK, code);
+    assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_BAD_CREDENTIAL]);
+    assert.ok(h.fire() >= 1800000);
+  }
+});
+
+hub("token at 80 % -> clean DISCONNECT and reconnect, not a failure", () => {
+  const h = connectedHarness();
+  h.calls.length = 0;
+  assert.is(h.fire(), 2880000);
+  assert.equal(h.calls, ["closeHub clean", `connectHub ${HUB} dev1`]);
+  assert.equal(lastStatus(h), [STATUS_CONNECTING, REASON_EXPIRED_SAS_TOKEN]);
+  assert.is(h.policy.hubFailures, 0);
+});
+
+hub("reprovision request -> forget the cache and run DPS now", () => {
+  const h = connectedHarness();
+  h.calls.length = 0;
+  h.policy.requestReprovision(h.now);
+  assert.equal(h.calls, ["closeHub clean", "forget", "connectDps"]);
+  assert.equal(lastStatus(h), [STATUS_PROVISIONING, REASON_REPROVISIONING]);
+});
+
+hub("network loss while connected -> NoNetwork, no failure counted; back -> reconnect soon", () => {
+  const h = connectedHarness();
+  h.policy.networkChanged(h.now, false);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_NO_NETWORK]);
+  assert.is(h.policy.hubFailures, 0);
+  h.now += 3600000;
+  h.policy.tick(h.now);
+  assert.is(h.policy.state, STATE_WAIT_NETWORK, "no attempts while down");
+  h.policy.networkChanged(h.now, true);
+  assert.ok(h.fire() < 2000);
+  assert.is(last(h), `connectHub ${HUB} dev1`);
+});
+
+hub.run();
+
+const retry = suite("policy: retry policies");
+
+retry("no retry -> Stopped after the first failure", () => {
+  const h = connectedHarness((c) => (c.retryMode = RETRY_NONE));
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.is(h.policy.state, STATE_STOPPED);
+  assert.equal(lastStatus(h), [STATUS_STOPPED, REASON_RETRY_EXPIRED]);
+});
+
+retry("custom function decides the waits and when to stop", () => {
+  const h = connectedHarness((c) => {
+    c.retryMode = RETRY_CUSTOM;
+    c.customDelay = (attempt) => (attempt < 2 ? 1234 : -1);
+  });
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.is(h.fire(), 1234);
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.is(h.fire(), 1234);
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.is(h.policy.state, STATE_STOPPED);
+});
+
+retry("disconnected past the operation timeout -> RetryExpired, keeps trying at the cap", () => {
+  const h = connectedHarness((c) => {
+    c.operationTimeoutMs = 10 * 60000;
+    c.useDps = false; // hub-only, so the 15-minute rule does not move it to DPS
+  });
+  for (let i = 0; i < 30; i++) {
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+    h.fire();
+  }
+  assert.ok(h.statuses.some((s) => s[1] === REASON_RETRY_EXPIRED));
+  assert.is(h.policy.state, STATE_HUB_CONNECTING, "still trying");
+});
+
+retry("retry expiry configured to stop -> Stopped", () => {
+  const h = connectedHarness((c) => {
+    c.operationTimeoutMs = 60000;
+    c.stopOnRetryExpired = true;
+  });
+  for (let i = 0; i < 30 && h.policy.state !== STATE_STOPPED; i++) {
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+    if (h.policy.state !== STATE_STOPPED) h.fire();
+  }
+  assert.is(h.policy.state, STATE_STOPPED);
+  assert.equal(lastStatus(h), [STATUS_STOPPED, REASON_RETRY_EXPIRED]);
+});
+
+retry.run();
+
