@@ -7,11 +7,11 @@
 // session call returned (closeLater, inbound queue), so user handlers and the policy never
 // run inside the MQTT session.
 import { Hal, Socket, SocketOptions, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG } from "../hal/types";
-import { createSession, Session } from "./mqtt/session";
+import { createSession, Session, SESSION_UP } from "./mqtt/session";
 import { ConnectOptions } from "./mqtt/encode";
 import {
   ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName,
-  RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED,
+  RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_DPS_ACTIVE,
 } from "./policy/connection";
 import {
   classify, createVerdict, KIND_HUB_SOCKET, KIND_HUB_TIMEOUT, KIND_HUB_CONNACK, KIND_DPS_SOCKET, KIND_DPS_TIMEOUT,
@@ -88,6 +88,12 @@ export interface Device {
   stats(): DeviceStats;
   /** The hub and device id in use, or undefined before provisioning. */
   assignment(): { hub: string; deviceId: string } | undefined;
+  /** Not API: what tests on a virtual clock need to see. */
+  internal: {
+    /** True while the device waits on the network for an answer (connect, CONNACK, SUBACK,
+     *  a DPS reply, a twin GET): virtual time should not move until it arrives. */
+    awaitingReply(): boolean;
+  };
 }
 
 interface Link {
@@ -169,6 +175,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
   let hubDeviceId = "";
   let hubPrefix = "";
   let ridCounter = 0;
+  let hubSubscribing = false;
 
   // Twin state: desired version applied, the GET in flight, reported patches queued.
   let desiredVersion = -1;
@@ -386,11 +393,13 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       topics.push(c2dSubscribeTopic(hubDeviceId));
       qos.push(1);
     }
+    hubSubscribing = true;
     hubSession.subscribe(topics, qos, now());
     policy.hubConnected(now());
   }
 
   function onHubSubscribed(): void {
+    hubSubscribing = false;
     // Desired changes are pushed only while connected: read the whole twin after every connect.
     requestTwin();
     reportedRid = "";
@@ -809,6 +818,14 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
     },
     assignment: function () {
       return policy.assignment ? { hub: policy.assignment.hub, deviceId: policy.assignment.deviceId } : undefined;
+    },
+    internal: {
+      awaitingReply: function () {
+        if (!link) return false;
+        if (!link.open || link.session.state() !== SESSION_UP) return true;
+        if (link.kind === LINK_DPS) return policy.state === STATE_DPS_ACTIVE;
+        return policy.state === STATE_HUB_CONNECTED && (twinGetRid !== "" || hubSubscribing);
+      },
     },
   };
 }

@@ -126,13 +126,14 @@ export class VirtualTime implements TimeSource {
 
   /**
    * Moves time forward by ms, firing every timer that falls due (in due order, ties in
-   * arming order), and letting real I/O run between them. `ioSliceMs` of real time is
-   * given to sockets after each firing and at the end.
+   * arming order). Before each firing it waits for `idle` (real I/O settling, e.g. the Node
+   * HAL's quiet()), or gives sockets a few event-loop turns when none is given.
    */
-  async advance(ms: number, ioSliceMs = 0): Promise<void> {
+  async advance(ms: number, idle?: () => Promise<void>): Promise<void> {
     const end = this.now + ms;
     for (;;) {
-      await settle(ioSliceMs);
+      if (idle) await idle();
+      else await settle();
       let next: VirtualTimer | undefined;
       for (const t of this.timers) if (t.due <= end && (!next || t.due < next.due)) next = t;
       if (!next) break;
@@ -141,7 +142,8 @@ export class VirtualTime implements TimeSource {
       next.callback();
     }
     this.now = end;
-    await settle(ioSliceMs);
+    if (idle) await idle();
+    else await settle();
   }
 }
 

@@ -39,6 +39,9 @@ export interface NodeHal extends Hal {
   openSockets(): number;
   /** Every connect the device made, in order: "host:port". */
   connectLog: string[];
+  /** Resolves once no connect is pending and no socket event happened for quietMs (real
+   *  time), so a test on virtual time lets handshakes finish before the next timer fires. */
+  quiet(quietMs?: number, maxWaitMs?: number): Promise<void>;
 }
 
 const LEVEL_NAMES = ["ERROR", "WARN", "INFO", "DEBUG"];
@@ -137,6 +140,11 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
   const networkListeners: Array<(up: boolean) => void> = [];
   const open = new Set<net.Socket>();
   const connectLog: string[] = [];
+  let pendingConnects = 0;
+  let lastActivity = performance.now();
+  const touch = () => {
+    lastActivity = performance.now();
+  };
 
   function connect(o: SocketOptions, events: SocketEvents): Socket {
     let ended = false;
@@ -148,9 +156,20 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     const port = Number(portText);
     connectLog.push(`${o.host}:${o.port}`);
 
+    let pending = true;
+    pendingConnects++;
+    touch();
+    const settled = () => {
+      if (pending) {
+        pending = false;
+        pendingConnects--;
+      }
+      touch();
+    };
     const end = () => {
       if (ended) return;
       ended = true;
+      settled();
       if (!opened && error === SOCKET_CLOSED) {
         error = o.tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED;
         detail = "closed before open";
@@ -179,6 +198,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
       if (o.key) tlsOptions.key = keyPem(o.key);
       socket = tls.connect(tlsOptions);
       socket.once("secureConnect", () => {
+        settled();
         if (ended) return;
         opened = true;
         events.onOpen();
@@ -186,6 +206,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     } else {
       socket = net.connect({ host: address, port });
       socket.once("connect", () => {
+        settled();
         if (ended) return;
         opened = true;
         events.onOpen();
@@ -194,6 +215,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     open.add(socket);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
+      touch();
       if (!ended) events.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     });
     socket.on("error", (e: NodeJS.ErrnoException) => {
@@ -209,6 +231,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     return {
       write(bytes) {
         if (!opened || ended || socket.destroyed) return false;
+        touch();
         socket.write(Buffer.from(bytes));
         return true;
       },
@@ -263,6 +286,16 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     },
     openSockets: () => open.size,
     connectLog,
+    async quiet(quietMs = 15, maxWaitMs = 5000) {
+      const start = performance.now();
+      for (;;) {
+        await new Promise((r) => setImmediate(r));
+        const t = performance.now();
+        if (pendingConnects === 0 && t - lastActivity >= quietMs) return;
+        if (t - start >= maxWaitMs) return;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
   };
 }
 
