@@ -1,0 +1,115 @@
+// `npm run sim`: starts the simulator, prints the hosts table, the CA path and the demo
+// credentials, then one line per event; fault commands are read from stdin.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { DEMO, HELP, parseCli, type CliConfig } from "./cli-options";
+import { commandHelp, runCommand } from "./commands";
+import { startSimulator } from "./index";
+import type { Simulator } from "./simulator";
+
+function setUp(sim: Simulator, config: CliConfig): void {
+  if (config.demo) {
+    sim.enrollIndividual(DEMO.registrationId, { key: DEMO.key });
+    sim.enrollGroup(DEMO.group, { key: DEMO.groupKey });
+  }
+  for (const e of config.enrollments) {
+    if (e.group !== undefined) {
+      if (!e.key) throw new Error("group enrollment '" + e.group + "' needs a key");
+      sim.enrollGroup(e.group, { key: e.key, secondaryKey: e.secondaryKey, hub: e.hub, disabled: e.disabled });
+    } else if (e.registrationId !== undefined) {
+      sim.enrollIndividual(e.registrationId, { key: e.key, secondaryKey: e.secondaryKey, deviceId: e.deviceId, hub: e.hub, disabled: e.disabled });
+    } else throw new Error("an enrollment needs registrationId or group");
+  }
+  for (const d of config.devices) sim.addDevice(d.deviceId, { hub: d.hub, key: d.key });
+}
+
+async function main(): Promise<void> {
+  let config: CliConfig;
+  try {
+    config = parseCli(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 2;
+    return;
+  }
+  if (config.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const sim = await startSimulator({ ...config.options, log: config.quiet ? undefined : (line) => console.log(line) });
+  setUp(sim, config);
+
+  const outDir = resolve(config.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const caPemPath = resolve(outDir, "ca.pem");
+  const caDerPath = resolve(outDir, "ca.der");
+  writeFileSync(caPemPath, sim.caPem);
+  writeFileSync(caDerPath, sim.caDer);
+  const summary = {
+    hosts: sim.hosts,
+    dpsHost: sim.dpsHost,
+    idScope: sim.idScope,
+    hubs: sim.hubNames,
+    caPem: caPemPath,
+    caDer: caDerPath,
+    demo: config.demo
+      ? {
+          registrationId: DEMO.registrationId,
+          key: DEMO.key,
+          group: DEMO.group,
+          groupKey: DEMO.groupKey,
+          groupDevice: DEMO.groupDevice,
+          groupDeviceKey: sim.deviceKey(DEMO.group, DEMO.groupDevice),
+        }
+      : undefined,
+  };
+  writeFileSync(resolve(outDir, "sim.json"), JSON.stringify(summary, null, 2) + "\n");
+
+  const lines = ["", "hub-sim ready", "hosts:"];
+  for (const h of Object.keys(sim.hosts)) lines.push("  " + h.padEnd(40) + " " + sim.hosts[h]);
+  lines.push("CA: " + caPemPath + " (DER: " + caDerPath + ")");
+  lines.push("ID scope: " + sim.idScope + "   settings: " + resolve(outDir, "sim.json"));
+  if (summary.demo) {
+    lines.push("demo individual enrollment: " + DEMO.registrationId + " key " + DEMO.key);
+    lines.push("demo group: " + DEMO.group + " key " + DEMO.groupKey);
+    lines.push("  e.g. device " + DEMO.groupDevice + " key " + summary.demo.groupDeviceKey);
+  }
+  lines.push('type "help" for fault commands, "quit" to stop', "");
+  console.log(lines.join("\n"));
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await sim.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+
+  // Commands run one after the other so their output stays in order; a method call runs on
+  // its own (it may wait for the device for up to its timeout).
+  let queue: Promise<void> = Promise.resolve();
+  const print = (out: string): void => {
+    if (out) console.log(out);
+  };
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on("line", (line) => {
+    const text = line.trim();
+    if (text === "") return;
+    if (text === "quit" || text === "exit") {
+      void stop();
+      return;
+    }
+    if (text === "help") {
+      console.log(commandHelp());
+      return;
+    }
+    if (text.startsWith("method ")) void runCommand(sim, text).then(print);
+    else queue = queue.then(() => runCommand(sim, text)).then(print);
+  });
+  // stdin closing (e.g. started with </dev/null) leaves the simulator running.
+}
+
+void main();

@@ -1,0 +1,46 @@
+// A local Azure DPS + IoT Hub simulator over TLS, with fault injection.
+//
+// It serves the MQTT surface of ../shared/reference/azure-iot.md on loopback: the DPS global
+// endpoint and each hub on its own port (no SNI needed), with certificates from a throwaway CA.
+// Built on aedes; SAS checks use node:crypto only (nothing from firmware/).
+//
+//   const sim = await startSimulator({ clock });          // options: see SimulatorOptions
+//   sim.hosts      { "global.azure-devices-provisioning.net": "127.0.0.1:40001", "hub-a...": ... }
+//   sim.caPem / sim.caDer                                  // trust this CA
+//   sim.enrollIndividual("dev1", { key })                  // or enrollGroup("g", { key })
+//   ... the device provisions through DPS and connects to its hub ...
+//   sim.telemetry("dev1"); sim.counters(); sim.device("dev1"); sim.twin("dev1")
+//   sim.sendC2D("dev1", "hi", { properties: { a: "1" } }); await sim.invokeMethod("dev1", "reboot", {})
+//   sim.updateDesired("dev1", { interval: 5 })
+//   faults: dropHub, hubOutage, rejectDevice, moveDevice, dropPubacks, delayPubacks, failTwin,
+//           sendMalformed, dpsOutage, dpsThrottle, setDeviceEnabled, setEnrollmentDisabled
+//   sim.sweep()  after advancing a virtual clock (token expiry, shaping, outages, delays, timeouts)
+//   await sim.stop()
+//
+// Behaviour in brief (details and guesses in README.md):
+// - DPS: client id = registration id; username `{idScope}/registrations/{regId}/api-version=...`
+//   or CONNACK 5. The SAS (`skn=registration`, signature over the `sr` as sent, `se` against the
+//   sim clock) is checked on every register/poll: 401 when it fails. register -> 202 assigning
+//   (retry-after) -> poll -> 200 assigned / failed / disabled. 429 + retry-after beyond the
+//   registrations-per-minute limit, beyond 5 polls per 10 s per device, and while throttled.
+// - Hub: CONNECT refused with CONNACK 5 for a bad/expired token, unknown/disabled/rejected device
+//   or bad username (CONNACK 3 in a "connack3" outage); a new connection of a device drops the
+//   old one; at most 5 subscriptions to the device's own filters; own topics only; QoS 2
+//   publish closes the connection; retain is not stored and shows as `mqtt-retain`; the live
+//   connection is dropped when its token expires; new connections per second shaped (CONNACK
+//   delayed) with a bounded queue (dropped beyond it).
+import { Simulator } from "./simulator";
+import type { SimulatorOptions } from "./types";
+
+export { Simulator } from "./simulator";
+export * from "./types";
+export { formatEvent } from "./events";
+export { MALFORMED } from "./faults";
+export { SIM_TLS12_CIPHERS } from "./tls-hosts";
+export { checkSas, deriveDeviceKey, makeSas, parseSas, strictEncode } from "./sas-check";
+export { decodePropertyBag, encodePropertyBag } from "./topics";
+
+/** Starts the DPS host and every hub host; resolves once all listen. */
+export function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  return Simulator.start(options);
+}

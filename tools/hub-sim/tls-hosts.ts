@@ -1,0 +1,112 @@
+// One TLS server per host name, each on its own loopback port (no SNI needed: the Espruino
+// build sends a constant bogus SNI). RSA certificates from the throwaway CA, TLS 1.2 with
+// RSA, DHE-RSA and ECDHE-RSA AES-GCM suites, so a client without ECDHE can connect.
+import tls from "node:tls";
+import type { Socket } from "node:net";
+import type { ServerCredentials, TestCa } from "../tls/certs";
+
+/** TLS 1.2 suites offered, strongest key exchange first; RSA key exchange for Espruino. */
+export const SIM_TLS12_CIPHERS = [
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "DHE-RSA-AES128-GCM-SHA256",
+  "DHE-RSA-AES256-GCM-SHA384",
+  "AES128-GCM-SHA256",
+  "AES256-GCM-SHA384",
+].join(":");
+
+const TLS13_SUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384";
+
+const issued = new WeakMap<TestCa, Map<string, ServerCredentials>>();
+
+/** Server credentials for host, issued once per CA. */
+export function credentialsFor(ca: TestCa, host: string): ServerCredentials {
+  let byHost = issued.get(ca);
+  if (!byHost) {
+    byHost = new Map();
+    issued.set(ca, byHost);
+  }
+  let creds = byHost.get(host);
+  if (!creds) {
+    creds = ca.issue(host);
+    byHost.set(host, creds);
+  }
+  return creds;
+}
+
+export interface HostServerEvents {
+  secure(socket: tls.TLSSocket): void;
+  tlsError(message: string): void;
+}
+
+/** A listening TLS endpoint for one host name; can refuse TCP (stop listening) during an outage. */
+export class HostServer {
+  readonly server: tls.Server;
+  port = 0;
+  private refusing = false;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly host: string,
+    creds: ServerCredentials,
+    private readonly bindAddress: string,
+    tls12Only: boolean,
+    events: HostServerEvents,
+  ) {
+    this.server = tls.createServer({
+      key: creds.keyPem,
+      cert: creds.certPem,
+      ciphers: SIM_TLS12_CIPHERS + ":" + TLS13_SUITES,
+      honorCipherOrder: true,
+      minVersion: "TLSv1.2",
+      maxVersion: tls12Only ? "TLSv1.2" : "TLSv1.3",
+      dhparam: "auto",
+    });
+    this.server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    this.server.on("secureConnection", (socket: tls.TLSSocket) => events.secure(socket));
+    this.server.on("tlsClientError", (error: Error) => events.tlsError(error.message));
+  }
+
+  /** "127.0.0.1:port" */
+  get address(): string {
+    return this.bindAddress + ":" + this.port;
+  }
+
+  listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.server.once("error", onError);
+      this.server.listen(port, this.bindAddress, () => {
+        this.server.removeListener("error", onError);
+        const address = this.server.address();
+        if (address && typeof address === "object") this.port = address.port;
+        resolve();
+      });
+    });
+  }
+
+  get isRefusing(): boolean {
+    return this.refusing;
+  }
+
+  /** Stops (true) or resumes (false) accepting TCP connections on the same port. */
+  async refuse(on: boolean): Promise<void> {
+    if (on === this.refusing) return;
+    this.refusing = on;
+    if (on) this.server.close();
+    else await this.listen(this.port);
+  }
+
+  /** Destroys every open socket of this host (TLS or not yet). */
+  dropAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
