@@ -93,6 +93,8 @@ export interface Device {
     /** True while the device waits on the network for an answer (connect, CONNACK, SUBACK,
      *  a DPS reply, a twin GET): virtual time should not move until it arrives. */
     awaitingReply(): boolean;
+    /** PUBLISH packets received from the hub or DPS since start. */
+    messagesReceived(): number;
   };
 }
 
@@ -176,6 +178,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
   let hubPrefix = "";
   let ridCounter = 0;
   let hubSubscribing = false;
+  let received = 0;
 
   // Twin state: desired version applied, the GET in flight, reported patches queued.
   let desiredVersion = -1;
@@ -224,6 +227,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
         }
       },
       message: function (topic: string, payload: Uint8Array, qos: number, dup: boolean, packetId: number) {
+        received++;
         if (inbound.length >= MAX_INBOUND) return false; // not acknowledged: redelivered later
         inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId });
         return qos === 0;
@@ -825,6 +829,9 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
         if (!link.open || link.session.state() !== SESSION_UP) return true;
         if (link.kind === LINK_DPS) return policy.state === STATE_DPS_ACTIVE;
         return policy.state === STATE_HUB_CONNECTED && (twinGetRid !== "" || hubSubscribing);
+      },
+      messagesReceived: function () {
+        return received;
       },
     },
   };

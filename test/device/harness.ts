@@ -31,8 +31,12 @@ export interface World {
   boot(config: DeviceConfig, options?: { seed?: number; start?: boolean }): { device: Device; hal: NodeHal };
   /** Moves virtual time, letting real I/O settle before each timer. */
   advance(ms: number): Promise<void>;
-  /** Advances virtual time in steps until cond holds (or fails after maxMs virtual). */
+  /** Advances virtual time, timer by timer (at most stepMs at once), until cond holds;
+   *  throws after maxMs of virtual time. Returns the virtual time it took. */
   advanceUntil(cond: () => boolean, maxMs: number, stepMs?: number): Promise<number>;
+  /** Runs a service-side action and waits (real time) until the device received what it
+   *  sent, so virtual time never runs ahead of a message still on the wire. */
+  delivered<T>(device: Device, action: () => T, messages?: number): Promise<{ result: T }>;
   /** Waits in real time (virtual time frozen) for cond. */
   until(cond: () => boolean, realMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -63,12 +67,17 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const devices: Array<{ device: Device; hal: NodeHal }> = [];
   /** Before a virtual timer fires: let sockets go quiet and any awaited answer arrive. */
   const settleIo = async (): Promise<void> => {
+    // The simulator's clock-driven work (held PUBACKs, shaping, outages, expiry) first.
+    sim.sweep();
     const live = devices[devices.length - 1];
     if (!live) return;
     const start = Date.now();
     for (;;) {
-      await live.hal.quiet();
-      if (!live.device.internal.awaitingReply() || Date.now() - start > (options.replyWaitMs ?? 3000)) return;
+      await live.hal.quiet(4);
+      if (!live.device.internal.awaitingReply() || Date.now() - start > (options.replyWaitMs ?? 3000)) {
+        if (process.env.HARNESS_DEBUG && Date.now() - start > 200) console.log(`settle took ${Date.now() - start} ms at ${time.nowMs()} awaiting=${live.device.internal.awaitingReply()}`);
+        return;
+      }
       await new Promise((r) => setTimeout(r, 2));
     }
   };
@@ -105,14 +114,27 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     async advance(ms) {
       await time.advance(ms, settleIo);
     },
-    async advanceUntil(cond, maxMs, stepMs = 1000) {
-      let spent = 0;
+    async advanceUntil(cond, maxMs, stepMs = 60_000) {
+      // Jump from timer to timer: nothing changes between them but real I/O, which settles
+      // inside advance().
+      const start = time.nowMs();
       while (!cond()) {
+        const spent = time.nowMs() - start;
         if (spent >= maxMs) throw new Error(`condition not met within ${maxMs} ms of virtual time`);
-        await world.advance(stepMs);
-        spent += stepMs;
+        const next = time.nextDue();
+        let step = next === undefined ? stepMs : Math.max(next, 0);
+        if (step > stepMs) step = stepMs;
+        if (step > maxMs - spent) step = maxMs - spent;
+        await world.advance(step);
       }
-      return spent;
+      return time.nowMs() - start;
+    },
+    async delivered(device, action, messages = 1) {
+      const before = device.internal.messagesReceived();
+      const result = action();
+      await world.until(() => device.internal.messagesReceived() >= before + messages);
+      await world.advance(0);
+      return { result }; // wrapped: a promise result must not be awaited here
     },
     async until(cond, realMs = 10000) {
       const start = Date.now();

@@ -267,6 +267,15 @@ export class Simulator extends EventEmitter {
     return version;
   }
 
+  /** Fault: pushes a desired patch with a version of the caller's choice, without storing
+   *  it (an old version replayed, as a reconnect race can deliver); true when sent. */
+  replayDesired(deviceId: string, patch: Record<string, unknown>, version: number): boolean {
+    const d = this.entry(deviceId);
+    const pushed = d.hub ? this.hub(d.hub).pushDesired(d, patch, version) : false;
+    this.core.emit("twin-desired", { host: d.hub ?? undefined, id: deviceId, text: "$version " + version + " replayed" + (pushed ? "" : " (not sent)") });
+    return pushed;
+  }
+
   /** Sends a C2D message (QoS 1); returns its message id ($.mid). */
   sendC2D(deviceId: string, payload: string | Uint8Array, options: C2DOptions = {}): string {
     const d = this.entry(deviceId);

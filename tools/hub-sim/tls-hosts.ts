@@ -63,6 +63,8 @@ export class HostServer {
       dhparam: "auto",
     });
     this.server.on("connection", (socket: Socket) => {
+      // Small MQTT packets must not wait for Nagle + delayed ACK (~40 ms per round trip).
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
     });
