@@ -1,0 +1,411 @@
+// MQTT 3.1.1 client session, sans-I/O (§3.1-3.14, §4.4 redelivery, §3.1.2.10 keep-alive):
+// packet ids, the QoS 1 in-flight window, retransmission, keep-alive and CONNACK timeouts.
+//
+// How a driver uses it:
+//   const s = createSession(events, { maxInflight: 8, maxPacket: 4096 });
+//   transport open        -> s.connect(connectOptions, now)      (sends CONNECT)
+//   bytes arrived         -> s.receive(bytes, now)
+//   transport ended       -> s.lost()
+//   after any call        -> delay = s.tick(now); re-arm the one timer for `delay` ms (-1: none)
+//   timer fired           -> s.tick(now) again
+//   events.closed(code)   -> the session gave the connection up: close the transport (no lost() needed)
+// Time is a millisecond counter passed in by the caller; only differences are used. The
+// session never arms timers, never throws on network input and never holds a socket.
+//
+// Outbound bytes go to events.send(bytes); the array is valid during the call only (it is
+// the session's transmit buffer), so the sink copies or writes it at once. A PUBLISH larger
+// than the transmit buffer goes out as two sends: header and topic, then the payload itself.
+//
+// QoS 1 publish: publish() returns the packet id; puback(id) reports completion. The message
+// (topic string and payload array, kept by reference: do not modify the payload) stays in
+// the window until its PUBACK or discard(id). Without a PUBACK within pubackTimeoutMs it is
+// sent again with DUP and the same id. Across a transport loss it stays; after the next
+// accepted CONNACK every unacknowledged message is sent again, in publish order, before the
+// connack event: with cleanSession off with DUP and the same id (§4.4); with cleanSession on
+// as a new PUBLISH (DUP clear, the same id, which is free in the new session), so delivery
+// stays at least once either way. Call discardAll() before connect() to drop them instead.
+// QoS 1 publishes made while not connected wait in the window for the next CONNACK.
+//
+// Inbound PUBLISH: events.message(topic, payload, qos, dup, id) with the topic as a byte
+// string and the payload as a view valid during the call. For QoS 1, return true once the
+// message is accepted and the session sends PUBACK; return false to acknowledge later with
+// ack(id), or never (the server redelivers after a reconnect).
+//
+// Keep-alive: when nothing was sent or nothing received for keepAliveS seconds, PINGREQ goes
+// out; if nothing at all arrives within pingTimeoutMs after it, closed(ERR_LINK_DEAD).
+// No CONNACK within connackTimeoutMs: closed(ERR_CONNACK_TIMEOUT). CONNACK refused: the
+// connack(code, false) event, then closed(ERR_REFUSED). Bad input: closed(ERR_MALFORMED,
+// ERR_TOO_LARGE for a packet over maxPacket, or ERR_PROTOCOL for QoS 2, a packet before
+// CONNACK or a second CONNACK).
+import { OK, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
+import { ConnectOptions, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
+import { decodePacket } from "./decode";
+import { createFrameReader } from "./frame-reader";
+import { createPacket, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP } from "./packet";
+
+/** Session states, as returned by state(). */
+export const SESSION_DOWN = 0;
+export const SESSION_CONNECTING = 1;
+export const SESSION_UP = 2;
+
+export interface SessionOptions {
+  /** Slots for unacknowledged QoS 1 publishes plus pending (un)subscribes. Default 8. */
+  maxInflight?: number;
+  /** Largest inbound packet in bytes, header included; the receive buffer. Default 4096. */
+  maxPacket?: number;
+  /** Transmit buffer: CONNECT, SUBSCRIBE and a PUBLISH header must fit. Default 1024. */
+  txSize?: number;
+  /** Default 60000 (the hub may hold CONNACK while it shapes traffic). */
+  connackTimeoutMs?: number;
+  /** QoS 1 retransmission interval. Default 30000. */
+  pubackTimeoutMs?: number;
+  /** How long after a PINGREQ the link may stay silent. Default 20000. */
+  pingTimeoutMs?: number;
+}
+
+export interface SessionEvents {
+  /** Bytes to write to the transport; valid during the call only. */
+  send(bytes: Uint8Array): void;
+  /** CONNACK arrived: return code 0 accepted (state is already up), 1..5 refused. */
+  connack(returnCode: number, sessionPresent: boolean): void;
+  /** Inbound PUBLISH; see the header. Return true to accept (QoS 1: PUBACK now). */
+  message(topic: string, payload: Uint8Array, qos: number, dup: boolean, packetId: number): boolean;
+  /** A QoS 1 publish of ours was acknowledged and left the window. */
+  puback(packetId: number): void;
+  /** Granted QoS per filter (0x80 = refused), a view valid during the call. */
+  suback(packetId: number, granted: Uint8Array): void;
+  unsuback(packetId: number): void;
+  /** The session ended the connection; the code says why (see the header). */
+  closed(reason: number): void;
+}
+
+export interface Session {
+  /** Sends CONNECT (ending any previous connection). OK, ERR_BAD_ARGUMENT, ERR_NO_SPACE. */
+  connect(options: ConnectOptions, now: number): number;
+  /** Feeds transport bytes. OK, ERR_NOT_CONNECTED, or the code the session closed with. */
+  receive(bytes: Uint8Array, now: number): number;
+  /** Runs due timeouts; returns ms until the next call is needed, or -1 for none. */
+  tick(now: number): number;
+  /** QoS 0: OK or ERR_NOT_CONNECTED. QoS 1: the packet id, or ERR_FULL. Both: ERR_BAD_ARGUMENT,
+   *  ERR_NO_SPACE (topic too long for the transmit buffer). */
+  publish(topic: string, payload: Uint8Array, qos: number, retain: boolean, now: number): number;
+  /** Returns the packet id (suback follows), ERR_NOT_CONNECTED, ERR_FULL, ERR_BAD_ARGUMENT, ERR_NO_SPACE. */
+  subscribe(topics: string[], qos: number[], now: number): number;
+  /** Returns the packet id (unsuback follows) or the errors of subscribe. */
+  unsubscribe(topics: string[], now: number): number;
+  /** Acknowledges an inbound QoS 1 message held back by message(). OK, ERR_NOT_CONNECTED, ERR_BAD_ARGUMENT. */
+  ack(packetId: number, now: number): number;
+  /** Sends DISCONNECT if connected; the window is kept. The caller then closes the transport. */
+  disconnect(now: number): void;
+  /** The transport ended. The window is kept; pending (un)subscribes are forgotten. */
+  lost(): void;
+  /** Drops one unacknowledged publish: OK or NO_MATCH. */
+  discard(packetId: number): number;
+  /** Drops every unacknowledged publish; returns how many. */
+  discardAll(): number;
+  /** SESSION_DOWN, SESSION_CONNECTING or SESSION_UP. */
+  state(): number;
+  /** Unacknowledged QoS 1 publishes in the window. */
+  inflight(): number;
+}
+
+// Slot kinds in the window.
+const FREE = 0;
+const QUEUED = 1; // publish not sent on this connection yet
+const SENT = 2; // publish sent, awaiting PUBACK
+const SUB = 3; // SUBSCRIBE or UNSUBSCRIBE awaiting its ack
+
+export function createSession(events: SessionEvents, options?: SessionOptions): Session {
+  const o = options || {};
+  const size = o.maxInflight || 8;
+  const connackMs = o.connackTimeoutMs || 60000;
+  const pubackMs = o.pubackTimeoutMs || 30000;
+  const pingMs = o.pingTimeoutMs || 20000;
+  const tx = new Uint8Array(o.txSize || 1024);
+  const packet = createPacket();
+  const reader = createFrameReader(o.maxPacket || 4096, onFrame);
+  const empty = packet.payload;
+  // The window: `size` slots in parallel arrays, created once (STYLE 10, 15). A slot is
+  // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
+  const kind: number[] = [];
+  const ids: number[] = [];
+  const topics: string[] = [];
+  const payloads: Uint8Array[] = [];
+  const retains: boolean[] = [];
+  const order: number[] = [];
+  const sentAt: number[] = [];
+  for (let i = 0; i < size; i++) {
+    kind.push(FREE);
+    ids.push(0);
+    topics.push("");
+    payloads.push(empty);
+    retains.push(false);
+    order.push(0);
+    sentAt.push(0);
+  }
+  let now = 0;
+  let st = SESSION_DOWN;
+  let clean = false;
+  let keepMs = 0;
+  let startedAt = 0;
+  let lastTx = 0;
+  let lastRx = 0;
+  let pingAt = -1; // when the outstanding PINGREQ went out; -1: none
+  let lastId = 0;
+  let seq = 0;
+
+  function out(n: number): void {
+    lastTx = now;
+    events.send(tx.subarray(0, n));
+  }
+
+  /** The slot holding packet id `id`, or a free slot for id 0; -1 when there is none. */
+  function find(id: number): number {
+    for (let i = 0; i < size; i++) if (kind[i] ? ids[i] == id : !id) return i;
+    return -1;
+  }
+
+  function isPublish(i: number): boolean {
+    return i >= 0 && kind[i] > FREE && kind[i] < SUB;
+  }
+
+  function drop(i: number): void {
+    kind[i] = FREE;
+    topics[i] = "";
+    payloads[i] = empty;
+  }
+
+  /** Takes a free slot with a new packet id (1..65535, none in use: MQTT-2.3.1-2; the
+   *  window is far smaller than the id space, so the search ends). -1 when full. */
+  function take(k: number): number {
+    const i = find(0);
+    if (i >= 0) {
+      do lastId = lastId > 65534 ? 1 : lastId + 1;
+      while (find(lastId) >= 0);
+      kind[i] = k;
+      ids[i] = lastId;
+      order[i] = ++seq;
+    }
+    return i;
+  }
+
+  function emit(topic: string, payload: Uint8Array, qos: number, dup: boolean, retain: boolean, id: number): number {
+    const n = payload.length;
+    const k = writePublishHead(tx, 0, topic, n, qos, dup, retain, id);
+    if (k >= 0) {
+      if (k + n > tx.length) {
+        out(k);
+        events.send(payload);
+      } else {
+        tx.set(payload, k);
+        out(k + n);
+      }
+    }
+    return k < 0 ? k : OK;
+  }
+
+  /** Sends window publishes in order: all of them after a CONNACK, otherwise those whose
+   *  PUBACK is overdue. After a CONNACK with clean session on they are new publishes. */
+  function resend(all: boolean): void {
+    let last = 0;
+    for (;;) {
+      let b = -1;
+      for (let i = 0; i < size; i++) {
+        if ((all ? isPublish(i) : kind[i] == SENT && ((now - sentAt[i]) | 0) >= pubackMs) && order[i] > last && (b < 0 || order[i] < order[b])) b = i;
+      }
+      if (b < 0) return;
+      last = order[b];
+      emit(topics[b], payloads[b], 1, kind[b] == SENT && !(all && clean), retains[b], ids[b]);
+      kind[b] = SENT;
+      sentAt[b] = now;
+    }
+  }
+
+  function down(): void {
+    st = SESSION_DOWN;
+    pingAt = -1;
+    for (let i = 0; i < size; i++) if (kind[i] == SUB) drop(i);
+  }
+
+  function fail(code: number): number {
+    down();
+    events.closed(code);
+    return code;
+  }
+
+  function onFrame(first: number, data: Uint8Array, s: number, e: number): number {
+    const p = packet;
+    const r = decodePacket(p, first, data, s, e);
+    const type = p.type;
+    const id = p.id;
+    // An error stops the reader; receive() then ends the session with it.
+    if (r) return r;
+    if ((st == SESSION_CONNECTING) != (type == CONNACK)) return ERR_PROTOCOL; // CONNACK first, once (MQTT-3.2.0-1)
+    if (type == CONNACK) {
+      if (p.code) {
+        events.connack(p.code, p.present);
+        return ERR_REFUSED;
+      }
+      st = SESSION_UP;
+      resend(true);
+      events.connack(0, p.present);
+    } else if (type == PUBLISH) {
+      if (events.message(p.topic, p.payload, p.qos, p.dup, id) && p.qos && st == SESSION_UP) out(writePuback(tx, 0, id));
+    } else if (type != PINGRESP) {
+      // PUBACK, SUBACK or UNSUBACK of something in the window; a late duplicate is ignored.
+      // (PINGRESP needs nothing: any input already cleared the ping.)
+      const i = find(id);
+      if (i >= 0 && (type == PUBACK) == isPublish(i)) {
+        drop(i);
+        if (type == PUBACK) events.puback(id);
+        else if (type == SUBACK) events.suback(id, p.codes);
+        else events.unsuback(id);
+      }
+    }
+    return st == SESSION_UP ? OK : ERR_NOT_CONNECTED; // a handler may have ended the session
+  }
+
+  function request(topics: string[], qos: number[] | null, t: number): number {
+    now = t;
+    if (st != SESSION_UP) return ERR_NOT_CONNECTED;
+    const i = take(SUB);
+    if (i < 0) return ERR_FULL;
+    const k = qos ? writeSubscribe(tx, 0, ids[i], topics, qos) : writeUnsubscribe(tx, 0, ids[i], topics);
+    if (k < 0) {
+      drop(i);
+      return k;
+    }
+    out(k);
+    return ids[i];
+  }
+
+  /** ms until `since + period`, wrap-safe. */
+  function left(since: number, period: number): number {
+    return (since + period - now) | 0;
+  }
+
+  return {
+    connect: function (c: ConnectOptions, t: number): number {
+      now = t;
+      down();
+      reader.reset();
+      const k = writeConnect(tx, 0, c);
+      if (k < 0) return k;
+      clean = c.cleanSession;
+      keepMs = c.keepAliveS * 1000;
+      st = SESSION_CONNECTING;
+      startedAt = lastRx = now;
+      out(k);
+      return OK;
+    },
+
+    receive: function (bytes: Uint8Array, t: number): number {
+      now = t;
+      if (st == SESSION_DOWN) return ERR_NOT_CONNECTED;
+      lastRx = now;
+      pingAt = -1;
+      const r = reader.push(bytes);
+      // Framing, decode and protocol errors end the session; ERR_NOT_CONNECTED means a
+      // handler already ended it.
+      return r < 0 && r != ERR_NOT_CONNECTED ? fail(r) : r;
+    },
+
+    tick: function (t: number): number {
+      now = t;
+      let next = left(startedAt, connackMs);
+      let d = 0; // one variable for the whole function (see decode.ts on Espruino and var)
+      if (st == SESSION_CONNECTING && next <= 0) fail(ERR_CONNACK_TIMEOUT);
+      if (st != SESSION_UP) return st ? next : -1;
+      resend(false);
+      next = -1;
+      for (let i = 0; i < size; i++) {
+        d = left(sentAt[i], pubackMs);
+        if (kind[i] == SENT && (next < 0 || d < next)) next = d;
+      }
+      if (keepMs) {
+        // Ping when either direction was idle for the keep-alive period (MQTT-3.1.2-23).
+        d = left(((now - lastTx) | 0) > ((now - lastRx) | 0) ? lastTx : lastRx, keepMs);
+        if (pingAt < 0 && d <= 0) {
+          out(writePingreq(tx, 0));
+          pingAt = now;
+        }
+        if (pingAt >= 0) d = left(pingAt, pingMs);
+        if (d <= 0) {
+          fail(ERR_LINK_DEAD);
+          return -1;
+        }
+        if (next < 0 || d < next) next = d;
+      }
+      return next;
+    },
+
+    publish: function (topic: string, payload: Uint8Array, qos: number, retain: boolean, t: number): number {
+      now = t;
+      const h = publishSize(topic, 0, qos);
+      if (h < 0) return h;
+      if (h > tx.length) return ERR_NO_SPACE;
+      if (!qos) return st == SESSION_UP ? emit(topic, payload, 0, false, retain, 0) : ERR_NOT_CONNECTED;
+      const i = take(QUEUED);
+      if (i < 0) return ERR_FULL;
+      topics[i] = topic;
+      payloads[i] = payload;
+      retains[i] = retain;
+      if (st == SESSION_UP) {
+        emit(topic, payload, 1, false, retain, ids[i]);
+        kind[i] = SENT;
+        sentAt[i] = now;
+      }
+      return ids[i];
+    },
+
+    subscribe: request,
+
+    unsubscribe: function (topics: string[], t: number): number {
+      return request(topics, null, t);
+    },
+
+    ack: function (id: number, t: number): number {
+      now = t;
+      const k = writePuback(tx, 0, id);
+      if (st != SESSION_UP) return ERR_NOT_CONNECTED;
+      if (k > 0) out(k);
+      return k < 0 ? k : OK;
+    },
+
+    disconnect: function (t: number): void {
+      now = t;
+      if (st == SESSION_UP) out(writeDisconnect(tx, 0));
+      down();
+    },
+
+    lost: down,
+
+    discard: function (id: number): number {
+      const i = find(id);
+      if (!isPublish(i)) return NO_MATCH;
+      drop(i);
+      return OK;
+    },
+
+    discardAll: function (): number {
+      let n = 0;
+      for (let i = 0; i < size; i++) {
+        if (isPublish(i)) {
+          drop(i);
+          n++;
+        }
+      }
+      return n;
+    },
+
+    state: function (): number {
+      return st;
+    },
+
+    inflight: function (): number {
+      let n = 0;
+      for (let i = 0; i < size; i++) if (isPublish(i)) n++;
+      return n;
+    },
+  };
+}
