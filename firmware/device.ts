@@ -161,6 +161,9 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
   const verdict = createVerdict();
 
   let link: Link | undefined;
+  /** A socket closed by us whose close report has not come yet, and the connect waiting for it. */
+  let closing: Socket | undefined;
+  let pendingOpen: (() => void) | undefined;
   let timer = 0;
   let timerAt = -1;
   let started = false;
@@ -292,6 +295,14 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
 
   function openLink(kind: number, host: string, connect: ConnectOptions): void {
     closeLink(false);
+    if (closing) {
+      // One TLS socket at a time: the ESP32's TLS memory is freed only when the previous
+      // socket has really closed, so the next one waits for that report.
+      pendingOpen = function () {
+        openLink(kind, host, connect);
+      };
+      return;
+    }
     const session = kind === LINK_HUB ? hubSession : dpsSession;
     const options: SocketOptions = { host: host, port: config.port, tls: config.tls };
     if (config.tls) {
@@ -319,6 +330,15 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
         afterSession();
       },
       onClose: function (error: number, detail: string) {
+        if (closing === mine.socket) {
+          closing = undefined;
+          const next = pendingOpen;
+          pendingOpen = undefined;
+          if (next) {
+            next();
+            afterSession();
+          }
+        }
         if (link !== mine) return;
         link = undefined;
         session.lost();
@@ -333,11 +353,14 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
   }
 
   function closeLink(clean: boolean): void {
+    pendingOpen = undefined;
     const old = link;
     if (!old) return;
-    link = undefined;
+    // DISCONNECT goes out while the link is still current (the session writes through it).
     if (clean && old.open) old.session.disconnect(now());
+    link = undefined;
     old.session.lost();
+    closing = old.socket;
     old.socket.close();
     inbound = [];
   }
@@ -825,6 +848,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
     },
     internal: {
       awaitingReply: function () {
+        if (pendingOpen) return true;
         if (!link) return false;
         if (!link.open || link.session.state() !== SESSION_UP) return true;
         if (link.kind === LINK_DPS) return policy.state === STATE_DPS_ACTIVE;

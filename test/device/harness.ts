@@ -27,8 +27,12 @@ export interface World {
   /** Every status the devices reported, "Status/Reason". */
   statuses: string[];
   logs: string[];
+  /** Device log lines with the virtual time they were written at. */
+  timeline: Array<[number, string]>;
+  /** Virtual times at which the device started a connection to host (from its log). */
+  connectTimes(host?: string): number[];
   /** A device on the Node HAL (same store across calls = a reboot keeps its flash). */
-  boot(config: DeviceConfig, options?: { seed?: number; start?: boolean }): { device: Device; hal: NodeHal };
+  boot(config: DeviceConfig, options?: { seed?: number; start?: boolean; hosts?: Record<string, string>; networkUp?: boolean }): { device: Device; hal: NodeHal };
   /** Moves virtual time, letting real I/O settle before each timer. */
   advance(ms: number): Promise<void>;
   /** Advances virtual time, timer by timer (at most stepMs at once), until cond holds;
@@ -87,6 +91,12 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     storeDir,
     statuses: [],
     logs,
+    timeline: [],
+    connectTimes(host) {
+      return world.timeline
+        .filter(([, line]) => line.startsWith("connecting to ") && (!host || line.startsWith("connecting to " + host)))
+        .map(([t]) => t);
+    },
     hal: undefined,
     boot(config, bootOptions = {}) {
       for (const d of devices) d.device.stop();
@@ -94,11 +104,12 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       const hal = createNodeHal({
         storeDir,
         time,
-        hosts: sim.hosts,
+        hosts: { ...sim.hosts, ...bootOptions.hosts },
         random32: () => Math.floor(prng.next() * 4294967296) >>> 0,
         logLevel: 3,
         log: (_level, message) => {
           logs.push(message);
+          world.timeline.push([time.nowMs(), message]);
           if (options.verbose) console.log(`[${time.nowMs()}] dev ${message}`);
         },
       });
@@ -108,6 +119,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       device.onStatus((s, r) => world.statuses.push(`${s}/${r}`));
       devices.push({ device, hal });
       world.hal = hal;
+      if (bootOptions.networkUp === false) hal.setNetworkUp(false);
       if (bootOptions.start !== false) device.start();
       return { device, hal };
     },
