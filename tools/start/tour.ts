@@ -1,0 +1,270 @@
+// The scenarios `npm start` runs: one device (the real firmware core on the Node HAL) against
+// the simulator in this process, on a scaled clock so the 15-minute rules take seconds.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDevice, Device } from "../../firmware/device";
+import { resolveConfig, ResolvedConfig, DeviceConfig } from "../../firmware/config";
+import { createNodeHal, NodeHal } from "../../hal/node";
+import { ScaledTime } from "../../hal/node-time";
+import { LOG_INFO } from "../../hal/types";
+import { startSimulator, Simulator } from "../hub-sim/index";
+
+export interface TourOptions {
+  speed: number;
+  print: (line: string) => void;
+}
+
+export interface TourSummary {
+  scenario: string;
+  messagesSent: number;
+  messagesAcknowledged: number;
+  messagesLost: number;
+  duplicatesAtHub: number;
+  dpsRegistrations: number;
+  hubConnections: number;
+  cacheWrites: number;
+  disconnectedSeconds: number;
+  virtualMinutes: number;
+  realSeconds: number;
+}
+
+export interface Scenario {
+  name: string;
+  about: string;
+  run(t: Tour): Promise<void>;
+}
+
+const HUB_A = "hub-a.azure-devices.net";
+const HUB_B = "hub-b.azure-devices.net";
+const MIN = 60_000;
+
+/** What a scenario script can do: boot and reboot the device, wait, inject faults. */
+export class Tour {
+  device!: Device;
+  hal!: NodeHal;
+  private sent = 0;
+  private telemetryTimer: NodeJS.Timeout | undefined;
+  private readonly storeDir = mkdtempSync(join(tmpdir(), "azdevice-flash-"));
+  private readonly realStart = Date.now();
+  private totals = { dps: 0, connections: 0, cacheWrites: 0, disconnectedMs: 0, acked: 0 };
+
+  constructor(
+    readonly sim: Simulator,
+    readonly time: ScaledTime,
+    readonly config: DeviceConfig,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  stamp(): string {
+    const ms = this.time.nowMs();
+    const m = Math.floor(ms / MIN);
+    const s = ((ms % MIN) / 1000).toFixed(1).padStart(4, "0");
+    return `[${String(m).padStart(3, " ")}:${s}]`;
+  }
+
+  say(line: string): void {
+    this.print(`${this.stamp()} ${line}`);
+  }
+
+  /** Starts (or restarts, keeping its flash) the device. */
+  boot(): void {
+    if (this.device) this.keepTotals();
+    if (this.device) this.device.stop();
+    this.hal = createNodeHal({
+      storeDir: this.storeDir,
+      time: this.time,
+      hosts: this.sim.hosts,
+      logLevel: LOG_INFO,
+      log: (_level, message) => this.say(`device  ${message}`),
+    });
+    const resolved = resolveConfig({ ca: [this.sim.caPem], ...this.config });
+    if (Array.isArray(resolved)) throw new Error(resolved.join("; "));
+    this.device = createDevice(resolved as ResolvedConfig, this.hal);
+    this.device.onMethod("reboot", (_p, respond) => respond(200, { rebooting: true }));
+    this.device.start();
+  }
+
+  private keepTotals(): void {
+    const s = this.device.stats();
+    this.totals.dps += s.dpsRegistrations;
+    this.totals.connections += s.hubConnections;
+    this.totals.cacheWrites += s.cacheWrites;
+    this.totals.disconnectedMs += s.disconnectedMs;
+    this.totals.acked += s.telemetryAcknowledged;
+  }
+
+  /** Sends a sequence-numbered message every periodMs of virtual time. */
+  startTelemetry(periodMs: number): void {
+    this.stopTelemetry();
+    this.telemetryTimer = setInterval(() => {
+      this.sent++;
+      this.device.sendTelemetry(JSON.stringify({ seq: this.sent, t: 20 + (this.sent % 7) / 2 }), { "$.ct": "application/json", "$.ce": "utf-8" });
+    }, periodMs / this.time.speed);
+  }
+
+  stopTelemetry(): void {
+    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
+    this.telemetryTimer = undefined;
+  }
+
+  /** Waits (scaled time) until cond holds; fails the tour after maxMs of virtual time. */
+  async until(what: string, cond: () => boolean, maxMs: number): Promise<void> {
+    const deadline = this.time.nowMs() + maxMs;
+    while (!cond()) {
+      if (this.time.nowMs() > deadline) throw new Error(`tour: "${what}" did not happen within ${maxMs / 1000} s of device time`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async wait(ms: number): Promise<void> {
+    const end = this.time.nowMs() + ms;
+    await this.until("time passes", () => this.time.nowMs() >= end, ms + MIN);
+  }
+
+  connected(): boolean {
+    return this.device.stats().status === "Connected";
+  }
+
+  /** Waits for the outbox to drain, then adds up the run. */
+  async finish(scenario: string): Promise<TourSummary> {
+    this.stopTelemetry();
+    await this.until("every message acknowledged", () => this.device.stats().outboxSize === 0, 30 * MIN);
+    this.keepTotals();
+    const stats = this.device.stats();
+    const seqs = this.sim.telemetry().map((m) => {
+      try {
+        return JSON.parse(m.payload.toString()).seq as number;
+      } catch {
+        return -1;
+      }
+    });
+    const unique = new Set(seqs);
+    let lost = 0;
+    for (let i = 1; i <= this.sent; i++) if (!unique.has(i)) lost++;
+    this.device.stop();
+    rmSync(this.storeDir, { recursive: true, force: true });
+    return {
+      scenario,
+      messagesSent: this.sent,
+      messagesAcknowledged: this.totals.acked,
+      messagesLost: lost,
+      duplicatesAtHub: seqs.length - unique.size,
+      dpsRegistrations: this.sim.counters().dps.registrations,
+      hubConnections: this.totals.connections,
+      cacheWrites: this.totals.cacheWrites,
+      disconnectedSeconds: Math.round(this.totals.disconnectedMs / 1000),
+      virtualMinutes: Math.round(this.time.nowMs() / 6000) / 10,
+      realSeconds: Math.round((Date.now() - this.realStart) / 100) / 10,
+      ...(stats.telemetryDropped ? { dropped: stats.telemetryDropped } : {}),
+    };
+  }
+}
+
+/** The whole life of a device, as the issue lists it. */
+const tour: Scenario = {
+  name: "tour",
+  about: "first boot -> stagger -> DPS -> hub -> telemetry -> hub outage -> backoff -> recovery -> token renewal -> moved to hub B -> DPS -> hub B -> reboot -> warm boot (zero DPS calls)",
+  async run(t) {
+    t.say("== first boot: no cached hub, so a staggered wait, then DPS");
+    t.boot();
+    await t.until("connected", () => t.connected(), 10 * MIN);
+    t.startTelemetry(20_000);
+    await t.wait(2 * MIN);
+
+    t.say("== hub-a goes down for 4 minutes (TCP refused): watch the backoff");
+    await t.sim.hubOutage(HUB_A, 4 * 60, "refuse");
+    t.sim.dropHub(HUB_A);
+    await t.until("disconnected", () => !t.connected(), MIN);
+    await t.until("recovered", () => t.connected(), 15 * MIN);
+    t.say("== recovered: the outbox drains, nothing lost");
+    await t.until("outbox drained", () => t.device.stats().outboxSize === 0, 5 * MIN);
+
+    t.say("== token lifetime is 10 minutes: renewal at 80 % by a clean reconnect");
+    const connections = t.device.stats().hubConnections;
+    await t.until("token renewed", () => t.device.stats().hubConnections > connections, 12 * MIN);
+
+    t.say("== the operator moves the device to hub-b: hub-a now refuses it (CONNACK 5)");
+    t.sim.moveDevice("dev-tour", HUB_B);
+    await t.until("on hub-b", () => t.device.assignment()?.hub === HUB_B && t.connected(), 20 * MIN);
+    await t.wait(MIN);
+
+    t.say("== reboot (after the outbox drained: it lives in RAM): the cached hub-b is used straight away");
+    t.stopTelemetry();
+    await t.until("outbox drained", () => t.device.stats().outboxSize === 0, 5 * MIN);
+    const dpsBefore = t.sim.counters().dps.registrations;
+    t.boot();
+    t.startTelemetry(20_000);
+    await t.until("connected after reboot", () => t.connected(), 5 * MIN);
+    await t.wait(MIN);
+    if (t.sim.counters().dps.registrations !== dpsBefore) throw new Error("tour: the warm boot called DPS");
+    t.say("== warm boot: one TLS connection, zero DPS registrations");
+  },
+};
+
+const outage: Scenario = {
+  name: "outage",
+  about: "a connected device through a 20-minute hub outage: backoff, the 10-failures-and-15-minutes rule, DPS returning the same hub, recovery",
+  async run(t) {
+    t.boot();
+    await t.until("connected", () => t.connected(), 10 * MIN);
+    t.startTelemetry(30_000);
+    t.say("== hub-a down for 20 minutes");
+    await t.sim.hubOutage(HUB_A, 20 * 60, "refuse");
+    t.sim.dropHub(HUB_A);
+    await t.until("disconnected", () => !t.connected(), MIN);
+    await t.until("recovered", () => t.connected(), 40 * MIN);
+    await t.wait(MIN);
+  },
+};
+
+const renewal: Scenario = {
+  name: "renewal",
+  about: "three token renewals in a row on a 5-minute token, telemetry flowing throughout",
+  async run(t) {
+    t.boot();
+    await t.until("connected", () => t.connected(), 10 * MIN);
+    t.startTelemetry(10_000);
+    const start = t.device.stats().hubConnections;
+    await t.until("three renewals", () => t.device.stats().hubConnections >= start + 3, 20 * MIN);
+  },
+};
+
+export const SCENARIOS: Scenario[] = [tour, outage, renewal];
+
+export async function runScenario(scenario: Scenario, options: TourOptions): Promise<TourSummary> {
+  // The clock starts once the simulator is up (making its certificates takes real seconds).
+  let time: ScaledTime | undefined;
+  const sim = await startSimulator({
+    clock: { nowMs: () => (time ? time.epochMs() : Date.now()) },
+    log: (line) => {
+      // Simulator lines without their wall-clock stamp: the tour prints device time.
+      const text = line.replace(/^\S+Z\s+/, "");
+      if (!time || /listening|subscribe|twin-get|telemetry|puback|method|enrollment/.test(text)) return;
+      options.print(`${stampOf(time)} sim     ${text}`);
+    },
+  });
+  time = new ScaledTime(options.speed);
+  const enrollment = sim.enrollIndividual("dev-tour");
+  const config: DeviceConfig = {
+    dps: { idScope: sim.idScope, registrationId: "dev-tour", symmetricKey: enrollment.key },
+    tokenLifetimeSeconds: scenario.name === "renewal" ? 300 : 600,
+  };
+  const clock = time;
+  const t = new Tour(sim, clock, config, options.print);
+  try {
+    await scenario.run(t);
+    return await t.finish(scenario.name);
+  } finally {
+    t.stopTelemetry();
+    clock.clearAll();
+    await sim.stop();
+  }
+}
+
+function stampOf(time: ScaledTime): string {
+  const ms = time.nowMs();
+  return `[${String(Math.floor(ms / MIN)).padStart(3, " ")}:${((ms % MIN) / 1000).toFixed(1).padStart(4, "0")}]`;
+}
+
+export { HUB_A, HUB_B };
