@@ -32,7 +32,7 @@ export async function mqttMinifiedBytes(only?: string): Promise<number> {
     await bundle.close();
     return readFileSync(join(dir, "mqtt.min.js")).length;
   } finally {
-    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
