@@ -47,6 +47,8 @@ const fixtures: Array<[string, string, string]> = [
   ["var r = /^a/m;", "regular expression flag 'm'", "1:9"],
   ["var r = /\\bword/;", "regular expression word boundary \\b", "1:9"],
   ["var p = __awaiter(this, void 0, void 0, f);", "unsupported TypeScript helper", "1:9"],
+  ["function f(a) {\n  if (a) { var x = 1; }\n  return x;\n}", "var inside a block", "2:12"],
+  ["function f(a) {\n  if (a) for (var i = 0; i < 3; i++) {}\n  return i;\n}", "var inside a block", "2:15"],
 ];
 
 const bad = suite("gate: bad fixtures");
@@ -71,6 +73,8 @@ fine("ES5 with the built-ins Espruino provides", () => {
     "var r = /a(b)[^c]{1,2}/gi; var u = new Uint8Array(4).subarray(1);",
     "[].slice.call(arguments); Object.prototype.hasOwnProperty.call(o, 'a');",
     "var id = setTimeout(f, 1); clearTimeout(id);",
+    "function g() { var a, b = 2; for (a = 0; a < b; a++) {} return function () { var c = a; return c; }; }",
+    "function h(o) { for (var i = 0; i < 2; i++) {} for (var k in o) {} try { var r = 1; } catch (e) {} return i + r; }",
   ].join("\n");
   assert.equal(check(code), []);
 });

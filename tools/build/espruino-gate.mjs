@@ -121,6 +121,36 @@ function modernSyntax(ast, code) {
   return out.sort((a, b) => a[1] - b[1]);
 }
 
+/** `var` statements that are not at the top level of their function (or the program): on
+ *  Espruino such a var exists only once its statement ran (the pipeline's hoist_vars puts
+ *  them all at the top). Returns [name, offset] pairs. */
+function nestedVars(ast) {
+  const out = [];
+  const stack = [[ast, true]];
+  while (stack.length) {
+    const [n, topLevel] = stack.pop();
+    if (n.type === "VariableDeclaration" && n.kind === "var" && !topLevel) {
+      out.push([n.declarations.map((d) => (d.id.type === "Identifier" ? d.id.name : "?")).join(", "), n.start]);
+    }
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
+      for (const c of children) {
+        if (!c || typeof c.type !== "string") continue;
+        const functionBody = (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && key === "body";
+        // The try block of a top-level try runs from its start, like the function body.
+        const tryBody = n.type === "TryStatement" && key === "block" && topLevel === true;
+        // The init of a top-level for (or for-in) runs whenever the loop is reached.
+        const loopHead = topLevel === true && ((n.type === "ForStatement" && key === "init") || (n.type === "ForInStatement" && key === "left"));
+        // Statements directly in the program or directly in a function body are top level.
+        const top = (n.type === "Program" && key === "body") || (n.type === "BlockStatement" && topLevel === "function-body") || loopHead;
+        stack.push([c, functionBody || tryBody ? "function-body" : top]);
+      }
+    }
+  }
+  return out;
+}
+
 function propertyName(node) {
   if (!node.computed && node.property.type === "Identifier") return node.property.name;
   if (node.computed && node.property.type === "Literal" && typeof node.property.value === "string") return node.property.value;
@@ -167,6 +197,10 @@ export function checkBundle(code, name = "bundle") {
   } catch (e) {
     report("syntax newer than ES5", typeof e.pos === "number" ? e.pos : 0, e.message.replace(/ \(\d+:\d+\)$/, ""));
     return findings;
+  }
+
+  for (const [names, offset] of nestedVars(ast)) {
+    report("var inside a block", offset, `var ${names}: Espruino declares it only if this statement runs; hoist it to the top of the function`);
   }
 
   const declared = new Set();

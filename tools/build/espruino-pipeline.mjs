@@ -14,11 +14,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Our Espruino-safe TypeScript helpers, standing in for tslib. */
 const helpers = resolve(root, "firmware/ts-helpers.js");
 
-/** Minified: hoist_funs is mandatory (it repairs the class IIFE order), unsafe_proto turns
- *  Array.prototype.x.call into [].x.call, ascii_only keeps literals 8-bit safe. */
+/** Minified: hoist_funs is mandatory (it repairs the class IIFE order); hoist_vars puts every
+ *  `var` at the top of its function (Espruino declares a var only when its statement runs, so
+ *  one inside a skipped branch could silently read an outer, mangled name); unsafe_proto turns
+ *  Array.prototype.x.call into [].x.call; ascii_only keeps literals 8-bit safe. */
 export const terserMinified = {
   ecma: 5,
-  compress: { hoist_funs: true, unsafe_proto: true, passes: 2, keep_fargs: true },
+  compress: { hoist_funs: true, hoist_vars: true, unsafe_proto: true, passes: 2, keep_fargs: true },
   mangle: true,
   format: { comments: false, ascii_only: true },
 };
@@ -29,6 +31,7 @@ export const terserDebug = {
   compress: {
     defaults: false,
     hoist_funs: true,
+    hoist_vars: true,
   },
   mangle: false,
   format: { beautify: true, comments: false, ascii_only: true },
@@ -114,6 +117,7 @@ export function espruinoBundle(o) {
       file: o.file,
       format: "iife",
       strict: false,
+      freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       plugins: [terser(terserMinified), espruinoRender()].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
@@ -125,6 +129,7 @@ export function espruinoBundle(o) {
       file: o.debugFile,
       format: "iife",
       strict: false,
+      freeze: false,
       generatedCode: "es5",
       plugins: [terser(terserDebug), espruinoRender()],
     });
