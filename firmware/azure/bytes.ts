@@ -3,12 +3,19 @@
 // from JSON is a Unicode string whose charCodeAt gives code points (an emoji is one char,
 // code 0x1F600), on Node the same text is UTF-16 (an emoji is a surrogate pair); both encode
 // to the same UTF-8 bytes here, the bytes Espruino's own crypto.SHA256(string) would hash.
-// ASCII is unchanged. Raw binary belongs in a Uint8Array, never in a string: a device
-// "byte string" holding 0x80..0xFF (from atob or E.toString) would be encoded a second time.
+// ASCII is unchanged. On a build with 8-bit strings (ESP32) a string already is those bytes
+// and is copied as it is. Raw binary belongs in a Uint8Array, never in a string: on a
+// Unicode build a "byte string" holding 0x80..0xFF would be encoded a second time.
 // A lone UTF-16 surrogate becomes U+FFFD (EF BF BD), as in Node's Buffer.from(text).
+
+/** True on builds whose strings are 8-bit (ESP32: fromCharCode keeps only the low byte).
+ *  There a string already holds the UTF-8 bytes of its text (source literals, JSON, sockets
+ *  all deliver bytes), so it passes through unchanged instead of being encoded twice. */
+const BYTE_STRINGS = String.fromCharCode(256).charCodeAt(0) !== 256;
 
 /** Number of UTF-8 bytes `text` encodes to. */
 export function utf8Length(text: string): number {
+  if (BYTE_STRINGS) return text.length;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -31,6 +38,10 @@ function isLowSurrogate(c: number): boolean {
  *  `out` must have utf8Length(text) bytes free (callers size it with utf8Length). */
 export function writeUtf8(text: string, out: Uint8Array, offset: number): number {
   let o = offset;
+  if (BYTE_STRINGS) {
+    for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+    return o;
+  }
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {
