@@ -15,11 +15,11 @@ import {
 } from "./policy/connection";
 import {
   classify, createVerdict, KIND_HUB_SOCKET, KIND_HUB_TIMEOUT, KIND_HUB_CONNACK, KIND_DPS_SOCKET, KIND_DPS_TIMEOUT,
-  KIND_DPS_CONNACK, KIND_DPS_RESPONSE, KIND_TWIN_RESPONSE, AWAIT_CONNACK, AWAIT_PINGRESP, AWAIT_PUBACK,
+  KIND_DPS_CONNACK, KIND_DPS_RESPONSE, KIND_TWIN_RESPONSE, AWAIT_CONNACK, AWAIT_PINGRESP,
   ACTION_NONE, ACTION_GIVE_UP, ACTION_REPROVISION,
 } from "./policy/classify";
 import { planFleet } from "./policy/fleet";
-import { reasonName, SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_NOT_CONNECTED, ERR_FULL, ERR_BAD_ARGUMENT } from "./status";
+import { reasonName, SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_FULL, ERR_BAD_ARGUMENT } from "./status";
 import { ResolvedConfig, AUTH_KEY, AUTH_TOKEN, AUTH_CERT } from "./config";
 import { sasToken, hubResource, dpsResource, tokenTimes, DPS_KEY_NAME } from "./azure/sas";
 import { utf8Bytes } from "./azure/bytes";
@@ -860,5 +860,3 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
     },
   };
 }
-
-export { LOG_INFO, ERR_NOT_CONNECTED, KIND_DPS_RESPONSE, AWAIT_PUBACK };

@@ -106,7 +106,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
         time,
         hosts: { ...sim.hosts, ...bootOptions.hosts },
         random32: () => Math.floor(prng.next() * 4294967296) >>> 0,
-        logLevel: 3,
+        logLevel: LOG_INFO,
         log: (_level, message) => {
           logs.push(message);
           world.timeline.push([time.nowMs(), message]);

@@ -2,7 +2,7 @@
 // time, byte strings longer than the 256-argument apply limit, and a session scenario driven
 // with a recording sink and a hand-moved clock (connect, subscribe, QoS 1 both ways, PUBACK
 // timeout, transport loss and resend, keep-alive, link dead). FIGUREs: JsVars per session.
-import { check, probe, figure, done } from "./probe-kit";
+import { probe, figure, done } from "./probe-kit";
 import {
   writeConnect, connectSize, writePublish, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect, publishSize,
 } from "../../firmware/mqtt/encode";
@@ -184,7 +184,7 @@ probe("inbound QoS 1 accepted -> PUBACK after the handler", () => {
   return events[events.length - 1] === "message c 7879 1 9" && last() === "40020009";
 });
 probe("no PUBACK for 5 s -> resent with DUP, same id", () => {
-  const id = s.publish("up", ascii("y"), 1, false, 100);
+  s.publish("up", ascii("y"), 1, false, 100);
   const first = last();
   s.tick(5099);
   if (last() !== first) return "early resend";
