@@ -6,7 +6,7 @@
 // Re-entrancy: session callbacks only record what happened; the driver acts on it after the
 // session call returned (closeLater, inbound queue), so user handlers and the policy never
 // run inside the MQTT session.
-import { Hal, Socket, SocketOptions, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG } from "../hal/types";
+import { Hal, Socket, SocketOptions, LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
 import { createSession, Session, SESSION_UP } from "./mqtt/session";
 import { ConnectOptions } from "./mqtt/encode";
 import {
@@ -19,7 +19,7 @@ import {
   ACTION_NONE, ACTION_GIVE_UP, ACTION_REPROVISION,
 } from "./policy/classify";
 import { planFleet } from "./policy/fleet";
-import { reasonName, SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_FULL, ERR_BAD_ARGUMENT } from "./status";
+import { reasonName, SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_FULL, ERR_BAD_ARGUMENT, ERR_TOO_LARGE } from "./status";
 import { ResolvedConfig, AUTH_KEY, AUTH_TOKEN, AUTH_CERT } from "./config";
 import { sasToken, hubResource, dpsResource, tokenTimes, DPS_KEY_NAME } from "./azure/sas";
 import { utf8Bytes } from "./azure/bytes";
@@ -185,6 +185,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
 
   // Twin state: desired version applied, the GET in flight, reported patches queued.
   let desiredVersion = -1;
+  let twinGetDisabled = false;
   let twinGetRid = "";
   let twinGetAt = -1;
   let twinRetryAt = -1;
@@ -285,6 +286,12 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       else if (reason === ERR_CONNACK_TIMEOUT) policy.hubFailed(t, KIND_HUB_TIMEOUT, AWAIT_CONNACK);
       else if (reason === ERR_LINK_DEAD) policy.hubFailed(t, KIND_HUB_TIMEOUT, AWAIT_PINGRESP);
       else {
+        if (reason === ERR_TOO_LARGE && twinGetRid !== "") {
+          // The twin document does not fit maxInboundBytes: asking again after every
+          // reconnect would loop, so full GETs stop until the configuration grows.
+          twinGetDisabled = true;
+          log(LOG_ERROR, "twin document larger than maxInboundBytes (" + config.maxInboundBytes + "): full twin GET disabled");
+        }
         log(LOG_WARN, "hub connection ended by the session (code " + reason + ")");
         policy.hubFailed(t, KIND_HUB_SOCKET, SOCKET_ERROR);
       }
@@ -427,6 +434,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
 
   function onHubSubscribed(): void {
     hubSubscribing = false;
+    // Requests of an earlier connection are void: they are made again on this one.
     // Desired changes are pushed only while connected: read the whole twin after every connect.
     requestTwin();
     reportedRid = "";
@@ -434,6 +442,9 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
   }
 
   function requestTwin(): void {
+    twinGetRid = "";
+    twinRetryAt = -1;
+    if (twinGetDisabled) return;
     twinGetRid = nextRid();
     twinGetAt = now();
     twinRetryAt = -1;
@@ -485,7 +496,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       return;
     }
     if (version <= desiredVersion) {
-      log(LOG_DEBUG, "twin: desired version " + version + " ignored (have " + desiredVersion + ")");
+      log(LOG_INFO, "twin: desired version " + version + " ignored (have " + desiredVersion + ")");
       return;
     }
     // A patch that skips a version means one was missed: the full document catches up.

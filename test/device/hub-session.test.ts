@@ -203,4 +203,20 @@ twin("reported PATCH answered 429 / 503 -> retried later, then lands", () =>
     assert.ok(w.sim.counters().devices.dev1.twinPatches >= 2);
   }));
 
+twin("a twin document above maxInboundBytes -> one disconnect, then no more full GETs (no loop)", async () => {
+  const w = await createWorld();
+  try {
+    const e = w.sim.enrollIndividual("dev1", { initialDesired: { blob: "x".repeat(3000) } });
+    const { device } = w.boot(dpsConfig(w.sim, "dev1", e.key, { maxInboundBytes: 1024 }));
+    await w.advanceUntil(() => w.logs.some((l) => l.includes("full twin GET disabled")), 300_000);
+    await w.advanceUntil(() => device.stats().status === "Connected", 300_000);
+    const gets = w.sim.counters().devices.dev1.twinGets;
+    await w.advance(30 * 60_000);
+    assert.is(device.stats().status, "Connected", "stays connected");
+    assert.is(w.sim.counters().devices.dev1.twinGets, gets, "no GET loop");
+  } finally {
+    await w.stop();
+  }
+});
+
 twin.run();
