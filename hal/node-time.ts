@@ -131,6 +131,7 @@ export class VirtualTime implements TimeSource {
    */
   async advance(ms: number, idle?: () => Promise<void>): Promise<void> {
     const end = this.now + ms;
+    let sameInstant = 0;
     for (;;) {
       if (idle) await idle();
       else await settle();
@@ -138,6 +139,9 @@ export class VirtualTime implements TimeSource {
       for (const t of this.timers) if (t.due <= end && (!next || t.due < next.due)) next = t;
       if (!next) break;
       this.timers = this.timers.filter((t) => t !== next);
+      // A timer that keeps re-arming itself for "now" is a busy loop on a real device.
+      sameInstant = next.due > this.now ? 0 : sameInstant + 1;
+      if (sameInstant > 1000) throw new Error(`timer loop: over 1000 timers fired at ${this.now} ms without time passing`);
       this.now = Math.max(this.now, next.due);
       next.callback();
     }

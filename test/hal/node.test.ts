@@ -179,6 +179,17 @@ clocks("virtual time fires timers in due order and only when advanced", async ()
   assert.is(hal.clock.isSynced(), false);
 });
 
+clocks("virtual time: a timer that re-arms itself for now -> the busy loop is reported", async () => {
+  const time = new VirtualTime();
+  const spin = (): void => {
+    time.setTimer(0, spin);
+  };
+  time.setTimer(0, spin);
+  let error = "";
+  await time.advance(10).catch((e: Error) => (error = e.message));
+  assert.match(error, /timer loop/);
+});
+
 clocks("scaled time: a timer never fires before its deadline on the scaled clock", async () => {
   const time = new ScaledTime(1000);
   const hal = createNodeHal({ storeDir: tmp(), time });
