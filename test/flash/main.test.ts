@@ -1,0 +1,209 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createServer, type Server } from "node:net";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { APP_RECORD, BOOT_RECORD, CONFIG_RECORD } from "../../firmware/storage-names";
+import { bootStub } from "../../tools/flash/boot-stub";
+import { crc32, espruinoArgs, planFlash, verifyScript } from "../../tools/flash/plan";
+import { estimateSeconds, portProblem } from "../../tools/flash/main";
+import { flash, NOW, randomKey, runTool, tempDir } from "./kit";
+
+const KEY = randomKey(32);
+const PASSWORD = "lab-secret-42";
+const CONFIG = {
+  dps: { idScope: "0ne00AB12CD", registrationId: "dev-01", symmetricKey: KEY },
+  wifi: { ssid: "Lab", password: PASSWORD },
+  keepAliveSeconds: 60,
+  hosts: { "global.azure-devices-provisioning.net": "127.0.0.1:8883" },
+};
+const BUNDLE = "(function(){print(\"app\");})();\n";
+
+/** A temp directory with device.json and app.js; `config` and `bundle` override them. */
+function workspace(config: unknown = CONFIG, bundle: string = BUNDLE): { dir: string; remove(): void } {
+  const t = tempDir();
+  writeFileSync(join(t.dir, "device.json"), typeof config === "string" ? config : JSON.stringify(config, null, 2));
+  writeFileSync(join(t.dir, "app.js"), bundle);
+  return t;
+}
+
+async function dryRun(argv: string[], config?: unknown, bundle?: string) {
+  const t = workspace(config, bundle);
+  try {
+    return await flash(["--dry-run", "--config", "device.json", "--bundle", "app.js", ...argv], t.dir);
+  } finally {
+    t.remove();
+  }
+}
+
+const dry = suite("flash --dry-run");
+dry("valid config -> records in write order with exact sizes and CRC-32, exit 0", async () => {
+  const r = await dryRun(["--port", "/dev/ttyUSB9"]);
+  assert.is(r.code, 0, r.all);
+  const compact = JSON.stringify(CONFIG);
+  const stub = bootStub();
+  const rows = r.out.split("\n").filter((l) => /^ {2}\S+ +\d+ bytes {2}crc32 0x[0-9a-f]{8}/.test(l));
+  assert.is(rows.length, 3, r.out);
+  assert.match(rows[0], new RegExp("^  " + APP_RECORD + " +" + BUNDLE.length + " bytes  crc32 0x" + crc32(Buffer.from(BUNDLE)).toString(16).padStart(8, "0") + "  app\\.js"));
+  assert.match(rows[1], new RegExp("^  " + CONFIG_RECORD + " +" + compact.length + " bytes  crc32 0x" + crc32(Buffer.from(compact)).toString(16).padStart(8, "0") + "  device\\.json"));
+  assert.match(rows[2], new RegExp("^  \\" + BOOT_RECORD + " +" + stub.length + " bytes"));
+  assert.match(r.out, /nothing is sent and no port is opened/);
+});
+dry("valid config -> secrets hidden: no key, no Wi-Fi password anywhere in the output", async () => {
+  const r = await dryRun(["--port", "/dev/ttyUSB9"]);
+  assert.not.ok(r.all.includes(KEY));
+  assert.not.ok(r.all.includes(PASSWORD));
+  assert.match(r.out, /"symmetricKey": "<hidden, 44 characters>"/);
+  assert.match(r.out, /"password": "<hidden, 13 characters>"/);
+  assert.match(r.out, /warning: hosts redirects host names/);
+});
+dry("command line -> 115200 baud, --no-ble, the local board file, every record as --storage, never -m", async () => {
+  const r = await dryRun(["--port", "tcp://192.168.1.50:23"]);
+  const line = r.out.split("\n").find((l) => l.includes("espruino-cli.js"));
+  assert.ok(line, r.out);
+  const argv = line!.trim().split(/\s+/);
+  assert.is(argv[argv.indexOf("-b") + 1], "115200");
+  assert.ok(argv.includes("--no-ble"));
+  assert.match(argv[argv.indexOf("--board") + 1], /tools\/flash\/ESP32\.board\.json$/);
+  assert.is(argv[argv.indexOf("-p") + 1], "tcp://192.168.1.50:23");
+  assert.not.ok(argv.includes("-m") || argv.includes("--minify"), "never the CLI minifier");
+  for (const storage of [".bootcde:bootcde.js", "azdevice.json:azdevice.json", "azapp.js:azapp.js"]) {
+    assert.is(argv[argv.indexOf(storage) - 1], "--storage", storage);
+  }
+  assert.is(argv[argv.length - 1], "verify.js");
+});
+dry("boot stub and the device-side check -> printed in full", async () => {
+  const r = await dryRun([]);
+  assert.ok(r.out.includes(bootStub().trimEnd()), "the stub text");
+  assert.match(r.out, /AZFLASH DONE/);
+  assert.match(r.out, /'<port>'/, "no --port in a dry run -> a placeholder");
+});
+dry("as npm runs it (child process in a temp directory) -> the same plan, exit 0", async () => {
+  const t = workspace();
+  try {
+    const r = await runTool("main", ["--dry-run", "--config", "device.json", "--bundle", "app.js", "--port", "/dev/ttyUSB0"], t.dir);
+    assert.is(r.code, 0, r.all);
+    assert.match(r.out, /azapp\.js +\d+ bytes/);
+    assert.not.ok(r.all.includes(KEY));
+  } finally {
+    t.remove();
+  }
+});
+dry.run();
+
+const errors = suite("flash: errors");
+const CASES: Array<[string, unknown, string, string[], RegExp]> = [
+  ["invalid config (keep-alive 5 s)", { ...CONFIG, keepAliveSeconds: 5 }, BUNDLE, [], /device\.json: keepAliveSeconds must be 10-1177/],
+  ["config with a bad connection string", { connectionString: "HostName=h.azure-devices.net;DeviceId=d" }, BUNDLE, [], /device\.json: connection string: no credential/],
+  ["config that is not JSON", "{ dps: ", BUNDLE, [], /device\.json is not valid JSON/],
+  ["config with a group key", { dps: { ...CONFIG.dps, groupKey: KEY } }, BUNDLE, [], /groupKey must not be on a device/],
+  ["bundle missing", CONFIG, BUNDLE, ["--bundle", "missing.js"], /missing\.js not found: run npm run build first/],
+  ["config missing", CONFIG, BUNDLE, ["--config", "other.json"], /other\.json not found: create it with npm run make-config/],
+  ["bundle failing the Espruino gate", CONFIG, "var m = new Map();\n", [], /fails the Espruino gate/],
+  ["bundle holding the device key", CONFIG, "var k = \"" + KEY + "\";\n", [], /contains a secret from the configuration/],
+  ["bad tcp port", CONFIG, BUNDLE, ["--port", "tcp://host:99999"], /expected tcp:\/\/host or tcp:\/\/host:port/],
+];
+for (const [name, config, bundle, argv, message] of CASES) {
+  errors(name + " -> exit 1, says what to fix, writes nothing", async () => {
+    const r = await dryRun(argv, config, bundle);
+    assert.is(r.code, 1, r.all);
+    assert.match(r.err, message);
+    assert.match(r.err, /nothing was written/);
+    assert.not.ok(r.all.includes(KEY), "no secret in the message");
+  });
+}
+errors("no --port without --dry-run -> exit 1", async () => {
+  const t = workspace();
+  try {
+    const r = await flash(["--config", "device.json", "--bundle", "app.js"], t.dir);
+    assert.is(r.code, 1);
+    assert.match(r.err, /--port is missing/);
+  } finally {
+    t.remove();
+  }
+});
+errors("serial port that does not exist -> exit 1 before anything runs", async () => {
+  const t = workspace();
+  try {
+    const r = await flash(["--config", "device.json", "--bundle", "app.js", "--port", "/dev/ttyNOPE0"], t.dir);
+    assert.is(r.code, 1);
+    assert.match(r.err, /no such serial port/);
+  } finally {
+    t.remove();
+  }
+});
+errors("unknown option -> exit 2", async () => {
+  const r = await dryRun(["--baud", "9600"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /see --help/);
+});
+errors.run();
+
+const upload = suite("flash: talking to a port (no device needed)");
+function listen(onConnection: (socket: import("node:net").Socket) => void): Promise<{ server: Server; port: number }> {
+  return new Promise((resolvePromise) => {
+    const server = createServer(onConnection);
+    server.listen(0, "127.0.0.1", () => resolvePromise({ server, port: (server.address() as { port: number }).port }));
+  });
+}
+upload("nothing listening -> cannot open the port, exit 1", async () => {
+  const { server, port } = await listen(() => undefined);
+  server.close();
+  const t = workspace();
+  try {
+    const r = await flash(["--config", "device.json", "--bundle", "app.js", "--port", "tcp://127.0.0.1:" + port], t.dir);
+    assert.is(r.code, 1, r.all);
+    assert.match(r.err, /cannot open tcp:\/\/127\.0\.0\.1/);
+  } finally {
+    t.remove();
+  }
+});
+upload("a port that swallows everything (wrong baud rate, no Espruino) -> no confirmation, exit 1, no secret shown", async () => {
+  const { server, port } = await listen((socket) => socket.on("data", () => undefined));
+  const t = workspace();
+  try {
+    const r = await flash(["--config", "device.json", "--bundle", "app.js", "--port", "tcp://127.0.0.1:" + port], t.dir);
+    assert.is(r.code, 1, r.all);
+    assert.match(r.err, /never confirmed the upload/);
+    assert.match(r.out, /sending 100%/);
+    assert.not.ok(r.all.includes(KEY) || r.all.includes(Buffer.from(JSON.stringify(CONFIG.dps)).toString("base64").slice(0, 40)));
+  } finally {
+    server.close();
+    t.remove();
+  }
+});
+upload.run();
+
+const plan = suite("flash: plan helpers");
+plan("verifyScript -> one ES5 line checking length and CRC-32 of each record, restart only on success", () => {
+  const p = planFlash({ configPath: "x", nowSeconds: NOW, cwd: "/nonexistent" });
+  assert.ok(p.errors.length > 0);
+  const script = verifyScript([{ name: "a.js", what: "", source: "", bytes: Buffer.from("abc"), crc32: 891568578 }]);
+  assert.is(script.split("\n").length, 2);
+  assert.ok(script.includes("[[\"a.js\",3,891568578]]"));
+  assert.ok(script.indexOf("load()") > script.indexOf("if(ok)"));
+});
+plan("crc32 -> the IEEE value Espruino's E.CRC32 gives (unsigned)", () => {
+  assert.is(crc32(Buffer.from("abc")), 891568578);
+  assert.is(crc32(Buffer.from("a")), 3904355907);
+  assert.is(crc32(new Uint8Array(0)), 0);
+});
+plan("espruinoArgs -> flags before -p never swallowed as ports; records last-first", () => {
+  const rec = (name: string) => ({ name, what: "", source: "", bytes: Buffer.from("x"), crc32: 0 });
+  const argv = espruinoArgs("/dev/ttyUSB0", [rec("azapp.js"), rec("azdevice.json"), rec(".bootcde")]);
+  assert.is(argv[argv.indexOf("-p") + 2], "--storage");
+  assert.equal(argv.filter((a) => a.includes(":") && !a.startsWith("/")), [".bootcde:bootcde.js", "azdevice.json:azdevice.json", "azapp.js:azapp.js"]);
+});
+plan("portProblem -> serial names, tcp hosts with or without port; .js names refused", () => {
+  assert.is(portProblem("tcp://127.0.0.1:2323"), "");
+  assert.is(portProblem("tcp://esp32.local"), "");
+  assert.is(portProblem("COM3"), "");
+  assert.match(portProblem("tcp://"), /expected tcp/);
+  assert.match(portProblem("my.js"), /\.js/);
+});
+plan("estimateSeconds -> grows with the bundle (250 ms per 384-byte write)", () => {
+  const p = (n: number) => ({ records: [{ name: "a", what: "", source: "", bytes: Buffer.alloc(n), crc32: 0 }], config: {}, masked: {}, warnings: [], verify: "" });
+  assert.ok(estimateSeconds(p(40000)) > estimateSeconds(p(4000)));
+  assert.ok(estimateSeconds(p(38400)) >= 25);
+});
+plan.run();

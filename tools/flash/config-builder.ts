@@ -1,0 +1,282 @@
+// make-config's core: command-line values -> a DeviceConfig (firmware/config.ts), or the
+// list of what is wrong. A group key is turned into the device key here, on the desktop
+// (azure-iot.md section 3.5), and never leaves this function. Certificates and keys are
+// stored as base64 DER: every Espruino TLS build parses DER (reference/espruino.md section 5).
+import { createHash } from "node:crypto";
+import type { DeviceConfig } from "../../firmware/config";
+import { parseConnectionString, AUTH_X509 } from "../../firmware/azure/connection-string";
+import { deriveDeviceKey } from "../../firmware/azure/sas";
+import { base64DecodeLenient } from "../../firmware/azure/base64";
+import { ERR_BAD_KEY, ERR_EMPTY_KEY } from "../../firmware/status";
+import { connectionStringMessage, derOf, isPrivateKey, parseCertificate } from "./config-checks";
+
+export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(data).digest());
+
+/** The options make-config understands (node:util parseArgs form). */
+export const MAKE_CONFIG_OPTIONS = {
+  help: { type: "boolean" },
+  out: { type: "string" },
+  force: { type: "boolean" },
+  "connection-string": { type: "string" },
+  "id-scope": { type: "string" },
+  "registration-id": { type: "string" },
+  key: { type: "string" },
+  "group-key": { type: "string" },
+  endpoint: { type: "string" },
+  certificate: { type: "string" },
+  "private-key": { type: "string" },
+  "model-id": { type: "string" },
+  "wifi-ssid": { type: "string" },
+  "wifi-password": { type: "string" },
+  ca: { type: "string", multiple: true },
+  "keep-alive": { type: "string" },
+  "token-lifetime": { type: "string" },
+  "hub-suffix": { type: "string", multiple: true },
+  led: { type: "string" },
+  watchdog: { type: "string" },
+  "status-interval": { type: "string" },
+  "telemetry-interval": { type: "string" },
+  "fleet-devices": { type: "string" },
+  "fleet-hub-rate": { type: "string" },
+  "fleet-dps-rate": { type: "string" },
+  "fleet-load": { type: "string" },
+} as const;
+
+export type MakeConfigValues = { [K in keyof typeof MAKE_CONFIG_OPTIONS]?: (typeof MAKE_CONFIG_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof MAKE_CONFIG_OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
+
+export const MAKE_CONFIG_HELP = `npm run make-config -- [options]
+
+Writes the device configuration (device.json) that \`npm run flash\` puts into the device's
+Storage. Every field is checked as the device will check it; secrets are never printed.
+
+Identity (one of):
+  --connection-string "HostName=...;DeviceId=...;SharedAccessKey=..."
+                            a device (or module) connection string from IoT Hub
+  --id-scope <scope> --registration-id <id>   DPS, with one credential:
+    --key <base64>          individual enrollment: the device's own key
+    --group-key <base64>    group enrollment: the device key is derived here; the group
+                            key is NOT written to the file (a device must never hold it)
+    --certificate <file> --private-key <file>   X.509 (PEM or DER, unencrypted key)
+  --endpoint <host>         DPS endpoint (default global.azure-devices-provisioning.net)
+  (--certificate/--private-key also go with a connection string that has x509=true)
+
+Device:
+  --wifi-ssid <ssid> [--wifi-password <password>]   Wi-Fi network of the device
+  --model-id <dtmi:...>     IoT Plug and Play model id (also sent to DPS in the payload)
+  --ca <file>               trusted root, PEM or DER; repeat for more. Stored as base64 DER.
+                            Stock Espruino does not verify the server (see README).
+  --keep-alive <s>          MQTT keep-alive, 10-1177 s (default 120)
+  --token-lifetime <s>      SAS token lifetime, 300-86400 s (default 3600)
+  --hub-suffix <.suffix>    accept assigned hubs ending with this; repeat
+                            (default .azure-devices.net .azure-devices.cn .azure-devices.us)
+  --led <pin|off>           status LED pin such as D2 (default LED1 where the board has one)
+  --watchdog <s>            hardware watchdog, 5-3600 s (default off)
+  --status-interval <s>     seconds between console status lines (default 60)
+  --telemetry-interval <s>  demo telemetry every so many seconds, 0 = none (default 60)
+Fleet (spreads first boots and retries; see DESIGN section 4):
+  --fleet-devices <n>       devices that may boot or fail together
+  --fleet-hub-rate <n>      hub connections per second (default 100, S1)
+  --fleet-dps-rate <n>      DPS registrations per minute (default 1000)
+  --fleet-load <x>          share of those rates the fleet may use (default 1)
+
+Output:
+  --out <file>              where to write (default ./device.json)
+  --force                   overwrite an existing file
+  --help                    this text
+
+Keys typed on a command line stay in your shell history: clear it, or use a shell
+variable, e.g. --key "$DEVICE_KEY".
+`;
+
+export interface BuiltConfig {
+  config?: DeviceConfig;
+  errors: string[];
+}
+
+/** Reads a file for an option, or records an error. */
+export type ReadFile = (path: string) => Buffer;
+
+function wholeNumber(flag: string, text: string | undefined, errors: string[]): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(text.trim())) {
+    errors.push("--" + flag + " must be a whole number, got \"" + text + "\"");
+    return undefined;
+  }
+  return Number(text.trim());
+}
+
+function positive(flag: string, text: string | undefined, errors: string[]): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text.trim());
+  if (text.trim() === "" || !(n > 0) || !isFinite(n)) {
+    errors.push("--" + flag + " must be a number above 0, got \"" + text + "\"");
+    return undefined;
+  }
+  return n;
+}
+
+/** The certificates in a PEM or DER file, each as base64 DER. */
+function certificatesIn(flag: string, path: string, data: Buffer, errors: string[]): string[] {
+  const text = data.toString("latin1");
+  const out: string[] = [];
+  if (text.indexOf("-----BEGIN") >= 0) {
+    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) || [];
+    if (blocks.length === 0) errors.push("--" + flag + " " + path + ": no \"BEGIN CERTIFICATE\" block in this PEM file");
+    for (const block of blocks) {
+      const der = derOf(block);
+      if (der === undefined || !parseCertificate(der.toString("base64"))) errors.push("--" + flag + " " + path + ": a certificate in this file does not parse");
+      else out.push(der.toString("base64"));
+    }
+  } else if (parseCertificate(data.toString("base64"))) out.push(data.toString("base64"));
+  else errors.push("--" + flag + " " + path + ": not a certificate (expected PEM or DER)");
+  return out;
+}
+
+/** A private key file (PEM or DER) as base64 DER of the same structure. */
+function privateKeyIn(path: string, data: Buffer, errors: string[]): string | undefined {
+  const text = data.toString("latin1");
+  if (/ENCRYPTED/.test(text)) {
+    errors.push("--private-key " + path + ": the key is encrypted; the device needs an unencrypted key");
+    return undefined;
+  }
+  const block = text.indexOf("-----BEGIN") >= 0 ? (text.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/) || [""])[0] : "";
+  const der = text.indexOf("-----BEGIN") >= 0 ? derOf(block) : data;
+  const encoded = der === undefined ? "" : der.toString("base64");
+  if (!encoded || !isPrivateKey(encoded)) {
+    errors.push("--private-key " + path + ": not a private key (expected PEM or DER, unencrypted)");
+    return undefined;
+  }
+  return encoded;
+}
+
+function readOne(flag: string, path: string, readFile: ReadFile, errors: string[]): Buffer | undefined {
+  try {
+    return readFile(path);
+  } catch (e) {
+    errors.push("--" + flag + " " + path + ": cannot read (" + ((e as NodeJS.ErrnoException).code || String(e)) + ")");
+    return undefined;
+  }
+}
+
+/** Checks a --key / --group-key value; returns an error line or "". */
+function keyProblem(flag: string, key: string): string {
+  const bytes = base64DecodeLenient(key.trim());
+  if (typeof bytes === "number") return "--" + flag + " is not base64 (copy the whole key from the portal)";
+  if (bytes.length === 0) return "--" + flag + " is empty";
+  if (bytes.length < 16) return "--" + flag + " decodes to " + bytes.length + " bytes; Azure keys are 16-64 bytes (the portal shows 44 or 88 base64 characters)";
+  return "";
+}
+
+/** Builds the configuration from make-config's option values. */
+export function buildDeviceConfig(v: MakeConfigValues, readFile: ReadFile): BuiltConfig {
+  const errors: string[] = [];
+  const config: DeviceConfig = {};
+  const usesDps = v["id-scope"] !== undefined || v["registration-id"] !== undefined || v.key !== undefined || v["group-key"] !== undefined || v.endpoint !== undefined;
+  const cs = v["connection-string"];
+
+  let cert: string | undefined;
+  let privateKey: string | undefined;
+  if (v.certificate !== undefined) {
+    const data = readOne("certificate", v.certificate, readFile, errors);
+    if (data) {
+      const certs = certificatesIn("certificate", v.certificate, data, errors);
+      if (certs.length > 0) cert = certs[0];
+    }
+  }
+  if (v["private-key"] !== undefined) {
+    const data = readOne("private-key", v["private-key"], readFile, errors);
+    if (data) privateKey = privateKeyIn(v["private-key"], data, errors);
+  }
+  if ((v.certificate === undefined) !== (v["private-key"] === undefined)) errors.push("--certificate and --private-key go together");
+
+  if (cs !== undefined && usesDps) {
+    errors.push("give either --connection-string or the DPS options (--id-scope, --registration-id, --key/--group-key, --endpoint), not both");
+  } else if (cs !== undefined) {
+    const parsed = parseConnectionString(cs);
+    if (typeof parsed === "number") errors.push(connectionStringMessage(parsed, cs));
+    else {
+      config.connectionString = cs.trim();
+      if (parsed.auth === AUTH_X509) {
+        if (v.certificate === undefined) errors.push("the connection string has x509=true: give --certificate and --private-key");
+        if (cert) config.certificate = cert;
+        if (privateKey) config.privateKey = privateKey;
+      } else if (v.certificate !== undefined) {
+        errors.push("--certificate/--private-key are only for a connection string with x509=true");
+      }
+    }
+  } else if (usesDps) {
+    const scope = v["id-scope"];
+    const registrationId = v["registration-id"];
+    if (scope === undefined) errors.push("--id-scope is missing (DPS overview page, e.g. 0ne00123456)");
+    if (registrationId === undefined) errors.push("--registration-id is missing");
+    const credentials = (v.key !== undefined ? 1 : 0) + (v["group-key"] !== undefined ? 1 : 0) + (v.certificate !== undefined ? 1 : 0);
+    if (credentials === 0) errors.push("DPS needs a credential: --key (individual enrollment), --group-key (group enrollment) or --certificate with --private-key");
+    if (credentials > 1) errors.push("give only one DPS credential: --key, --group-key or --certificate/--private-key");
+    const dps: NonNullable<DeviceConfig["dps"]> = { idScope: scope === undefined ? "" : scope.trim(), registrationId: registrationId === undefined ? "" : registrationId.trim() };
+    if (v.endpoint !== undefined) dps.endpoint = v.endpoint.trim();
+    if (credentials === 1) {
+      if (v.key !== undefined) {
+        const problem = keyProblem("key", v.key);
+        if (problem) errors.push(problem);
+        else dps.symmetricKey = v.key.trim();
+      } else if (v["group-key"] !== undefined) {
+        const problem = keyProblem("group-key", v["group-key"]);
+        if (problem) errors.push(problem);
+        else if (dps.registrationId !== "") {
+          const derived = deriveDeviceKey(v["group-key"].trim(), dps.registrationId, sha256);
+          if (typeof derived === "number") errors.push("--group-key: cannot derive the device key (" + (derived === ERR_BAD_KEY ? "not base64" : derived === ERR_EMPTY_KEY ? "empty" : "error " + derived) + ")");
+          else dps.symmetricKey = derived;
+        }
+      } else {
+        if (cert) dps.certificate = cert;
+        if (privateKey) dps.privateKey = privateKey;
+      }
+    }
+    if (v["model-id"] !== undefined) dps.payload = { modelId: v["model-id"].trim() };
+    config.dps = dps;
+  } else {
+    errors.push("no identity: give --connection-string, or --id-scope and --registration-id with --key or --group-key (see --help)");
+  }
+
+  if (v["model-id"] !== undefined) config.modelId = v["model-id"].trim();
+  if (v["wifi-ssid"] !== undefined) {
+    config.wifi = { ssid: v["wifi-ssid"] };
+    if (v["wifi-password"] !== undefined) config.wifi.password = v["wifi-password"];
+  } else if (v["wifi-password"] !== undefined) errors.push("--wifi-password needs --wifi-ssid");
+
+  if (v.ca !== undefined) {
+    const ca: string[] = [];
+    for (const path of v.ca) {
+      const data = readOne("ca", path, readFile, errors);
+      if (data) ca.push(...certificatesIn("ca", path, data, errors));
+    }
+    if (ca.length > 0) config.ca = ca;
+  }
+  const keepAlive = wholeNumber("keep-alive", v["keep-alive"], errors);
+  if (keepAlive !== undefined) config.keepAliveSeconds = keepAlive;
+  const lifetime = wholeNumber("token-lifetime", v["token-lifetime"], errors);
+  if (lifetime !== undefined) config.tokenLifetimeSeconds = lifetime;
+  if (v["hub-suffix"] !== undefined) config.hubSuffixes = v["hub-suffix"].map((s) => s.trim());
+  if (v.led !== undefined) config.led = v.led.trim();
+  const watchdog = wholeNumber("watchdog", v.watchdog, errors);
+  if (watchdog !== undefined) config.watchdogSeconds = watchdog;
+  const status = wholeNumber("status-interval", v["status-interval"], errors);
+  if (status !== undefined) config.statusIntervalSeconds = status;
+  const telemetry = wholeNumber("telemetry-interval", v["telemetry-interval"], errors);
+  if (telemetry !== undefined) config.telemetryIntervalSeconds = telemetry;
+
+  const fleetFlags = v["fleet-devices"] !== undefined || v["fleet-hub-rate"] !== undefined || v["fleet-dps-rate"] !== undefined || v["fleet-load"] !== undefined;
+  if (fleetFlags) {
+    const devices = wholeNumber("fleet-devices", v["fleet-devices"], errors);
+    if (v["fleet-devices"] === undefined) errors.push("--fleet-devices is needed with the other --fleet-* options");
+    else if (devices !== undefined && devices < 1) errors.push("--fleet-devices must be at least 1");
+    const hub = positive("fleet-hub-rate", v["fleet-hub-rate"], errors);
+    const dpsRate = positive("fleet-dps-rate", v["fleet-dps-rate"], errors);
+    const load = positive("fleet-load", v["fleet-load"], errors);
+    if (load !== undefined && load > 1) errors.push("--fleet-load is a share of the service rates: above 0, at most 1");
+    if (devices !== undefined && devices >= 1) {
+      config.fleet = { devices, hubConnectionsPerSecond: hub === undefined ? 100 : hub, dpsRegistrationsPerMinute: dpsRate === undefined ? 1000 : dpsRate, load: load === undefined ? 1 : load };
+    }
+  }
+  return errors.length > 0 ? { errors } : { config, errors };
+}
