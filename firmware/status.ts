@@ -75,6 +75,60 @@ export const ERR_REFUSED = -203;
 /** The backoff context handed out all the waits its retry policy allows. */
 export const ERR_RETRY_EXHAUSTED = -400;
 
+// OTA (firmware/ota: manifest, HTTP download, slots, update agent): -700..-799
+/** Manifest: not an object, a field missing or of the wrong type. */
+export const ERR_OTA_MANIFEST = -700;
+/** Manifest: version is not 1-4 dot-separated decimal numbers. */
+export const ERR_OTA_VERSION = -701;
+/** Manifest or download: the URL is not https://host[:port]/path (http only where allowed). */
+export const ERR_OTA_URL = -702;
+/** Manifest: size is not a whole number in 1..the configured maximum. */
+export const ERR_OTA_SIZE = -703;
+/** Manifest: sha256 is not 64 hex digits. */
+export const ERR_OTA_HASH_FORMAT = -704;
+/** Manifest: auth is not base64 of 32 bytes. */
+export const ERR_OTA_AUTH_FORMAT = -705;
+/** Manifest: the authenticator does not match (wrong key or a tampered field). */
+export const ERR_OTA_AUTH = -706;
+/** Manifest: an older version than the running one, and allowDowngrade is not set. */
+export const ERR_OTA_DOWNGRADE = -707;
+/** Manifest: this version was installed before and rolled back. */
+export const ERR_OTA_REJECTED_VERSION = -708;
+/** The downloaded file's SHA-256 differs from the manifest's. */
+export const ERR_OTA_HASH = -710;
+/** The server's file size differs from the manifest's (Content-Length / Content-Range). */
+export const ERR_OTA_SIZE_MISMATCH = -711;
+/** Storage refused a chunk (flash full, or a region already written). */
+export const ERR_OTA_WRITE = -712;
+/** The download kept failing (network, server) until the attempts ran out. */
+export const ERR_OTA_DOWNLOAD = -713;
+/** No bytes arrived within the stall timeout. */
+export const ERR_OTA_STALLED = -714;
+/** A newer announcement replaced the update in progress. */
+export const ERR_OTA_CANCELLED = -715;
+/** The new application did not reach Connected in time; the boot stub restored the previous one. */
+export const ERR_OTA_ROLLED_BACK = -716;
+/** The boot selector record is unreadable (torn write, not JSON, a bad field). */
+export const ERR_OTA_SELECTOR_CORRUPT = -717;
+/** The download progress record is unreadable. */
+export const ERR_OTA_PROGRESS_CORRUPT = -718;
+/** HTTP: a response that breaks HTTP/1.1 framing (status line, header, chunk size). */
+export const ERR_HTTP_MALFORMED = -720;
+/** HTTP: the status line and headers exceed the parser's bound. */
+export const ERR_HTTP_HEADER_TOO_LARGE = -721;
+/** HTTP: a status other than 200 / 206 (the parser keeps the number in statusCode). */
+export const ERR_HTTP_STATUS = -722;
+/** HTTP: a redirect (3xx); redirects are not followed. */
+export const ERR_HTTP_REDIRECT = -723;
+/** HTTP: 416, or a 206 without a usable Content-Range. */
+export const ERR_HTTP_RANGE = -724;
+/** HTTP: a transfer or content encoding other than chunked / identity. */
+export const ERR_HTTP_UNSUPPORTED = -725;
+/** HTTP: the connection closed before the body was complete. */
+export const ERR_HTTP_TRUNCATED = -726;
+/** HTTP: the parser was stopped by its owner. */
+export const ERR_HTTP_STOPPED = -727;
+
 // Status reasons (DESIGN section 4), reported with the device status: why it is in that
 // status. Small positive numbers, 0 = no particular reason; reasonName() is for logs only.
 export const REASON_NONE = 0;

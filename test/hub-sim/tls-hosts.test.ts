@@ -15,9 +15,9 @@ tlsSuite.after(() => teardown(f));
 
 tlsSuite("hosts table -> one distinct 127.0.0.1 port per host name", () => {
   const hosts = f!.sim.hosts;
-  assert.equal(Object.keys(hosts).sort(), ["global.azure-devices-provisioning.net", HUB_A, HUB_B].sort());
+  assert.equal(Object.keys(hosts).sort(), ["files.azure-devices.net", "global.azure-devices-provisioning.net", HUB_A, HUB_B].sort());
   const ports = new Set(Object.values(hosts).map((a) => a.split(":")[1]));
-  assert.is(ports.size, 3);
+  assert.is(ports.size, 4);
   for (const a of Object.values(hosts)) assert.match(a, /^127\.0\.0\.1:\d+$/);
 });
 

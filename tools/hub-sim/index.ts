@@ -12,6 +12,9 @@
 //   sim.telemetry("dev1"); sim.counters(); sim.device("dev1"); sim.twin("dev1")
 //   sim.sendC2D("dev1", "hi", { properties: { a: "1" } }); await sim.invokeMethod("dev1", "reboot", {})
 //   sim.updateDesired("dev1", { interval: 5 })
+//   sim.serveFile("/ota/app.js", bytes) -> "https://files.azure-devices.net/ota/app.js" (HTTPS file host, Range)
+//   sim.announceUpdate("dev1", { version: "1.2.0", bytes, key })   // serve + signed desired `ota` manifest
+//   sim.fileFault(path, { truncateAt?, failStatus?, delayMs?, ignoreRange?, chunked?, count? }); sim.fileCounters()
 //   faults: dropHub, hubOutage, rejectDevice, moveDevice, dropPubacks, delayPubacks, failTwin,
 //           sendMalformed, dpsOutage, dpsThrottle, setDeviceEnabled, setEnrollmentDisabled
 //   sim.sweep()  after advancing a virtual clock (token expiry, shaping, outages, delays, timeouts)
@@ -23,6 +26,9 @@
 //   sim clock) is checked on every register/poll: 401 when it fails. register -> 202 assigning
 //   (retry-after) -> poll -> 200 assigned / failed / disabled. 429 + retry-after beyond the
 //   registrations-per-minute limit, beyond 5 polls per 10 s per device, and while throttled.
+// - Files: an HTTPS host (own name and port, same CA) serving registered paths with single
+//   byte ranges (206 / 416), faults per path, counters; announceUpdate signs manifests with
+//   node:crypto (the format of firmware/ota/manifest.ts, written independently).
 // - Hub: CONNECT refused with CONNACK 5 for a bad/expired token, unknown/disabled/rejected device
 //   or bad username (CONNACK 3 in a "connack3" outage); a new connection of a device drops the
 //   old one; at most 5 subscriptions to the device's own filters; own topics only; QoS 2
@@ -32,7 +38,7 @@
 import { Simulator } from "./simulator";
 import type { SimulatorOptions } from "./types";
 
-export { Simulator } from "./simulator";
+export { Simulator, otaAuthMessage, signOtaManifest } from "./simulator";
 export * from "./types";
 export { formatEvent } from "./events";
 export { MALFORMED } from "./faults";

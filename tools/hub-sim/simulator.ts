@@ -1,9 +1,11 @@
 // The Simulator object: starts the DPS and hub hosts, and exposes enrollments, the device
 // registry, observations, service-side actions (C2D, methods, desired twin) and faults.
 import { EventEmitter } from "node:events";
+import { createHash, createHmac } from "node:crypto";
 import { createTestCa } from "../tls/certs";
 import { SimCore, type ResolvedOptions } from "./core";
 import { Dps } from "./dps";
+import { FileHost } from "./files";
 import { formatEvent, hostLabel } from "./events";
 import { MALFORMED } from "./faults";
 import { Hub } from "./hub";
@@ -13,6 +15,10 @@ import { credentialsFor } from "./tls-hosts";
 import {
   systemClock,
   type AddDeviceOptions,
+  type AnnounceOptions,
+  type FileCounters,
+  type FileFault,
+  type OtaManifest,
   type C2DOptions,
   type Clock,
   type Counters,
@@ -40,9 +46,12 @@ export class Simulator extends EventEmitter {
   readonly idScope: string;
   readonly dpsHost: string;
   readonly hubNames: readonly string[];
+  /** Host name of the HTTPS file host (update files). */
+  readonly fileHost: string;
   readonly clock: Clock;
   private readonly core: SimCore;
   private readonly dps: Dps;
+  private readonly files: FileHost;
   private readonly hubs = new Map<string, Hub>();
   private readonly history: SimEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -55,6 +64,7 @@ export class Simulator extends EventEmitter {
     caPem: string,
     caDer: Uint8Array,
     private readonly log: ((line: string) => void) | undefined,
+    fileHost: string,
   ) {
     super();
     this.caPem = caPem;
@@ -66,6 +76,8 @@ export class Simulator extends EventEmitter {
     this.core = new SimCore(options, clock, allocation, (event) => this.record(event));
     this.dps = new Dps(this.core, options.dpsHost);
     for (const hub of options.hubs) this.hubs.set(hub, new Hub(this.core, hub));
+    this.fileHost = fileHost;
+    this.files = new FileHost(this.core, fileHost);
   }
 
   /** Use startSimulator() from index.ts. */
@@ -86,7 +98,8 @@ export class Simulator extends EventEmitter {
       dpsAssignDelayMs: options.dpsAssignDelayMs ?? 0,
     };
     const ca = options.ca ?? createTestCa("hub-sim test CA");
-    const sim = new Simulator(resolved, options.clock ?? systemClock, options.allocation ?? "static", ca.caPem, ca.caDer, options.log);
+    const fileHost = (options.fileHost ?? "files.azure-devices.net").toLowerCase();
+    const sim = new Simulator(resolved, options.clock ?? systemClock, options.allocation ?? "static", ca.caPem, ca.caDer, options.log, fileHost);
     const ports = options.ports ?? {};
     const portFor = (host: string): number => ports[host] ?? ports[hostLabel(host)] ?? 0;
     try {
@@ -96,6 +109,8 @@ export class Simulator extends EventEmitter {
         await hub.start(credentialsFor(ca, hub.host), portFor(hub.host));
         sim.hosts[hub.host] = hub.server.address;
       }
+      await sim.files.start(credentialsFor(ca, fileHost), portFor(fileHost));
+      sim.hosts[fileHost] = sim.files.server.address;
     } catch (error) {
       await sim.stop();
       throw error;
@@ -305,6 +320,40 @@ export class Simulator extends EventEmitter {
     });
   }
 
+  // ---- update files (HTTPS file host) and announcements ----
+
+  /** Serves bytes at path on the file host; returns its URL ("https://{fileHost}/path"). */
+  serveFile(path: string, bytes: Uint8Array): string {
+    return this.files.serve(path, bytes);
+  }
+
+  /** Stops serving a path (later requests: 404). */
+  unserveFile(path: string): boolean {
+    return this.files.unserve(path);
+  }
+
+  /** Sets (or with undefined clears) the faults of one path; see FileFault. */
+  fileFault(path: string, fault: FileFault | undefined): void {
+    this.files.setFault(path, fault);
+  }
+
+  fileCounters(): FileCounters {
+    return structuredClone(this.files.counters);
+  }
+
+  /**
+   * Serves `bytes` as the update file and announces it: signs the manifest with the device's
+   * OTA key (HMAC-SHA256 over version, size, sha256 and the downgrade flag, node:crypto; see
+   * firmware/ota/manifest.ts) and sets the desired `ota` property (pushed if connected).
+   */
+  announceUpdate(deviceId: string, options: AnnounceOptions): { manifest: OtaManifest; url: string; desiredVersion: number } {
+    this.entry(deviceId);
+    const url = this.files.serve(options.path ?? "/ota/" + deviceId + "/" + options.version + ".js", options.bytes);
+    const manifest = signOtaManifest(options.version, url, options.bytes, options.key, options.allowDowngrade === true);
+    const desiredVersion = this.updateDesired(deviceId, { ota: { ...manifest } });
+    return { manifest, url, desiredVersion };
+  }
+
   // ---- faults ----
 
   /** Drops every connection of a hub at once; returns how many devices were connected. */
@@ -435,6 +484,7 @@ export class Simulator extends EventEmitter {
     const now = this.core.now();
     for (const hub of this.hubs.values()) hub.sweep(now);
     this.dps.sweep(now);
+    this.files.sweep(now);
     for (const [rid, pending] of [...this.core.methods]) {
       if (now < pending.deadlineMs) continue;
       this.core.methods.delete(rid);
@@ -460,6 +510,20 @@ export class Simulator extends EventEmitter {
     const stops: Promise<void>[] = [];
     if (this.dps.broker) stops.push(this.dps.stop());
     for (const hub of this.hubs.values()) if (hub.broker) stops.push(hub.stop());
+    stops.push(this.files.stop());
     await Promise.all(stops);
   }
+}
+
+/** The text an update manifest's authenticator is the HMAC of (firmware/ota/manifest.ts). */
+export function otaAuthMessage(version: string, size: number, sha256Hex: string, allowDowngrade: boolean): string {
+  return version + "\n" + size + "\n" + sha256Hex.toLowerCase() + "\n" + (allowDowngrade ? "1" : "0");
+}
+
+/** A signed manifest for `bytes` at `url` (node:crypto; the device checks it with its own code). */
+export function signOtaManifest(version: string, url: string, bytes: Uint8Array, key: Uint8Array | string, allowDowngrade = false): OtaManifest {
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const keyBytes = typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key);
+  const auth = createHmac("sha256", keyBytes).update(otaAuthMessage(version, bytes.length, sha256, allowDowngrade)).digest("base64");
+  return { version, url, size: bytes.length, sha256, auth, allowDowngrade };
 }

@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   dpsAssignDelayMs?: number;
   /** Real-time interval of the sweep (token expiry, shaping queue, outages, delays). 0 = only sim.sweep(). Default 50. */
   sweepIntervalMs?: number;
+  /** Host name of the HTTPS file host for update files. Default "files.azure-devices.net". */
+  fileHost?: string;
 }
 
 export interface IndividualEnrollmentOptions {
@@ -213,7 +215,9 @@ export type SimEventType =
   | "malformed-sent"
   | "fault"
   | "enrollment"
-  | "device";
+  | "device"
+  | "file-served"
+  | "file-request";
 
 export interface SimEvent {
   /** Event order from 1. */
@@ -258,4 +262,52 @@ export interface MethodResult {
 export interface C2DOptions {
   /** Application properties; system ones may be given as "$.mid", "$.cid", "$.ct", ... */
   properties?: Properties;
+}
+
+/** Faults of one path on the file host; each applies to `count` requests (default: until cleared). */
+export interface FileFault {
+  /** Send the response headers (full length) and the file's bytes up to this absolute offset, then cut the connection. */
+  truncateAt?: number;
+  /** Answer with this status (3xx with a Location header) instead of the file. */
+  failStatus?: number;
+  /** Hold the answer for this long on the sim clock (released by sweep). */
+  delayMs?: number;
+  /** Answer every request with 200 and the whole file, whatever its Range says. */
+  ignoreRange?: boolean;
+  /** Chunked transfer encoding instead of Content-Length. */
+  chunked?: boolean;
+  count?: number;
+}
+
+export interface FileCounters {
+  requests: number;
+  /** Requests that carried a Range header. */
+  rangeRequests: number;
+  /** Body bytes sent. */
+  bytesSent: number;
+  /** Responses cut by a truncateAt fault. */
+  truncated: number;
+  byPath: Record<string, { requests: number; bytesSent: number; statuses: Record<number, number> }>;
+}
+
+export interface AnnounceOptions {
+  version: string;
+  /** The update file (the new application bundle). */
+  bytes: Uint8Array;
+  /** The device's OTA key: raw bytes, or base64 text. */
+  key: Uint8Array | string;
+  allowDowngrade?: boolean;
+  /** Where the file is served. Default "/ota/{deviceId}/{version}.js". */
+  path?: string;
+}
+
+/** The desired `ota` manifest (firmware/ota/manifest.ts). allowDowngrade is always present,
+ *  so a desired patch never leaves an older `true` behind in the twin. */
+export interface OtaManifest {
+  version: string;
+  url: string;
+  size: number;
+  sha256: string;
+  auth: string;
+  allowDowngrade: boolean;
 }
