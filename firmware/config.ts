@@ -54,8 +54,17 @@ export interface DeviceConfig {
   methodTimeoutSeconds?: number;
   /** Wi-Fi on the device (read by firmware/main.ts). */
   wifi?: { ssid: string; password?: string };
-  /** Host name -> address:port on Node (ignored on the device). */
+  /** Host name -> "address:port" on Node and in the Espruino Linux smoke test (not for a board). */
   hosts?: { [host: string]: string };
+  // The board and the demo application (firmware/main.ts).
+  /** Status LED pin such as "D2", or "off". Default: LED1 where the board defines one. */
+  led?: string;
+  /** Hardware watchdog: the board resets when its timers stop running for this long. Default off. */
+  watchdogSeconds?: number;
+  /** Seconds between console status lines (connection, memory, telemetry counts). Default 60. */
+  statusIntervalSeconds?: number;
+  /** The demo application sends one telemetry message every so many seconds; 0 = none. Default 60. */
+  telemetryIntervalSeconds?: number;
 }
 
 export const AUTH_KEY = AUTH_SAS_KEY;
@@ -93,6 +102,14 @@ export interface ResolvedConfig {
   outboxMaxBytes: number;
   maxInboundBytes: number;
   methodTimeoutMs: number;
+  // Board and demo application (firmware/main.ts); "" / 0 = not set.
+  wifiSsid: string;
+  wifiPassword: string;
+  hosts: { [host: string]: string } | undefined;
+  led: string;
+  watchdogSeconds: number;
+  statusIntervalSeconds: number;
+  telemetryIntervalSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -105,6 +122,8 @@ export const DEFAULTS = {
   outboxMaxBytes: 16 * 1024,
   maxInboundBytes: 8 * 1024,
   methodTimeoutSeconds: 30,
+  statusIntervalSeconds: 60,
+  telemetryIntervalSeconds: 60,
 };
 
 function isText(v: unknown, max: number): v is string {
@@ -135,6 +154,8 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
     fleet: undefined, outboxMaxMessages: DEFAULTS.outboxMaxMessages, outboxMaxBytes: DEFAULTS.outboxMaxBytes,
     maxInboundBytes: DEFAULTS.maxInboundBytes, methodTimeoutMs: DEFAULTS.methodTimeoutSeconds * 1000,
+    wifiSsid: "", wifiPassword: "", hosts: undefined, led: "", watchdogSeconds: 0,
+    statusIntervalSeconds: DEFAULTS.statusIntervalSeconds, telemetryIntervalSeconds: DEFAULTS.telemetryIntervalSeconds,
   };
 
   if (c.dps !== undefined && c.connectionString !== undefined) errors.push("give either dps or connectionString, not both");
@@ -199,7 +220,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
   }
 
   if (c.modelId !== undefined) {
-    if (!isText(c.modelId, 512) || c.modelId.indexOf("dtmi:") !== 0) errors.push("modelId must be a DTMI (dtmi:...)");
+    if (!isText(c.modelId, 512) || !c.modelId.startsWith("dtmi:")) errors.push("modelId must be a DTMI (dtmi:...)");
     else r.modelId = c.modelId;
   }
   if (c.ca !== undefined) {
@@ -273,5 +294,44 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     if (!intIn(c.methodTimeoutSeconds, 1, 300)) errors.push("methodTimeoutSeconds must be 1-300");
     else r.methodTimeoutMs = c.methodTimeoutSeconds * 1000;
   }
+  resolveBoard(c, r, errors);
   return errors.length > 0 ? errors : r;
+}
+
+/** The board and demo-application fields (firmware/main.ts). The desktop tools check the
+ *  Wi-Fi credentials more closely (tools/flash/config-checks.ts). */
+function resolveBoard(c: DeviceConfig, r: ResolvedConfig, errors: string[]): void {
+  if (c.wifi !== undefined) {
+    const w = c.wifi;
+    if (w === null || typeof w !== "object" || !isText(w.ssid, 32)) errors.push("wifi needs an ssid of 1-32 characters");
+    else if (w.password !== undefined && typeof w.password !== "string") errors.push("wifi.password must be a string");
+    else {
+      r.wifiSsid = w.ssid;
+      r.wifiPassword = w.password || "";
+    }
+  }
+  if (c.hosts !== undefined) {
+    const h = c.hosts;
+    const names = h !== null && typeof h === "object" && !Array.isArray(h) ? Object.keys(h) : undefined;
+    let ok = names !== undefined;
+    if (names) for (let i = 0; i < names.length; i++) if (!isText(h[names[i]], 64) || !/^[^:]+:[0-9]+$/.test(h[names[i]])) ok = false;
+    if (!ok) errors.push("hosts must map host names to \"address:port\"");
+    else r.hosts = h;
+  }
+  if (c.led !== undefined) {
+    if (!isText(c.led, 8) || (c.led !== "off" && !/^[A-Z]+[0-9]+$/.test(c.led))) errors.push("led must be a pin name such as D2, or off");
+    else r.led = c.led;
+  }
+  if (c.watchdogSeconds !== undefined) {
+    if (!intIn(c.watchdogSeconds, 0, 3600) || (c.watchdogSeconds > 0 && c.watchdogSeconds < 5)) errors.push("watchdogSeconds must be 5-3600, or 0 for none");
+    else r.watchdogSeconds = c.watchdogSeconds;
+  }
+  if (c.statusIntervalSeconds !== undefined) {
+    if (!intIn(c.statusIntervalSeconds, 1, 86400)) errors.push("statusIntervalSeconds must be 1-86400");
+    else r.statusIntervalSeconds = c.statusIntervalSeconds;
+  }
+  if (c.telemetryIntervalSeconds !== undefined) {
+    if (!intIn(c.telemetryIntervalSeconds, 0, 86400)) errors.push("telemetryIntervalSeconds must be 0-86400");
+    else r.telemetryIntervalSeconds = c.telemetryIntervalSeconds;
+  }
 }

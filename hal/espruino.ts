@@ -2,32 +2,77 @@
 // It absorbs the interpreter's quirks so nothing above it has to know them
 // (../shared/reference/espruino.md): connect throws synchronously, sockets take and give
 // strings, clearTimeout needs a defined id, the wall clock jumps at the first SNTP sync.
+// It also holds the board itself (Wi-Fi with backoff, SNTP, status LED, watchdog), so
+// firmware/main.ts needs no Espruino global either.
 import {
   Hal, Socket, SocketEvents, SocketOptions, Store, MemoryFigures,
   SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_TLS_FAILED, SOCKET_ERROR,
   LOG_ERROR, LOG_WARN, LOG_INFO,
 } from "./types";
+import { findText } from "../firmware/text";
 
 /** A wall-clock step larger than this is a clock being set, not time passing. */
 const CLOCK_JUMP_MS = 7 * 24 * 3600 * 1000;
 /** Any wall time after 2023-11-14 means SNTP (or the RTC) has set the clock. */
 const SYNCED_AFTER_SECONDS = 1700000000;
+/** Wi-Fi join retries: the first after 5 s, doubling up to 2 min, jittered in [wait/2, wait]. */
+const WIFI_FIRST_RETRY_MS = 5000;
+const WIFI_MAX_RETRY_MS = 120000;
+/** A join that reports nothing for this long is tried again. */
+const WIFI_ATTEMPT_TIMEOUT_MS = 30000;
+/** The ESP32 takes the zone as a POSIX TZ string; a number throws (reference section 8). */
+const SNTP_ZONE = "UTC0";
 
 export interface EspruinoHalOptions {
-  /** Track Wi-Fi events for network up/down. Off on the Linux build, which has no Wifi. */
-  wifi: boolean;
   /** Lowest level written to the console (LOG_*). */
   logLevel: number;
+  /** Host name -> "address:port", as on Node: the Linux smoke test points the DPS and hub
+   *  names at the loopback simulator. Names not listed are connected to as given. */
+  hosts?: { [host: string]: string };
+  /** Status LED: a pin name such as "D2", "off", or "" for LED1 where the board defines one. */
+  led?: string;
+  /** SNTP server set once Wi-Fi is up (default pool.ntp.org). */
+  ntpServer?: string;
+  /** The Store to use (main.ts reads the configuration before the HAL exists). */
+  store?: Store;
+}
+
+/** What only firmware/main.ts needs from the board, beyond the HAL contract. */
+export interface EspruinoBoard {
+  /** True where the interpreter has the Wifi module (ESP32); the Linux build has none and
+   *  counts the network as always up. */
+  hasWifi: boolean;
+  /** Joins this network now and again after every loss, with backoff. Without a call the
+   *  board keeps to the Wi-Fi settings it saved (Wifi.save()), if any. */
+  joinWifi(ssid: string, password: string): void;
+  /** True when a status LED is available. */
+  hasLed: boolean;
+  setLed(on: boolean): void;
+  /** Arms the hardware watchdog: the board resets unless kickWatchdog() runs within seconds. */
+  enableWatchdog(seconds: number): boolean;
+  kickWatchdog(): void;
+  /** process.memory() after a garbage collection: slower than system.memory(), for status lines. */
+  collectMemory(): MemoryFigures;
+  /** Interpreter version, e.g. "2v29". */
+  version: string;
+}
+
+export interface EspruinoHal extends Hal {
+  board: EspruinoBoard;
 }
 
 function classifyConnectError(message: string, tls: boolean): number {
-  if (message.indexOf("locate host") >= 0) return SOCKET_DNS_FAILED;
-  if (message.indexOf("create socket") >= 0 || message.indexOf("Connect failed") >= 0) return SOCKET_REFUSED;
-  if (tls || message.indexOf("mbedtls") >= 0 || message.indexOf("HTTPS") >= 0) return SOCKET_TLS_FAILED;
+  if (findText(message, "locate host") >= 0) return SOCKET_DNS_FAILED;
+  if (findText(message, "create socket") >= 0 || findText(message, "Connect failed") >= 0) return SOCKET_REFUSED;
+  if (tls || findText(message, "mbedtls") >= 0 || findText(message, "HTTPS") >= 0) return SOCKET_TLS_FAILED;
   return SOCKET_ERROR;
 }
 
-function connectSocket(options: SocketOptions, events: SocketEvents): Socket {
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
+function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [host: string]: string } | undefined): Socket {
   let raw: EspSocket | undefined;
   let open = false;
   let ended = false;
@@ -49,7 +94,15 @@ function connectSocket(options: SocketOptions, events: SocketEvents): Socket {
     }
   }
 
-  const espOptions: EspConnectOptions = { host: options.host, port: options.port };
+  let host = options.host;
+  let port = options.port;
+  if (hosts && hasOwn(hosts, host)) {
+    const mapped = hosts[host];
+    const colon = mapped.lastIndexOf(":");
+    host = mapped.substring(0, colon);
+    port = parseInt(mapped.substring(colon + 1), 10);
+  }
+  const espOptions: EspConnectOptions = { host: host, port: port };
   if (options.tls) {
     if (options.ca && options.ca.length > 0) espOptions.ca = options.ca[0];
     if (options.cert) espOptions.cert = options.cert;
@@ -97,7 +150,9 @@ function connectSocket(options: SocketOptions, events: SocketEvents): Socket {
   };
 }
 
-function createStore(): Store {
+/** Storage as the HAL's Store; firmware/main.ts reads the configuration through it before
+ *  the HAL exists (and hands it over as options.store). */
+export function createEspruinoStore(): Store {
   const storage = require("Storage");
   return {
     read: function (name: string) {
@@ -131,29 +186,129 @@ function createStore(): Store {
     list: function (prefix: string) {
       const all = storage.list();
       const out: string[] = [];
-      for (let i = 0; i < all.length; i++) if (all[i].indexOf(prefix) === 0) out.push(all[i]);
+      for (let i = 0; i < all.length; i++) if (all[i].startsWith(prefix)) out.push(all[i]);
       return out;
     },
   };
 }
 
-export function createEspruinoHal(options: EspruinoHalOptions): Hal {
+/** The Wifi module, or undefined where the interpreter has none (the Linux build throws
+ *  "Module Wifi not found"; a probe may stand in a fake with Modules.addCached). */
+function wifiModule(): EspWifiModule | undefined {
+  try {
+    return require("Wifi");
+  } catch (e) {
+    return undefined;
+  }
+}
+
+/** The LED pin: a configured name ("D2"), or LED1 where the board defines it. Reading an
+ *  unknown global name gives undefined, never an error. */
+function findLed(name: string | undefined): Pin | undefined {
+  if (name === "off") return undefined;
+  const wanted = name ? name : "LED1";
+  if (!/^[A-Z]+[0-9]+$/.test(wanted)) return undefined;
+  const pin = (global as unknown as { [name: string]: unknown })[wanted];
+  return typeof pin === "number" || (typeof pin === "object" && pin !== null) ? (pin as Pin) : undefined;
+}
+
+export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
   let lastWall = Date.now();
   let monotonic = 0;
-  let networkUp = !options.wifi;
   const networkListeners: Array<(up: boolean) => void> = [];
   const levels = ["E", "W", "I", "D"];
+  const wifi = wifiModule();
+  const hasWifi = wifi !== undefined;
+  let networkUp = !hasWifi;
+  let sntpSet = false;
+  let joinSsid = "";
+  let joinPassword = "";
+  let joinAttempts = 0;
+  let joinTimer = 0;
+  let joinGuard = 0;
+  const led = findLed(options.led);
 
-  if (options.wifi) {
-    const wifi = require("Wifi");
-    const notify = function (up: boolean): void {
-      if (up === networkUp) return;
-      networkUp = up;
-      for (let i = 0; i < networkListeners.length; i++) networkListeners[i](up);
-    };
-    wifi.on("connected", function () { notify(true); });
-    wifi.on("disconnected", function () { notify(false); });
+  function log(level: number, message: string): void {
+    if (level > options.logLevel) return;
+    console.log((levels[level] || "?") + " " + message);
   }
+
+  function notify(up: boolean): void {
+    if (up === networkUp) return;
+    networkUp = up;
+    for (let i = 0; i < networkListeners.length; i++) networkListeners[i](up);
+  }
+
+  function startSntp(): void {
+    if (sntpSet || !wifi) return;
+    sntpSet = true;
+    try {
+      wifi.setSNTP(options.ntpServer || "pool.ntp.org", SNTP_ZONE);
+    } catch (e) {
+      log(LOG_WARN, "SNTP: " + String((e as { message?: string }).message || e));
+    }
+  }
+
+  function clearJoinTimers(): void {
+    if (joinTimer !== 0) clearTimeout(joinTimer);
+    if (joinGuard !== 0) clearTimeout(joinGuard);
+    joinTimer = 0;
+    joinGuard = 0;
+  }
+
+  function scheduleJoin(): void {
+    if (joinSsid === "" || networkUp || joinTimer !== 0) return;
+    if (joinGuard !== 0) clearTimeout(joinGuard);
+    joinGuard = 0;
+    let wait = WIFI_FIRST_RETRY_MS;
+    for (let i = 1; i < joinAttempts && wait < WIFI_MAX_RETRY_MS; i++) wait = wait * 2;
+    if (wait > WIFI_MAX_RETRY_MS) wait = WIFI_MAX_RETRY_MS;
+    const half = Math.floor(wait / 2);
+    joinTimer = setTimeout(attemptJoin, half + ((E.hwRand() >>> 0) % (half + 1)));
+  }
+
+  function attemptJoin(): void {
+    joinTimer = 0;
+    if (networkUp || !wifi) return;
+    joinAttempts++;
+    log(LOG_INFO, "Wi-Fi: joining \"" + joinSsid + "\" (attempt " + joinAttempts + ")");
+    // A join that never reports back is tried again.
+    joinGuard = setTimeout(function () {
+      joinGuard = 0;
+      scheduleJoin();
+    }, WIFI_ATTEMPT_TIMEOUT_MS);
+    try {
+      wifi.connect(joinSsid, joinPassword ? { password: joinPassword } : {}, function (error: string | null) {
+        if (error) {
+          log(LOG_WARN, "Wi-Fi: " + error);
+          scheduleJoin();
+        }
+      });
+    } catch (e) {
+      log(LOG_WARN, "Wi-Fi: " + String((e as { message?: string }).message || e));
+      scheduleJoin();
+    }
+  }
+
+  if (wifi) {
+    const ip = wifi.getIP();
+    networkUp = !!ip && typeof ip.ip === "string" && ip.ip !== "" && ip.ip !== "0.0.0.0";
+    if (networkUp) startSntp();
+    wifi.on("connected", function (details: { ip?: string }) {
+      log(LOG_INFO, "Wi-Fi: connected" + (details && details.ip ? ", address " + details.ip : ""));
+      joinAttempts = 0;
+      clearJoinTimers();
+      startSntp();
+      notify(true);
+    });
+    wifi.on("disconnected", function (details: { reason?: string }) {
+      if (networkUp) log(LOG_WARN, "Wi-Fi: disconnected" + (details && details.reason ? " (" + details.reason + ")" : ""));
+      notify(false);
+      scheduleJoin();
+    });
+  }
+
+  const store = options.store || createEspruinoStore();
 
   return {
     clock: {
@@ -183,8 +338,12 @@ export function createEspruinoHal(options: EspruinoHalOptions): Hal {
     random32: function () {
       return E.hwRand() >>> 0;
     },
-    net: { connect: connectSocket },
-    store: createStore(),
+    net: {
+      connect: function (o: SocketOptions, events: SocketEvents) {
+        return connectSocket(o, events, options.hosts);
+      },
+    },
+    store: store,
     sha256: function (data: Uint8Array) {
       return new Uint8Array(require("crypto").SHA256(data));
     },
@@ -204,10 +363,38 @@ export function createEspruinoHal(options: EspruinoHalOptions): Hal {
         const m = process.memory(false);
         return { used: m.usage, total: m.total, unit: "jsvars" };
       },
-      log: function (level: number, message: string) {
-        if (level > options.logLevel) return;
-        console.log((levels[level] || "?") + " " + message);
+      log: log,
+    },
+    board: {
+      hasWifi: hasWifi,
+      joinWifi: function (ssid: string, password: string) {
+        joinSsid = ssid;
+        joinPassword = password;
+        joinAttempts = 0;
+        clearJoinTimers();
+        if (!networkUp) attemptJoin();
       },
+      hasLed: led !== undefined,
+      setLed: function (on: boolean) {
+        if (led !== undefined) digitalWrite(led, on ? 1 : 0);
+      },
+      enableWatchdog: function (seconds: number) {
+        try {
+          E.enableWatchdog(seconds, false);
+          return true;
+        } catch (e) {
+          log(LOG_WARN, "watchdog: " + String((e as { message?: string }).message || e));
+          return false;
+        }
+      },
+      kickWatchdog: function () {
+        E.kickWatchdog();
+      },
+      collectMemory: function (): MemoryFigures {
+        const m = process.memory();
+        return { used: m.usage, total: m.total, unit: "jsvars" };
+      },
+      version: String(process.version),
     },
   };
 }

@@ -121,7 +121,7 @@ function stringField(o: { [k: string]: unknown }, name: string, max: number): st
  * for a DPS topic whose status, query or payload cannot be trusted.
  */
 export function parseDpsResponse(topic: string, payload: string): DpsResponse | number {
-  if (topic.indexOf(RESPONSE_PREFIX) !== 0) return NO_MATCH;
+  if (!topic.startsWith(RESPONSE_PREFIX)) return NO_MATCH;
   const rest = topic.substring(RESPONSE_PREFIX.length);
   const slash = rest.indexOf("/");
   const status = decimal(slash < 0 ? rest : rest.substring(0, slash), 999);

@@ -8,6 +8,7 @@
 // `key` (no '=') is reported with a null value; `key=` with an empty string.
 import { NO_MATCH, ERR_MALFORMED } from "../status";
 import { urlEncode } from "./url-encode";
+import { findText } from "../text";
 
 export const HUB_API_VERSION = "2021-04-12";
 export const DEFAULT_CLIENT_TYPE = "espruino-azure-iot/0.1";
@@ -106,8 +107,8 @@ export function parsePropertyBag(bag: string): PropertyBag | number {
 
 /** A cloud-to-device topic's property bag, decoded; NO_MATCH for other topics. */
 export function parseC2dTopic(topic: string): PropertyBag | number {
-  if (topic.indexOf("devices/") !== 0) return NO_MATCH;
-  const at = topic.indexOf(C2D_MARKER);
+  if (!topic.startsWith("devices/")) return NO_MATCH;
+  const at = findText(topic, C2D_MARKER);
   if (at < 0) return NO_MATCH;
   return parsePropertyBag(topic.substring(at + C2D_MARKER.length));
 }
@@ -130,9 +131,9 @@ function queryParam(query: string, name: string): string | undefined {
 
 /** `$iothub/methods/POST/{name}/?$rid={rid}` -> { name, rid }; NO_MATCH for other topics. */
 export function parseMethodTopic(topic: string): MethodRequest | number {
-  if (topic.indexOf(METHOD_PREFIX) !== 0) return NO_MATCH;
+  if (!topic.startsWith(METHOD_PREFIX)) return NO_MATCH;
   const rest = topic.substring(METHOD_PREFIX.length);
-  const slash = rest.indexOf("/?");
+  const slash = findText(rest, "/?");
   if (slash <= 0) return ERR_MALFORMED;
   const rid = queryParam(rest.substring(slash + 2), "$rid");
   if (rid === undefined || rid === "") return ERR_MALFORMED;
@@ -178,7 +179,7 @@ function parseVersion(text: string | undefined): number {
 
 /** Twin responses and desired-property notifications; NO_MATCH for other topics. */
 export function parseTwinTopic(topic: string): TwinMessage | number {
-  if (topic.indexOf(TWIN_RESPONSE_PREFIX) === 0) {
+  if (topic.startsWith(TWIN_RESPONSE_PREFIX)) {
     const rest = topic.substring(TWIN_RESPONSE_PREFIX.length);
     const slash = rest.indexOf("/");
     const statusText = slash < 0 ? rest : rest.substring(0, slash);
@@ -191,7 +192,7 @@ export function parseTwinTopic(topic: string): TwinMessage | number {
     if (version < -1) return ERR_MALFORMED;
     return { kind: TWIN_RESPONSE, status: status, rid: rid === undefined ? "" : rid, version: version };
   }
-  if (topic.indexOf(TWIN_DESIRED_PREFIX) === 0) {
+  if (topic.startsWith(TWIN_DESIRED_PREFIX)) {
     const rest = topic.substring(TWIN_DESIRED_PREFIX.length);
     const q = rest.indexOf("?");
     const version = parseVersion(queryParam(q < 0 ? "" : rest.substring(q + 1), "$version"));

@@ -37,16 +37,39 @@ function spanMs(ms: number): number {
   return ms < MAX_DELAY_MS ? Math.ceil(ms) : MAX_DELAY_MS;
 }
 
+/** How much of its traffic-shaping queue (reference 7.1: bursts queue, overflow is refused)
+ *  the fleet may fill when it comes back from the cap: this many seconds of the hub's rate. */
+export const SHAPING_ALLOWANCE_MS = 5000;
+
+/**
+ * The largest mean per minute whose random minutes stay within `perMinute`. N devices that
+ * each draw a uniform time arrive like a Poisson stream: a minute with a mean of m holds
+ * about m +- sqrt(m), so a spread sized at exactly the quota puts half the minutes above it,
+ * and the 429s pile up (the fleet simulator shows millions of them at 1,000,000 devices).
+ * Keeping m + 4 sqrt(m) within the quota leaves a minute above it once in ~30,000.
+ */
+function safePerMinute(perMinute: number): number {
+  const root = (Math.sqrt(16 + 4 * perMinute) - 4) / 2;
+  return root * root;
+}
+
 /**
  * The plan for a fleet, or the reference defaults without settings (stagger and fallback
  * in [1 s, 100 s], cap 100 s). A bad field (missing, zero, negative, NaN) takes its default.
  *
- * - stagger: max = (1 / load) x (N / cps) x 1000 ms, cps being the slower of DPS
- *   (registrations per minute / 60) and the hub: a first boot goes through both.
- * - cap: the default policy draws a wait at the cap from [cap/2, cap], 0.75 cap on average,
- *   so N devices at the cap offer N / (0.75 cap) attempts per second; the cap is the
- *   smallest that keeps this at load x hub rate, and never below the 100 s default.
- * - fallback: the same sizing as the stagger against DPS alone, N / DPS rate.
+ * - stagger: max = N / safePerMinute(load x cpm) minutes, cpm being the slower of DPS
+ *   (registrations per minute) and the hub (60 x connections per second): a first boot goes
+ *   through both. This is the reference's (1 / load) x (N / cps) with room for randomness
+ *   (x 1.13 at 1000 per minute).
+ * - cap: the default policy draws a wait at the cap from [cap/2, cap], so after an outage the
+ *   fleet's next attempts arrive at N / (0.75 cap) per second for cap/2, then fewer, and every
+ *   device has tried within cap. Sizing that rate at exactly load x hub (cap = 4/3 N / (load
+ *   x hub)) leaves the hub half idle in the second half: 99 % are back only after 1.22 N / cps.
+ *   So the cap is the smallest that keeps the excess over load x hub in that first half within
+ *   SHAPING_ALLOWANCE_MS of the hub's rate, which traffic shaping queues: 4/3 N / (load x hub)
+ *   - 2 x SHAPING_ALLOWANCE_MS. At 1,000,000 devices and 6000/s it is 212 s (5 % above the
+ *   rate; 99 % back in 1.16 N / cps). Never below the 100 s default.
+ * - fallback: the stagger's sizing against DPS alone.
  */
 export function planFleet(settings?: FleetSettings): FleetPlan {
   if (settings === undefined || settings === null) {
@@ -57,13 +80,13 @@ export function planFleet(settings?: FleetSettings): FleetPlan {
   const dps = (settings.dpsRegistrationsPerMinute > 0 ? settings.dpsRegistrationsPerMinute : DEFAULT_DPS_REGISTRATIONS_PER_MINUTE) / 60;
   const load = settings.load > 0 ? settings.load : 1;
   const slowest = dps < hub ? dps : hub;
-  const cap = spanMs((4 * n * 1000) / (3 * load * hub));
+  const cap = spanMs((4 * n * 1000) / (3 * load * hub) - 2 * SHAPING_ALLOWANCE_MS);
   return {
     staggerMinMs: DEFAULT_MIN_MS,
-    staggerMaxMs: spanMs(((n / slowest) * 1000) / load),
+    staggerMaxMs: spanMs((n / safePerMinute(load * slowest * 60)) * 60000),
     capMs: cap > DEFAULT_CAP_MS ? cap : DEFAULT_CAP_MS,
     fallbackMinMs: DEFAULT_MIN_MS,
-    fallbackSpreadMs: spanMs(((n / dps) * 1000) / load),
+    fallbackSpreadMs: spanMs((n / safePerMinute(load * dps * 60)) * 60000),
   };
 }
 

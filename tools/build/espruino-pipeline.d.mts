@@ -10,6 +10,7 @@ export interface EspruinoBundleOptions {
 export const terserMinified: Record<string, unknown>;
 export const terserDebug: Record<string, unknown>;
 export function fillArrayHoles(code: string): string;
+export function hoistVars(code: string): string;
 export function espruinoBundle(o: EspruinoBundleOptions): RollupOptions & {
   input: string;
   plugins: InputPluginOption;

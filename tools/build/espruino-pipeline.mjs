@@ -53,6 +53,58 @@ export function fillArrayHoles(code) {
   return code;
 }
 
+/**
+ * Emulates JavaScript's var hoisting, which Espruino lacks (reference section 4): a `var` that
+ * is not in its function's prologue (the leading run of var statements and function
+ * declarations) is declared at the top of the function instead, and where it stood only the
+ * assignment remains: `if (a) { var x = f(); }` becomes `var x; ... if (a) { x = f(); }`, and
+ * `for (var i = 0; ...)` becomes `for (i = 0; ...)`. Both compilers produce such vars from
+ * plain code: TypeScript for every block-level let/const, terser's if_return for
+ * `if (!a) return; var x...` (-> `if (a) { var x... }`), and terser's inlining appends the
+ * inlined function's `var r,e,t;` AFTER the return, where Espruino never declares them, so the
+ * inlined code overwrote same-named variables of the enclosing functions (measured: a probe's
+ * own check function replaced by a string). Parameters are left alone: `var p;` would reset
+ * a parameter on Espruino, and a `var p` in the body names that parameter anyway.
+ */
+export function hoistVars(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const edits = [];
+  const scopes = [];
+  const inPlace = new Set();
+  const stack = [[ast, null]];
+  while (stack.length) {
+    const [n, scope] = stack.pop();
+    let own = scope;
+    if (n.type === "Program" || n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
+      const params = new Set((n.params || []).filter((p) => p.type === "Identifier").map((p) => p.name));
+      const body = n.type === "Program" ? n.body : n.body.body;
+      own = { at: n.type === "Program" ? 0 : n.body.start + 1, params, names: [] };
+      scopes.push(own);
+      for (const statement of body) {
+        if (statement.type === "VariableDeclaration" && statement.kind === "var") inPlace.add(statement);
+        else if (statement.type !== "FunctionDeclaration" && !(statement.type === "ExpressionStatement" && statement.directive)) break;
+      }
+    }
+    if (n.type === "VariableDeclaration" && n.kind === "var" && !inPlace.has(n) && n.declarations.every((d) => d.id.type === "Identifier")) {
+      for (const d of n.declarations) if (!own.params.has(d.id.name)) own.names.push([d.start, d.id.name]);
+      edits.push([n.start, n.declarations[0].start, ""]);
+    }
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
+      for (const c of children) if (c && typeof c.type === "string") stack.push([c, own]);
+    }
+  }
+  for (const scope of scopes) {
+    // In source order, each name once (the walk visits children last-first).
+    const names = scope.names.sort((a, b) => a[0] - b[0]).map((entry) => entry[1]).filter((name, i, all) => all.indexOf(name) === i);
+    if (names.length) edits.push([scope.at, scope.at, "var " + names.join(",") + ";"]);
+  }
+  edits.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  for (const [from, to, text] of edits) code = code.slice(0, from) + text + code.slice(to);
+  return code;
+}
+
 function walk(node, visit) {
   const stack = [node];
   while (stack.length) {
@@ -71,7 +123,7 @@ function espruinoRender() {
   return {
     name: "espruino-render",
     renderChunk(code) {
-      return { code: fillArrayHoles(code), map: null };
+      return { code: hoistVars(fillArrayHoles(code)), map: null };
     },
   };
 }

@@ -1,14 +1,17 @@
 // npm run test:espruino [-- filter]: builds each test/espruino/*.probe.ts through the device
 // pipeline (minified and debug) and runs it on the interpreter named by $ESPRUINO, in a
 // fresh working directory (its Storage file lives there). A probe prints PASS/FAIL lines and
-// DONE (test/espruino/probe-kit.ts). Skipped, with exit 0, when ESPRUINO is not set.
+// DONE (test/espruino/probe-kit.ts). Then the end-to-end smoke test (tools/espruino/e2e.ts):
+// the real bundle boots from Storage, provisions through the simulator over TLS and sends
+// telemetry (filter "e2e" runs only that). Skipped, with exit 0, when ESPRUINO is not set.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { rollup } from "rollup";
 import { espruinoBundle } from "../build/espruino-pipeline.mjs";
 import { checkBundle } from "../build/espruino-gate.mjs";
+import { runEndToEnd } from "./e2e";
 
 const root = resolve(import.meta.dirname, "../..");
 const PROBE_TIMEOUT_MS = 120_000;
@@ -111,6 +114,17 @@ async function main(): Promise<void> {
           if (!doneLine) console.log(`  no DONE line${run.timedOut ? " (timed out)" : ""}; last output:\n    ${run.lines.slice(-8).join("\n    ")}`);
         } else passed++;
       }
+    }
+    // The end-to-end smoke test: the shipping bundle boots from Storage against the simulator.
+    if (!filter || "e2e".includes(filter)) {
+      const [bundle] = await buildProbe(join(root, "firmware/main.ts"), outDir);
+      const label = "e2e firmware/main.ts [minified, from Storage]";
+      const findings = checkBundle(readFileSync(bundle, "utf8"), bundle);
+      const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await runEndToEnd(interpreter, bundle);
+      console.log(`${label}: ${result.ok ? "passed" : "FAILED"}`);
+      for (const line of result.report) console.log(`  ${line}`);
+      if (result.ok) passed++;
+      else failed++;
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

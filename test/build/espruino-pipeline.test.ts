@@ -1,0 +1,39 @@
+// The pipeline's render step: hoistVars declares at the top of each function every var that
+// Espruino would otherwise declare only when (and if) its statement runs.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { hoistVars } from "../../tools/build/espruino-pipeline.mjs";
+import { checkBundle } from "../../tools/build/espruino-gate.mjs";
+
+/** Defines function w with code and returns what w() returns. */
+function run(code: string): unknown {
+  return new Function(code + "; return w();")();
+}
+
+const hoist = suite("hoistVars: vars out of their statements");
+hoist("var in an if block -> declared at the top, assignment in place", () => {
+  const out = hoistVars("function f(a){if(a){var x=g()}return x}");
+  assert.is(out, "function f(a){var x;if(a){x=g()}return x}");
+  assert.equal(checkBundle(out), []);
+});
+hoist("for (var ...) and for (var ... in) -> loop heads without var", () => {
+  assert.is(hoistVars("function f(o){if(o){for(var i=0;i<2;i++);for(var k in o);}}"), "function f(o){var i,k;if(o){for(i=0;i<2;i++);for(k in o);}}");
+});
+hoist("a var after return (terser's inlining) -> declared at the top", () => {
+  assert.is(hoistVars("function f(){return function(){return r=1}(),r;var r}"), "function f(){var r;return function(){return r=1}(),r;r}");
+});
+hoist("the prologue (leading vars and function declarations) -> left as it is", () => {
+  const code = "function f(a){var b=1,c;function g(){}var d=g();return b+d}";
+  assert.is(hoistVars(code), code);
+});
+hoist("a var naming a parameter -> not redeclared (it would reset the parameter on Espruino)", () => {
+  assert.is(hoistVars("function f(p){if(p){var p=2,q=3}return p+q}"), "function f(p){var q;if(p){p=2,q=3}return p+q}");
+});
+hoist("nested functions -> each declares its own", () => {
+  assert.is(hoistVars("function f(){g();if(1){var a=function(){if(2){var b=1}return b}}return a}"), "function f(){var a;g();if(1){a=function(){var b;if(2){b=1}return b}}return a}");
+});
+hoist("behaviour on a standard engine -> unchanged", () => {
+  const code = "function w(){var out=[];for(var i=0;i<3;i++){if(i%2){var odd=i}else{var even=i}out.push(odd,even)}return out.join(',')+function(){if(1){var z=5}return z}()}";
+  assert.is(run(hoistVars(code)), run(code));
+});
+hoist.run();

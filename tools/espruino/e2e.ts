@@ -1,0 +1,305 @@
+// The end-to-end smoke test on the real interpreter (npm run test:espruino, after the probes):
+// the shipping bundle (firmware/main.ts through the same pipeline as npm run build) is put into
+// the interpreter's Storage with a device configuration and the flasher's boot stub, exactly as
+// `npm run flash` lays out a board, and the interpreter boots from Storage with no file. It
+// provisions through the simulator (started here, in-process), connects to the hub over TLS and
+// sends telemetry (the demo app in main.ts). A second boot must find the hub in its flash cache
+// and connect without DPS. The simulator is the judge: one DPS registration, hub connections,
+// telemetry that arrived. The interpreter's status lines give the JsVar figures. A third boot
+// with a broken configuration must say what is wrong and wait. E2E_VERBOSE=1 prints the
+// device consoles.
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { startSimulator, formatEvent, type Simulator } from "../hub-sim/index";
+import { bootStub } from "../flash/boot-stub";
+import { CONFIG_RECORD, APP_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
+import type { DeviceConfig } from "../../firmware/config";
+import type { ProbeRun } from "./smoke";
+
+const BOOT_TIMEOUT_MS = 60_000;
+const SETUP_TIMEOUT_MS = 30_000;
+/** Telemetry messages the first boot must deliver before it is stopped. */
+const COLD_MESSAGES = 3;
+
+export interface EndToEndResult {
+  ok: boolean;
+  /** Human-readable lines: what was proven, the transport, the memory figures, or what failed. */
+  report: string[];
+}
+
+interface Booted {
+  lines: string[];
+  stop(): void;
+  done: Promise<ProbeRun>;
+}
+
+/** A console line without terminal escapes, carriage returns and the REPL prompt. */
+function clean(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "").replace(/^>+/, "").trim();
+}
+
+/** Starts the interpreter with no file (it boots from Storage in cwd); stdin stays an open pipe. */
+function boot(interpreter: string, cwd: string, timeoutMs: number, onLine: (line: string) => void): Booted {
+  const child = spawn(interpreter, [], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let buffer = "";
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  const take = (chunk: Buffer) => {
+    buffer += chunk.toString("latin1");
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      // Escape sequences are removed per whole line (a chunk may split one); the REPL prompt
+      // ">" may precede a line printed from a timer.
+      const line = clean(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (!line) continue;
+      lines.push(line);
+      onLine(line);
+    }
+  };
+  child.stdout.on("data", take);
+  child.stderr.on("data", take);
+  const done = new Promise<ProbeRun>((resolve) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (clean(buffer)) lines.push(clean(buffer));
+      resolve({ lines, exitCode: code, timedOut });
+    });
+  });
+  return { lines, done, stop: () => child.kill("SIGKILL") };
+}
+
+/** Runs a setup script (a file) to its "SETUP OK" line. */
+async function setup(interpreter: string, cwd: string, script: string): Promise<string[]> {
+  writeFileSync(join(cwd, "setup.js"), script);
+  const child = spawn(interpreter, ["setup.js"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), SETUP_TIMEOUT_MS);
+    const take = (chunk: Buffer) => {
+      out += chunk.toString("latin1");
+      if (/SETUP (OK|FAIL)/.test(out)) setTimeout(() => child.kill("SIGKILL"), 50);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve(out.split("\n").map(clean).filter((l) => l));
+    });
+  });
+}
+
+/** The setup script: the bundle (read from a file by the interpreter's fs, so no 56 KB string
+ *  literal is parsed in RAM), the configuration and the boot stub, as the flasher writes them. */
+function setupScript(config: DeviceConfig): string {
+  return [
+    "var s = require(\"Storage\");",
+    "s.eraseAll();",
+    "var ok = s.write(" + JSON.stringify(APP_RECORD) + ", require(\"fs\").readFileSync(\"bundle.js\"));",
+    "ok = s.write(" + JSON.stringify(CONFIG_RECORD) + ", " + JSON.stringify(JSON.stringify(config)) + ") && ok;",
+    "ok = s.write(" + JSON.stringify(BOOT_RECORD) + ", " + JSON.stringify(bootStub()) + ") && ok;",
+    "console.log(ok ? \"SETUP OK \" + s.list().join(\",\") : \"SETUP FAIL\");",
+    "",
+  ].join("\n");
+}
+
+/** JsVars one open TLS socket takes on this interpreter: the Linux builds allocate mbedtls's
+ *  buffers from the variable pool, an ESP32 from its native heap, so this share of the
+ *  connected figure is not there on a board. Returns -1 when it could not be measured. */
+async function tlsSocketJsVars(interpreter: string, cwd: string, address: string, caDer: Uint8Array): Promise<number> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(":")), address.slice(address.lastIndexOf(":") + 1)];
+  const lines = await setup(interpreter, cwd, [
+    "var ca = E.toUint8Array(atob(" + JSON.stringify(Buffer.from(caDer).toString("base64")) + "));",
+    "var m0 = process.memory().usage;",
+    "var s = require(\"tls\").connect({ host: " + JSON.stringify(host) + ", port: " + port + ", ca: ca }, function () {",
+    "  setTimeout(function () { console.log(\"SETUP OK \" + (process.memory().usage - m0)); s.end(); }, 200);",
+    "});",
+    "s.on(\"error\", function () { console.log(\"SETUP FAIL\"); });",
+    "",
+  ].join("\n"));
+  const m = lines.map((l) => /^SETUP OK (-?\d+)/.exec(l)).find((x) => x);
+  return m ? Number(m[1]) : -1;
+}
+
+interface Memory {
+  used: number;
+  total: number;
+  peak?: number;
+}
+
+/** "memory after boot 1234/16383 jsvars" and "status Connected; ...; memory 1300/16383 jsvars, peak 1500". */
+function readMemory(lines: string[]): { boot?: Memory; connected: Memory[] } {
+  let bootMemory: Memory | undefined;
+  const connected: Memory[] = [];
+  for (const line of lines) {
+    const b = /memory after boot (\d+)\/(\d+) jsvars/.exec(line);
+    if (b) bootMemory = { used: Number(b[1]), total: Number(b[2]) };
+    const s = /status Connected;.*memory (\d+)\/(\d+) jsvars, peak (\d+)/.exec(line);
+    if (s) connected.push({ used: Number(s[1]), total: Number(s[2]), peak: Number(s[3]) });
+  }
+  return { boot: bootMemory, connected };
+}
+
+function waitFor(condition: () => boolean, run: Booted): Promise<boolean> {
+  return new Promise((resolve) => {
+    let finished = false;
+    const poll = setInterval(() => {
+      if (condition()) {
+        finished = true;
+        clearInterval(poll);
+        resolve(true);
+      }
+    }, 100);
+    void run.done.then(() => {
+      clearInterval(poll);
+      if (!finished) resolve(condition());
+    });
+  });
+}
+
+const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
+
+/** Boots the bundle twice (cold: DPS; warm: hub cache) against the simulator. */
+export async function runEndToEnd(interpreter: string, bundle: string): Promise<EndToEndResult> {
+  const report: string[] = [];
+  const failures: string[] = [];
+  const simLog: string[] = [];
+  const registrationId = "e2e-" + process.pid.toString(36) + "-" + Date.now().toString(36);
+  const cwd = mkdtempSync(join(tmpdir(), "espruino-e2e-"));
+  let sim: Simulator | undefined;
+  let cold: Booted | undefined;
+  let warm: Booted | undefined;
+  try {
+    sim = await startSimulator({ dpsRetryAfterSeconds: 1, log: (line) => simLog.push(line) });
+    const { key } = sim.enrollIndividual(registrationId);
+    const config: DeviceConfig = {
+      dps: { idScope: sim.idScope, registrationId, symmetricKey: key },
+      // DER (as base64): the Linux build's mbedtls cannot parse PEM.
+      ca: [Buffer.from(sim.caDer).toString("base64")],
+      hosts: sim.hosts,
+      fleet: { devices: 1, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 },
+      statusIntervalSeconds: 1,
+      telemetryIntervalSeconds: 1,
+      // Exercised too: the watchdog kicks and the LED patterns (D2 is a plain pin on Linux).
+      watchdogSeconds: 5,
+      led: "D2",
+    };
+    copyFileSync(bundle, join(cwd, "bundle.js"));
+    const setupLines = await setup(interpreter, cwd, setupScript(config));
+    const setupOk = setupLines.find((l) => l.startsWith("SETUP OK"));
+    if (!setupOk) throw new Error("setup failed:\n    " + setupLines.slice(-6).join("\n    "));
+
+    // Cold boot: no hub cache, so DPS first.
+    const deviceId = registrationId;
+    const coldRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+    cold = coldRun;
+    const simNow = sim;
+    const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2, coldRun);
+    coldRun.stop();
+    await coldRun.done;
+    const coldLines = coldRun.lines;
+    const counters = sim.counters();
+    const dps = counters.dps.byRegistration[registrationId];
+    const device = counters.devices[deviceId];
+    const coldTelemetry = sim.telemetry(deviceId).length;
+    if (!coldDone) failures.push("cold boot: did not connect and deliver " + COLD_MESSAGES + " telemetry messages within " + BOOT_TIMEOUT_MS / 1000 + " s");
+    if (!dps || dps.registrations !== 1) failures.push("cold boot: DPS registrations " + (dps ? dps.registrations : 0) + ", want 1");
+    if (!dps || dps.assigned !== 1) failures.push("cold boot: DPS assignments " + (dps ? dps.assigned : 0) + ", want 1");
+    if (!device || device.connections < 1) failures.push("cold boot: no accepted hub connection");
+    const coldErrors = coldLines.filter((l) => ERROR_LINE.test(l));
+    if (coldErrors.length) failures.push("cold boot: interpreter errors: " + coldErrors.slice(0, 3).join(" | "));
+    const first = sim.telemetry(deviceId)[0];
+    let body: { n?: number } = {};
+    try {
+      body = first ? JSON.parse(first.payload.toString("latin1")) : {};
+    } catch {
+      failures.push("cold boot: telemetry body is not JSON");
+    }
+    if (first && (body.n !== 1 || first.properties["$.ct"] !== "application/json")) failures.push("cold boot: first telemetry not the demo app's message 1 with $.ct");
+
+    // Warm boot: the same Storage, so the hub cache written by the cold boot.
+    const before = { telemetry: coldTelemetry, connections: device ? device.connections : 0 };
+    const warmRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+    warm = warmRun;
+    const warmDone = await waitFor(() => simNow.telemetry(deviceId).length > before.telemetry && readMemory(warmRun.lines).connected.length >= 1, warmRun);
+    warmRun.stop();
+    await warmRun.done;
+    const after = sim.counters();
+    const warmDps = after.dps.byRegistration[registrationId];
+    const warmDevice = after.devices[deviceId];
+    if (!warmDone) failures.push("warm boot: no telemetry within " + BOOT_TIMEOUT_MS / 1000 + " s");
+    if (!warmDps || warmDps.registrations !== 1) failures.push("warm boot: DPS registrations now " + (warmDps ? warmDps.registrations : 0) + ", want still 1 (hub cache)");
+    if (!warmRun.lines.some((l) => /hub cache: .* on /.test(l))) failures.push("warm boot: the hub cache was not used");
+    if (!coldLines.some((l) => /watchdog armed: 5 s/.test(l))) failures.push("cold boot: the watchdog was not armed");
+    if (!warmDevice || warmDevice.connections !== before.connections + 1) failures.push("warm boot: hub connections " + (warmDevice ? warmDevice.connections : 0) + ", want " + (before.connections + 1));
+    const warmErrors = warmRun.lines.filter((l) => ERROR_LINE.test(l));
+    if (warmErrors.length) failures.push("warm boot: interpreter errors: " + warmErrors.slice(0, 3).join(" | "));
+
+    // A broken configuration: what is wrong and how to fix it, then the board waits.
+    const badLines = await setup(interpreter, cwd, "console.log(require(\"Storage\").write(" + JSON.stringify(CONFIG_RECORD) +
+      ", '{\"dps\":{\"idScope\":\"bad scope\",\"registrationId\":\"r1\"}}') ? \"SETUP OK\" : \"SETUP FAIL\");\n");
+    if (!badLines.some((l) => l.startsWith("SETUP OK"))) failures.push("bad config: could not write it");
+    const badRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+    let exited = false;
+    void badRun.done.then(() => {
+      exited = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const stillRunning = !exited;
+    badRun.stop();
+    const bad = await badRun.done;
+    const told = bad.lines.some((l) => /cannot start/.test(l)) && bad.lines.some((l) => /dps\.idScope must be/.test(l)) && bad.lines.some((l) => /npm run flash/.test(l));
+    if (!told) failures.push("bad config: no message naming the problem and the fix");
+    if (!stillRunning) failures.push("bad config: the interpreter did not keep running");
+    const badErrors = bad.lines.filter((l) => ERROR_LINE.test(l));
+    if (badErrors.length) failures.push("bad config: interpreter errors: " + badErrors.slice(0, 3).join(" | "));
+    if (bad.lines.filter((l) => /cannot start/.test(l)).length !== 1) failures.push("bad config: the message repeated (a reboot loop?)");
+
+    const tlsShare = await tlsSocketJsVars(interpreter, cwd, sim.hosts[sim.hubNames[0]], sim.caDer);
+    const version = (coldLines.map((l) => /on Espruino (\S+):/.exec(l)).find((m) => m) || [])[1] || "?";
+    const tlsLine = coldLines.some((l) => /connecting to .* \(TLS\)/.test(l));
+    const mem = readMemory(coldLines);
+    const hub = first ? first.hub : "?";
+    report.push(`bundle: ${statSync(bundle).size} bytes, run from Storage (${APP_RECORD}) by the boot stub; interpreter ${version}`);
+    report.push(`transport: ${tlsLine ? "TLS 1.2 (the simulator's RSA suites; CA passed as DER; no SNI needed, one port per host)" : "NOT TLS"}`);
+    report.push(`cold boot: DPS registered ${dps ? dps.registrations : 0}x, assigned ${hub}; hub connections ${device ? device.connections : 0}; telemetry arrived ${coldTelemetry}`);
+    report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0}; telemetry now ${sim.telemetry(deviceId).length}`);
+    report.push(`bad config: ${told ? "the problems and the fix printed once, then waiting (still running, no reboot)" : "NOT reported"}`);
+    if (mem.boot) {
+      const last = mem.connected[mem.connected.length - 1];
+      const peak = Math.max(...mem.connected.map((m) => m.peak || 0), mem.boot.used);
+      report.push(`JsVars: after boot ${mem.boot.used}/${mem.boot.total}; while connected ${last ? last.used + "/" + last.total : "?"} (after GC); peak ${peak} (process.memory(false) every 1 s and at each status change)`);
+      if (tlsShare >= 0) {
+        report.push(`  of the connected figure, ${tlsShare} JsVars are one open TLS socket (mbedtls buffers: from this pool on Linux, from the native heap on an ESP32)` +
+          (last ? `; the client itself while connected: about ${last.used - tlsShare}` : ""));
+      }
+    } else failures.push("no memory-after-boot line");
+    if (!tlsLine) failures.push("the device did not use TLS");
+    if (failures.length) {
+      report.push(...failures.map((f) => "FAIL " + f));
+      report.push("cold boot output (last 25 lines):", ...coldLines.slice(-25).map((l) => "    " + l));
+      if (warm) report.push("warm boot output (last 15 lines):", ...warmRun.lines.slice(-15).map((l) => "    " + l));
+      report.push("simulator events (last 20):", ...sim.events().slice(-20).map((e) => "    " + formatEvent(e)));
+    }
+    if (process.env.E2E_VERBOSE) report.push("cold boot output:", ...coldLines.map((l) => "    " + l), "warm boot output:", ...warmRun.lines.map((l) => "    " + l));
+    return { ok: failures.length === 0, report };
+  } catch (e) {
+    report.push("FAIL " + (e as Error).message);
+    if (cold) report.push("cold boot output (last 25 lines):", ...cold.lines.slice(-25).map((l) => "    " + l));
+    if (simLog.length) report.push("simulator log (last 20):", ...simLog.slice(-20).map((l) => "    " + l));
+    return { ok: false, report };
+  } finally {
+    cold?.stop();
+    warm?.stop();
+    if (sim) await sim.stop();
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
