@@ -8,10 +8,11 @@
 // Unicode build a "byte string" holding 0x80..0xFF would be encoded a second time.
 // A lone UTF-16 surrogate becomes U+FFFD (EF BF BD), as in Node's Buffer.from(text).
 
-/** True on builds whose strings are 8-bit (ESP32: fromCharCode keeps only the low byte).
- *  There a string already holds the UTF-8 bytes of its text (source literals, JSON, sockets
- *  all deliver bytes), so it passes through unchanged instead of being encoded twice. */
-const BYTE_STRINGS = String.fromCharCode(256).charCodeAt(0) !== 256;
+/** True on builds without Unicode strings (ESP32: the escape \u20ac becomes the one byte
+ *  0xAC). There a string already holds the bytes of its text (UTF-8 source literals, socket
+ *  data), so it passes through unchanged instead of being encoded twice. (fromCharCode is no
+ *  test: it keeps only the low byte even on the Unicode-aware Linux build.) */
+const BYTE_STRINGS = "\u20ac".charCodeAt(0) !== 0x20ac;
 
 /** Number of UTF-8 bytes `text` encodes to. */
 export function utf8Length(text: string): number {
