@@ -18,20 +18,22 @@ plan("no settings -> reference defaults: stagger and fallback [1 s, 100 s], cap 
   assert.equal(planFleet(), { staggerMinMs: 1000, staggerMaxMs: 100000, capMs: 100000, fallbackMinMs: 1000, fallbackSpreadMs: 100000 });
 });
 
-plan("10,000 devices, DPS 1000/min, hub 100/s, load 1 -> the reference's 600 s stagger", () => {
-  // T = 10000 / 16.7 = 600 s (reference 7.3); the cap keeps 10000 / (0.75 cap) at 100/s.
-  assert.equal(planFleet(fleet(10000, 100, 1000, 1)), { staggerMinMs: 1000, staggerMaxMs: 600000, capMs: 133334, fallbackMinMs: 1000, fallbackSpreadMs: 600000 });
+plan("10,000 devices, DPS 1000/min, hub 100/s, load 1 -> the reference's 600 s stagger with room for randomness", () => {
+  // T = 10000 / 16.7 = 600 s (reference 7.3), at a mean of 881.3/min instead of 1000/min so
+  // that mean + 4 sigma stays within the quota: 10000 / 881.26 min = 680.8 s. The cap is
+  // 4/3 x 100 s minus 2 x 5 s of shaping allowance.
+  assert.equal(planFleet(fleet(10000, 100, 1000, 1)), { staggerMinMs: 1000, staggerMaxMs: 680847, capMs: 123334, fallbackMinMs: 1000, fallbackSpreadMs: 680847 });
 });
 
-plan("same fleet at load 0.5 -> 20 min stagger, everything doubled", () => {
-  assert.equal(planFleet(fleet(10000, 100, 1000, 0.5)), { staggerMinMs: 1000, staggerMaxMs: 1200000, capMs: 266667, fallbackMinMs: 1000, fallbackSpreadMs: 1200000 });
+plan("same fleet at load 0.5 -> over 20 min of stagger (500/min, mean 418/min), cap doubled less the allowance", () => {
+  assert.equal(planFleet(fleet(10000, 100, 1000, 0.5)), { staggerMinMs: 1000, staggerMaxMs: 1434720, capMs: 256667, fallbackMinMs: 1000, fallbackSpreadMs: 1434720 });
 });
 
 plan("hub slower than DPS (10/s vs 16.7/s) -> the stagger follows the hub, the fallback DPS", () => {
   const p = planFleet(fleet(10000, 10, 1000, 1));
-  assert.is(p.staggerMaxMs, 1000000);
-  assert.is(p.fallbackSpreadMs, 600000);
-  assert.is(p.capMs, 1333334);
+  assert.is(p.staggerMaxMs, 1177177); // 600/min, mean 509.7/min
+  assert.is(p.fallbackSpreadMs, 680847);
+  assert.is(p.capMs, 1323334);
 });
 
 plan("small fleet -> never below the defaults' floors (1 s, cap 100 s)", () => {
@@ -50,7 +52,7 @@ plan("a million devices at load 0.001 -> saturates at 2^31 - 1 ms", () => {
   assert.is(p.fallbackSpreadMs, MAX_DELAY_MS);
 });
 
-plan("10,000 random fleets -> cap keeps N at the cap within load x hub rate, and is the smallest such", () => {
+plan("10,000 random fleets -> spreads keep mean + 4 sigma per minute within the quota; the cap's excess fits the shaping allowance, and it is the smallest such", () => {
   const prng = createPrng(0xf1ee7);
   for (let i = 0; i < 10000; i++) {
     const n = 1 + prng.int(2000000);
@@ -62,14 +64,25 @@ plan("10,000 random fleets -> cap keeps N at the cap within load x hub rate, and
       assert.ok(v >= 1000 && v <= MAX_DELAY_MS && v === Math.floor(v));
     }
     assert.ok(p.staggerMaxMs >= p.staggerMinMs && p.fallbackSpreadMs >= p.fallbackMinMs && p.capMs >= 100000);
-    // The stagger spreads N over at least N / (load x slower rate) seconds.
+    // The stagger spreads N over at least N / (load x slower rate) seconds, and a minute of
+    // it (mean m = N / window minutes) keeps m + 4 sqrt(m) within the quota.
     const slower = Math.min(hub, dps / 60);
     assert.ok(p.staggerMaxMs === MAX_DELAY_MS || p.staggerMaxMs >= (n / slower / load) * 1000 - 1);
+    const perMinute = (window: number) => n / (window / 60000);
+    const within = (window: number, quota: number) => {
+      const m = perMinute(window);
+      return m + 4 * Math.sqrt(m) <= quota * (1 + 1e-9);
+    };
+    if (p.staggerMaxMs > 1000 && p.staggerMaxMs < MAX_DELAY_MS && !within(p.staggerMaxMs, load * slower * 60)) assert.unreachable(`stagger ${p.staggerMaxMs}`);
+    if (p.fallbackSpreadMs > 1000 && p.fallbackSpreadMs < MAX_DELAY_MS && !within(p.fallbackSpreadMs, load * dps)) assert.unreachable(`fallback ${p.fallbackSpreadMs}`);
+    if (p.staggerMaxMs > 1000 && p.staggerMaxMs < MAX_DELAY_MS && within(p.staggerMaxMs * (1 - 1e-6) - 2, load * slower * 60)) assert.unreachable(`stagger ${p.staggerMaxMs} larger than needed`);
     if (p.capMs === MAX_DELAY_MS) continue;
-    // At the cap a wait is uniform in [cap/2, cap]: mean 0.75 cap.
-    const rate = (c: number) => n / ((0.75 * c) / 1000);
-    if (rate(p.capMs) > load * hub * (1 + 1e-9)) assert.unreachable(`cap ${p.capMs} too small for ${n} at ${hub}/s x ${load}`);
-    if (p.capMs > 100000 && rate(p.capMs - 1) <= load * hub * (1 - 1e-9)) assert.unreachable(`cap ${p.capMs} larger than needed`);
+    // At the cap a wait is uniform in [cap/2, cap]: mean 0.75 cap. Coming back together, the
+    // fleet offers n / (0.75 cap) per second for cap/2; the excess over load x hub in that
+    // time must fit 5 s of load x hub (the shaping allowance).
+    const excess = (c: number) => (n / ((0.75 * c) / 1000) - load * hub) * (c / 2000);
+    if (excess(p.capMs) > 5 * load * hub * (1 + 1e-9) + 1e-6) assert.unreachable(`cap ${p.capMs} too small for ${n} at ${hub}/s x ${load}`);
+    if (p.capMs > 100000 && excess(p.capMs - 1) <= 5 * load * hub * (1 - 1e-9)) assert.unreachable(`cap ${p.capMs} larger than needed`);
   }
 });
 
@@ -77,7 +90,9 @@ plan.run();
 
 const draws = suite("staggerDelay and fallbackDelay");
 
-const worked: FleetPlan = planFleet(fleet(10000, 100, 1000, 1));
+// A plan with round windows (stagger and fallback [1 s, 600 s]): the draws do not depend on
+// how planFleet sized them.
+const worked: FleetPlan = { staggerMinMs: 1000, staggerMaxMs: 600000, capMs: 133334, fallbackMinMs: 1000, fallbackSpreadMs: 600000 };
 
 draws("stagger, 100,000 seeded draws -> within [1 s, 600 s], uniform to 1 % slices", () => {
   const prng = createPrng(0x57a6);
