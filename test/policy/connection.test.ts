@@ -249,6 +249,26 @@ hub("10 failures in under 15 minutes -> still the same hub; 10 failures AND 15 m
   assert.is(last(h), "connectDps");
 });
 
+hub("DPS due after the streak, but the hub answers first -> the DPS round is cancelled", () => {
+  const h = harness((c) => {
+    c.fleet = { ...c.fleet, fallbackMinMs: 3 * 3600_000, fallbackSpreadMs: 4 * 3600_000 };
+  });
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  while (h.now - 1000 < 15 * 60000 || h.policy.hubFailures > 0) {
+    h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
+    h.fire();
+    if (h.calls.includes("connectDps")) break;
+  }
+  assert.is(last(h), `connectHub ${HUB} dev1`, "the hub is still retried while DPS is pending");
+  h.policy.hubConnected(h.now);
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  for (let i = 0; i < 5; i++) {
+    h.fire();
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  }
+  assert.not.ok(h.calls.includes("connectDps"), "no DPS round after the hub came back");
+});
+
 hub("CONNACK 5 twice in a row with fresh tokens -> re-register through DPS", () => {
   const h = connectedHarness();
   h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);

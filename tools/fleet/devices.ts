@@ -6,9 +6,10 @@
 // one shared Backoff whose fields are loaded from and stored to the arrays, staggerDelay,
 // fallbackDelay), in the same order and with the same random draws as ConnectionPolicy;
 // test/fleet/devices.test.ts runs both side by side and requires identical runs.
-// With `proposed`, one rule change is modelled (see the README's Performance section): the
-// device keeps retrying its hub while the DPS fallback spread runs down, and a hub success
-// in that time cancels the DPS round.
+// `ours` is ConnectionPolicy as it is: after 10 failures and 15 minutes the device keeps
+// retrying its hub while the DPS fallback spread runs down, and a hub success in that time
+// cancels the DPS round. `dps-at-spread` (proposed = false) is the earlier rule, which
+// stopped trying the hub and waited for DPS: kept for comparison.
 //
 // BaselineModel is the same device life (DPS polling, retry-after, renewal at 80 %) with
 // another SDK's retry delay and none of the fleet sizing.
@@ -85,7 +86,7 @@ export class OursModel implements DeviceModel {
     this.core = core;
     this.plan = plan;
     this.proposed = proposed;
-    this.name = proposed ? "proposed" : "ours";
+    this.name = proposed ? "ours" : "dps-at-spread";
     const config = defaultPolicyConfig(plan);
     this.renewAfterMs = config.renewAfterMs;
     this.failuresBeforeDps = config.hubFailuresBeforeDps;
@@ -513,12 +514,12 @@ export class BaselineModel implements DeviceModel {
   private readonly verdict = createVerdict();
 }
 
-export const POLICIES = ["ours", "proposed", ...BASELINES];
+export const POLICIES = ["ours", "dps-at-spread", ...BASELINES];
 
 /** Makes the named policy's model for a run. */
 export function makeModel(name: string, core: Core, plan: FleetPlan, latencyMs: number): DeviceModel {
-  if (name === "ours") return new OursModel(core, plan, false);
-  if (name === "proposed") return new OursModel(core, plan, true);
+  if (name === "ours") return new OursModel(core, plan, true);
+  if (name === "dps-at-spread") return new OursModel(core, plan, false);
   return new BaselineModel(core, name, latencyMs);
 }
 

@@ -9,8 +9,8 @@ import { SCENARIOS, hubConnectionsPerSecond, boundSeconds, scenario, type RunRes
 import { attemptsChart } from "./svg";
 
 export const LABELS: Record<string, string> = {
-  ours: "ours (connection.ts today)",
-  proposed: "ours, proposed rule",
+  ours: "ours (connection.ts)",
+  "dps-at-spread": "ours, earlier rule: wait for DPS",
   "upstream-c": "Embedded C calculator",
   "node-sdk": "Node SDK backoff",
   "fixed-2s": "fixed 2 s",
