@@ -1,0 +1,24 @@
+// JsVars of the real bundle on the interpreter named by ESPRUINO (skipped without it): after
+// boot and while connected, from the end-to-end smoke run (tools/espruino/e2e.ts), which boots
+// dist/firmware.js from Storage against the simulator over TLS.
+import { resolve } from "node:path";
+import type { BenchRow } from "./main";
+import { runEndToEnd } from "../espruino/e2e";
+
+export default async function (): Promise<BenchRow[]> {
+  const interpreter = process.env.ESPRUINO;
+  if (!interpreter) return [];
+  const result = await runEndToEnd(interpreter, resolve("dist/firmware.js"));
+  const text = result.report.join("\n");
+  const memory = /after boot (\d+)\/(\d+); while connected (\d+)\/\d+ \(after GC\); peak (\d+)/.exec(text);
+  if (!result.ok || !memory) return [{ name: "e2e_failed", value: 1, unit: "bool", note: result.report.slice(-3).join(" | ") }];
+  const client = /client itself while connected: about (\d+)/.exec(text);
+  const note = `of ${memory[2]} on ${interpreter.replace(/^.*\//, "")}`;
+  const rows: BenchRow[] = [
+    { name: "after_boot", value: Number(memory[1]), unit: "jsvars", note },
+    { name: "connected", value: Number(memory[3]), unit: "jsvars", note: note + "; includes one TLS socket on Linux" },
+    { name: "peak", value: Number(memory[4]), unit: "jsvars", note },
+  ];
+  if (client) rows.push({ name: "client_connected", value: Number(client[1]), unit: "jsvars", note: "connected minus the TLS socket (native heap on an ESP32)" });
+  return rows;
+}
