@@ -11,7 +11,7 @@ import type { Packet } from "mqtt-packet";
 import type { ServerCredentials } from "../tls/certs";
 import type { SimCore } from "./core";
 import { SlidingWindow, retryAfterSeconds } from "./limits";
-import { Link, type OutboundVerdict } from "./link";
+import { Link, recordCloseReasons, type OutboundVerdict } from "./link";
 import type { AssignmentResult } from "./registry";
 import { HostServer } from "./tls-hosts";
 import { DPS_POLL_PREFIX, DPS_REGISTER_PREFIX, DPS_RESPONSE_FILTER, parseQuery } from "./topics";
@@ -105,14 +105,7 @@ export class Dps {
       authorizePublish: (client, packet, callback) => this.authorizePublish(client, packet, callback),
       authorizeForward: (client, packet) => ((packet as { clientId?: string }).clientId || !this.byClient.has(client) ? null : packet),
     });
-    this.broker.on("keepaliveTimeout", (client) => {
-      const link = client.conn as Link;
-      if (!link.closeReason) link.closeReason = "keep-alive timeout (no packet for 1.5 x keep-alive)";
-    });
-    this.broker.on("clientError", (client, error) => {
-      const link = client.conn as Link;
-      if (!link.closeReason) link.closeReason = "error: " + error.message;
-    });
+    recordCloseReasons(this.broker);
     this.server = new HostServer(this.host, creds, this.core.options.bindAddress, true, {
       secure: (socket) => this.accept(socket),
       tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),

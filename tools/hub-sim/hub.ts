@@ -11,7 +11,7 @@ import type { Packet } from "mqtt-packet";
 import type { ServerCredentials } from "../tls/certs";
 import type { SimCore } from "./core";
 import { TokenBucket } from "./limits";
-import { Link, type OutboundVerdict } from "./link";
+import { Link, recordCloseReasons, type OutboundVerdict } from "./link";
 import type { DeviceEntry } from "./registry";
 import { checkSas } from "./sas-check";
 import { HostServer } from "./tls-hosts";
@@ -88,14 +88,7 @@ export class Hub {
       const conn = this.byClient.get(client);
       if (conn && !client.closed) for (const f of filters) conn.subs.delete(f);
     });
-    this.broker.on("keepaliveTimeout", (client) => {
-      const link = client.conn as Link;
-      if (!link.closeReason) link.closeReason = "keep-alive timeout (no packet for 1.5 x keep-alive)";
-    });
-    this.broker.on("clientError", (client, error) => {
-      const link = client.conn as Link;
-      if (!link.closeReason) link.closeReason = "error: " + error.message;
-    });
+    recordCloseReasons(this.broker);
     this.server = new HostServer(this.host, creds, this.core.options.bindAddress, false, {
       secure: (socket) => this.accept(socket),
       tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),

@@ -6,6 +6,7 @@ import { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import mqtt from "mqtt-packet";
 import type { Packet } from "mqtt-packet";
+import type { Aedes } from "aedes";
 
 /** What to do with an outbound packet: send, drop, or hold until the sim clock reaches a time. */
 export type OutboundVerdict = "pass" | "drop" | { holdUntilMs: number };
@@ -116,4 +117,16 @@ export class Link extends Duplex {
     }
     callback(error);
   }
+}
+
+/** Keeps why aedes ended a client's link (keep-alive, protocol error) for the disconnect event. */
+export function recordCloseReasons(broker: Aedes): void {
+  broker.on("keepaliveTimeout", (client) => {
+    const link = client.conn as Link;
+    if (!link.closeReason) link.closeReason = "keep-alive timeout (no packet for 1.5 x keep-alive)";
+  });
+  broker.on("clientError", (client, error) => {
+    const link = client.conn as Link;
+    if (!link.closeReason) link.closeReason = "error: " + error.message;
+  });
 }
