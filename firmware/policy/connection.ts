@@ -359,11 +359,7 @@ export class ConnectionPolicy {
     const wasConnected = this.state === STATE_HUB_CONNECTED;
     this.actions.closeHub(false);
     // A connection that held long enough ends the streak: this failure starts a new one.
-    if (wasConnected && now - this.connectedAt >= this.config.stableMs) {
-      this.hubFailures = 0;
-      this.streakStart = -1;
-      backoffReset(this.backoff);
-    }
+    if (wasConnected && now - this.connectedAt >= this.config.stableMs) this.endStreak();
     if (this.disconnectedSince < 0) this.disconnectedSince = now;
     const action = classify(kind, code, 0, this.verdict);
     if (action === ACTION_RETRY && (this.verdict.flags & FLAG_SUSPECT_CREDENTIALS) !== 0) {
@@ -444,10 +440,18 @@ export class ConnectionPolicy {
   private renewToken(now: number): void {
     // MQTT 3.1.1 cannot re-authenticate a live session: clean DISCONNECT, new token, CONNECT.
     this.note("token at 80 % of its lifetime: reconnecting with a new one");
+    // The connection held: an old failure streak must not count against the renewal.
+    if (now - this.connectedAt >= this.config.stableMs) this.endStreak();
     this.actions.closeHub(true);
     this.target = TARGET_HUB;
     this.nextReason = REASON_EXPIRED_SAS_TOKEN;
     this.attemptOrWait(now);
+  }
+
+  private endStreak(): void {
+    this.hubFailures = 0;
+    this.streakStart = -1;
+    backoffReset(this.backoff);
   }
 
   private fallBackToDps(now: number, why: string, reason: number): void {

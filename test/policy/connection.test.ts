@@ -311,6 +311,24 @@ hub("token at 80 % -> clean DISCONNECT and reconnect, not a failure", () => {
   assert.is(h.policy.hubFailures, 0);
 });
 
+hub("an old failure streak does not count against a token renewal after a stable connection", () => {
+  const h = harness();
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  for (let i = 0; i < 12; i++) {
+    h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
+    h.fire();
+    if (h.policy.state !== STATE_HUB_CONNECTING) break;
+  }
+  // Connected for the token's 80 % (48 min), then the renewal's first attempt fails.
+  h.calls.length = 0;
+  h.policy.hubConnected(h.now);
+  h.fire();
+  h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
+  assert.is(h.policy.hubFailures, 1, "a new streak");
+  assert.ok(h.fire() < 3000, "first backoff step, not the cap");
+  assert.not.ok(h.calls.includes("connectDps"));
+});
+
 hub("reprovision request -> forget the cache and run DPS now", () => {
   const h = connectedHarness();
   h.calls.length = 0;

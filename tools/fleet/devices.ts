@@ -167,7 +167,13 @@ export class OursModel implements DeviceModel {
         break;
       }
       case ST_HUB_CONNECTED:
-        // Token at 80 %: clean DISCONNECT, new token, CONNECT; not a failure.
+        // Token at 80 %: clean DISCONNECT, new token, CONNECT; not a failure. A connection
+        // that held ends an old failure streak (ConnectionPolicy.renewToken).
+        if (now - this.s[F_SIZE * d + F_CONNECTED_AT] >= this.stableMs) {
+          this.s[F_SIZE * d + F_FAILURES] = 0;
+          this.s[F_SIZE * d + F_STREAK_START] = -1;
+          this.resetBackoff(d);
+        }
         this.s[F_SIZE * d + F_TARGET] = TARGET_HUB;
         this.attemptOrWait(d, now);
         break;
