@@ -52,6 +52,17 @@ export interface DeviceConfig {
   maxInboundBytes?: number;
   /** A direct-method handler that has not answered by then is answered 504. */
   methodTimeoutSeconds?: number;
+  /** Application updates (firmware/ota): announced through the desired twin property `ota`
+   *  with a manifest authenticated by this key. Without `ota` no update is ever installed. */
+  ota?: {
+    /** base64, at least 16 bytes: the HMAC-SHA256 key manifests are signed with. A secret. */
+    key: string;
+    /** A new application must reach Connected within this after its first boot, else it is
+     *  rolled back. 60-600 (the boot stub's own guard reboots a pending app at 15 minutes). */
+    confirmWindowSeconds?: number;
+    /** Largest update file accepted. */
+    maxBytes?: number;
+  };
   /** Wi-Fi on the device (read by firmware/main.ts). */
   wifi?: { ssid: string; password?: string };
   /** Host name -> "address:port" on Node and in the Espruino Linux smoke test (not for a board). */
@@ -102,6 +113,10 @@ export interface ResolvedConfig {
   outboxMaxBytes: number;
   maxInboundBytes: number;
   methodTimeoutMs: number;
+  /** The OTA key ("" = updates off), the confirmation window and the largest file. */
+  otaKey: string;
+  otaConfirmWindowMs: number;
+  otaMaxBytes: number;
   // Board and demo application (firmware/main.ts); "" / 0 = not set.
   wifiSsid: string;
   wifiPassword: string;
@@ -122,6 +137,8 @@ export const DEFAULTS = {
   outboxMaxBytes: 16 * 1024,
   maxInboundBytes: 8 * 1024,
   methodTimeoutSeconds: 30,
+  otaConfirmWindowSeconds: 300,
+  otaMaxBytes: 512 * 1024,
   statusIntervalSeconds: 60,
   telemetryIntervalSeconds: 60,
 };
@@ -154,6 +171,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
     fleet: undefined, outboxMaxMessages: DEFAULTS.outboxMaxMessages, outboxMaxBytes: DEFAULTS.outboxMaxBytes,
     maxInboundBytes: DEFAULTS.maxInboundBytes, methodTimeoutMs: DEFAULTS.methodTimeoutSeconds * 1000,
+    otaKey: "", otaConfirmWindowMs: DEFAULTS.otaConfirmWindowSeconds * 1000, otaMaxBytes: DEFAULTS.otaMaxBytes,
     wifiSsid: "", wifiPassword: "", hosts: undefined, led: "", watchdogSeconds: 0,
     statusIntervalSeconds: DEFAULTS.statusIntervalSeconds, telemetryIntervalSeconds: DEFAULTS.telemetryIntervalSeconds,
   };
@@ -294,8 +312,26 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     if (!intIn(c.methodTimeoutSeconds, 1, 300)) errors.push("methodTimeoutSeconds must be 1-300");
     else r.methodTimeoutMs = c.methodTimeoutSeconds * 1000;
   }
+  if (c.ota !== undefined) resolveOta(c.ota, r, errors);
   resolveBoard(c, r, errors);
   return errors.length > 0 ? errors : r;
+}
+
+function resolveOta(o: DeviceConfig["ota"], r: ResolvedConfig, errors: string[]): void {
+  if (o === null || typeof o !== "object") {
+    errors.push("ota must be an object with a key");
+    return;
+  }
+  if (!isKey(o.key)) errors.push("ota.key must be a base64 key of at least 16 bytes");
+  else r.otaKey = o.key;
+  if (o.confirmWindowSeconds !== undefined) {
+    if (!intIn(o.confirmWindowSeconds, 60, 600)) errors.push("ota.confirmWindowSeconds must be 60-600");
+    else r.otaConfirmWindowMs = o.confirmWindowSeconds * 1000;
+  }
+  if (o.maxBytes !== undefined) {
+    if (!intIn(o.maxBytes, 1024, 4 * 1024 * 1024)) errors.push("ota.maxBytes must be 1 KB to 4 MB");
+    else r.otaMaxBytes = o.maxBytes;
+  }
 }
 
 /** The board and demo-application fields (firmware/main.ts). The desktop tools check the

@@ -37,6 +37,10 @@ import {
   CACHE_ABSENT, CACHE_FOREIGN,
 } from "./azure/hub-cache";
 import { Outbox, OutboxMessage } from "./outbox";
+import { OtaAgent, OtaActions, defaultOtaConfig } from "./ota/agent";
+import { createDownload, Download } from "./ota/download";
+import { loadSelector, storeSelector, parseProgress, encodeProgress, resumeSplit, PROGRESS_RECORD } from "./ota/slots";
+import { APP_VERSION } from "./version";
 
 const LINK_DPS = 1;
 const LINK_HUB = 2;
@@ -49,8 +53,17 @@ const MAX_PENDING_METHODS = 4;
 const MAX_INBOUND = 8;
 /** A twin request without an answer by then is sent again. */
 const TWIN_TIMEOUT_MS = 30000;
+/** Before an update download closes the hub link, its "downloading" report may take this long. */
+const OTA_REPORT_FLUSH_MS = 10000;
+/** After an update is switched in: the time telemetry and reports get to drain before the reboot. */
+const OTA_DRAIN_MS = 30000;
 /** The method the DPS fallback guidance names (reference §8). */
 export const REPROVISION_METHOD = "Reprovision";
+
+export interface DeviceOptions {
+  /** The running application's version when no boot selector names it (APP_VERSION). */
+  appVersion?: string;
+}
 
 export type StatusCallback = (status: string, reason: string) => void;
 export type MethodHandler = (payload: string, respond: (status: number, body?: unknown) => void) => void;
@@ -118,6 +131,14 @@ interface PendingMethod {
   done: boolean;
 }
 
+const HEX = "0123456789abcdef";
+
+function hexOf(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX.charAt(bytes[i] >> 4) + HEX.charAt(bytes[i] & 15);
+  return s;
+}
+
 function bytesToString(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
@@ -136,8 +157,9 @@ function certificate(text: string): string | Uint8Array {
   return typeof der === "number" ? text : der;
 }
 
-export function createDevice(config: ResolvedConfig, hal: Hal): Device {
+export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceOptions): Device {
   const log = hal.system.log;
+  const appVersion = options && options.appVersion ? options.appVersion : APP_VERSION;
   const fleet = planFleet(config.fleet);
   const policyConfig = defaultPolicyConfig(fleet);
   policyConfig.useDps = config.useDps;
@@ -190,11 +212,25 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
   let twinGetAt = -1;
   let twinRetryAt = -1;
   const reported: string[] = [];
+  /** The latest OTA report not yet acknowledged (a newer one replaces it), and whether the
+   *  patch in flight is that report. */
+  let otaReport = "";
+  let otaReportSent = "";
+  let reportedIsOta = false;
   let reportedRid = "";
   let reportedSentAt = -1;
   let reportedRetryAt = -1;
   let twinBackoffMs = 5000;
   const pendingMethods: PendingMethod[] = [];
+
+  // Updates: the agent (undefined without an OTA key), the download asked for and the one
+  // running, the report flush before it, and the reboot after a switch.
+  let ota: OtaAgent | undefined;
+  let downloadWanted: { url: string; offset: number } | undefined;
+  let download: { transfer: Download; socket: Socket } | undefined;
+  let otaHolding = false;
+  let otaFlushUntil = -1;
+  let rebootAt = -1;
 
   const stats = {
     dpsRegistrations: 0,
@@ -270,6 +306,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       closeLater = 0;
       sessionClosed(kind, reason);
     }
+    otaStep();
     pump();
     schedule();
   }
@@ -337,15 +374,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
         afterSession();
       },
       onClose: function (error: number, detail: string) {
-        if (closing === mine.socket) {
-          closing = undefined;
-          const next = pendingOpen;
-          pendingOpen = undefined;
-          if (next) {
-            next();
-            afterSession();
-          }
-        }
+        closingDone(mine.socket);
         if (link !== mine) return;
         link = undefined;
         session.lost();
@@ -357,6 +386,18 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
         afterSession();
       },
     });
+  }
+
+  /** A socket we closed reported its end: the connection waiting for it may open now. */
+  function closingDone(socket: Socket): void {
+    if (closing !== socket) return;
+    closing = undefined;
+    const next = pendingOpen;
+    pendingOpen = undefined;
+    if (next) {
+      next();
+      afterSession();
+    }
   }
 
   function closeLink(clean: boolean): void {
@@ -439,6 +480,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
     requestTwin();
     reportedRid = "";
     reportedRetryAt = -1;
+    // Subscribed as well as connected: the application works, an update on trial confirms.
+    if (ota) ota.connected(now());
   }
 
   function requestTwin(): void {
@@ -509,6 +552,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
         log(LOG_ERROR, "desired handler threw: " + (e as { message?: string }).message);
       }
     }
+    // The update announcement: the whole value from a full document, a patch's member merged.
+    if (ota && (full || desired.ota !== undefined)) ota.desired(desired.ota, now(), full);
     if (gap) requestTwin();
   }
 
@@ -533,7 +578,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       reportedRid = "";
       if (action === ACTION_NONE || action === ACTION_GIVE_UP) {
         if (action === ACTION_GIVE_UP) log(LOG_WARN, "twin: reported patch refused (" + status + "), dropped");
-        reported.shift();
+        if (!reportedIsOta) reported.shift();
+        else if (otaReport === otaReportSent) otaReport = "";
         twinBackoffMs = 5000;
       } else {
         reportedRetryAt = now() + retryWait();
@@ -606,11 +652,13 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       if (id <= 0) break;
       outbox.markSent(m, id);
     }
-    if (reported.length > 0 && reportedRid === "" && (reportedRetryAt < 0 || t - reportedRetryAt >= 0)) {
+    if ((reported.length > 0 || otaReport !== "") && reportedRid === "" && (reportedRetryAt < 0 || t - reportedRetryAt >= 0)) {
       reportedRid = nextRid();
       reportedSentAt = t;
       reportedRetryAt = -1;
-      hubSession.publish(twinReportedTopic(reportedRid), utf8Bytes(reported[0]), 0, false, t);
+      reportedIsOta = reported.length === 0;
+      if (reportedIsOta) otaReportSent = otaReport;
+      hubSession.publish(twinReportedTopic(reportedRid), utf8Bytes(reportedIsOta ? otaReport : reported[0]), 0, false, t);
     }
   }
 
@@ -651,6 +699,11 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       if (reportedRid !== "") at = earliest(at, reportedSentAt + TWIN_TIMEOUT_MS);
     }
     for (let i = 0; i < pendingMethods.length; i++) at = earliest(at, pendingMethods[i].deadline);
+    if (ota) {
+      at = earliest(at, ota.nextDeadline());
+      if (otaFlushUntil >= 0) at = earliest(at, otaFlushUntil);
+      if (rebootAt >= 0) at = earliest(at, rebootAt);
+    }
     if (at === timerAt && timer !== 0) return;
     if (timer !== 0) hal.timers.clearTimer(timer);
     timer = 0;
@@ -668,6 +721,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
     if (link) link.session.tick(t);
     deviceTimers(t);
     policy.tick(t);
+    if (ota) ota.tick(t);
     afterSession();
   }
 
@@ -736,6 +790,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       } else if (status !== STATUS_CONNECTED && stats.disconnectedSince < 0) {
         stats.disconnectedSince = t;
       }
+      if (status !== STATUS_CONNECTED && ota) ota.disconnected(t);
       statusText = statusName(status);
       reasonText = reasonName(reason);
       log(LOG_INFO, "status " + statusText + (reason ? " (" + reasonText + ")" : ""));
@@ -754,9 +809,162 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
 
   const policy = new ConnectionPolicy(policyConfig, actions, hal.random32);
 
+  // Updates --------------------------------------------------------------------------------
+
+  /** The agent's requests, carried out after the call that made them (otaStep), so sockets
+   *  and the policy are never driven from inside the agent. */
+  const otaActions: OtaActions = {
+    startDownload: function (url: string, offset: number) {
+      downloadWanted = { url: url, offset: offset };
+    },
+    stopDownload: function () {
+      downloadWanted = undefined;
+      closeDownload();
+    },
+    writeChunk: function (name: string, bytes: Uint8Array, offset: number, totalSize: number) {
+      if (hal.store.writeChunk(name, bytes, offset, totalSize)) return true;
+      if (offset === 0) return false;
+      // Resuming after a power loss: bytes past the last progress record may be on flash
+      // already, and flash is not written twice. Skip what is there, write the rest.
+      const stored = hal.store.read(name);
+      if (stored === undefined || stored.length !== totalSize) return false;
+      const k = resumeSplit(stored.substr(offset, bytes.length), bytes);
+      if (k < 0) return false;
+      return k === bytes.length || hal.store.writeChunk(name, bytes.subarray(k, bytes.length), offset + k, totalSize);
+    },
+    saveProgress: function (record) {
+      if (record) hal.store.write(PROGRESS_RECORD, encodeProgress(record));
+      else hal.store.erase(PROGRESS_RECORD);
+    },
+    hashSlot: function (name: string) {
+      const digest = hal.store.digest(name);
+      (ota as OtaAgent).verified(digest ? hexOf(digest) : "");
+    },
+    commitSwitch: function (selector) {
+      if (!storeSelector(hal.store, selector)) return false;
+      // The new application boots at the reboot; until then queued telemetry and reports
+      // get a short while to reach the hub, so the switch loses nothing that was sent.
+      rebootAt = now() + OTA_DRAIN_MS;
+      return true;
+    },
+    confirm: function (selector) {
+      return storeSelector(hal.store, selector);
+    },
+    reboot: function () {
+      rebootAt = now();
+    },
+    report: function (patch) {
+      otaReport = JSON.stringify(patch);
+    },
+    log: function (message: string) {
+      log(LOG_INFO, message);
+    },
+  };
+
+  if (config.otaKey !== "") {
+    const otaConfig = defaultOtaConfig(base64DecodeLenient(config.otaKey) as Uint8Array, hal.sha256);
+    otaConfig.confirmWindowMs = config.otaConfirmWindowMs;
+    otaConfig.maxSize = config.otaMaxBytes;
+    ota = new OtaAgent(otaConfig, otaActions);
+  }
+
+  function drained(): boolean {
+    return outbox.size() === 0 && reported.length === 0 && otaReport === "" && reportedRid === "";
+  }
+
+  /** After every event: start or end the download's hold on the connection, and reboot
+   *  when a switch or a failed trial asks for it. */
+  function otaStep(): void {
+    if (!ota) return;
+    const t = now();
+    if (rebootAt >= 0) {
+      if (t - rebootAt >= 0 || drained()) {
+        rebootAt = -1;
+        log(LOG_INFO, "ota: rebooting");
+        policy.stop();
+        closeLink(true);
+        closeDownload();
+        started = false;
+        if (timer !== 0) hal.timers.clearTimer(timer);
+        timer = 0;
+        hal.system.reboot();
+        return;
+      }
+    }
+    if (downloadWanted && !download) {
+      // One TLS socket: the hub link closes for the download. Its "downloading" report goes
+      // out first when the hub is there (bounded wait), so the cloud sees the update start.
+      if (!otaHolding && policy.state === STATE_HUB_CONNECTED && (otaReport !== "" || reportedRid !== "")) {
+        if (otaFlushUntil < 0) otaFlushUntil = t + OTA_REPORT_FLUSH_MS;
+        if (t - otaFlushUntil < 0) return;
+      }
+      otaFlushUntil = -1;
+      if (!otaHolding) {
+        otaHolding = true;
+        policy.hold(t, true);
+      }
+      openDownload();
+      return;
+    }
+    if (otaHolding && !downloadWanted && !download) {
+      otaHolding = false;
+      policy.hold(t, false);
+    }
+  }
+
+  function openDownload(): void {
+    const wanted = downloadWanted;
+    if (!wanted || download || !ota) return;
+    if (closing) {
+      pendingOpen = openDownload;
+      return;
+    }
+    downloadWanted = undefined;
+    const agent = ota;
+    const transfer = createDownload(agent, wanted.url, wanted.offset, now);
+    if (typeof transfer === "number") {
+      agent.downloadEnded(false, transfer, now());
+      return;
+    }
+    const u = transfer.url;
+    const options: SocketOptions = { host: u.host, port: u.port, tls: u.tls };
+    if (u.tls && ca.length > 0) options.ca = ca;
+    log(LOG_INFO, "ota: downloading from " + u.host + " at byte " + wanted.offset);
+    const mine = { transfer: transfer, socket: undefined as unknown as Socket };
+    download = mine;
+    mine.socket = hal.net.connect(options, {
+      onOpen: function () {
+        if (download === mine) mine.socket.write(transfer.request());
+      },
+      onData: function (bytes: Uint8Array) {
+        if (download !== mine) return;
+        if (transfer.data(bytes, now())) closeDownload();
+        afterSession();
+      },
+      onClose: function (error: number, detail: string) {
+        closingDone(mine.socket);
+        if (download !== mine) return;
+        download = undefined;
+        log(LOG_INFO, "ota: download connection closed (" + error + (detail ? " " + detail : "") + ")");
+        transfer.closed(error, now());
+        afterSession();
+      },
+    });
+  }
+
+  function closeDownload(): void {
+    const d = download;
+    if (!d) return;
+    download = undefined;
+    d.transfer.cancel();
+    closing = d.socket;
+    d.socket.close();
+  }
+
   hal.network.onChange(function (up: boolean) {
     if (!started) return;
     policy.networkChanged(now(), up);
+    if (ota) ota.networkChanged(up, now());
     afterSession();
   });
 
@@ -784,12 +992,19 @@ export function createDevice(config: ResolvedConfig, hal: Hal): Device {
       stats.disconnectedSince = now();
       policy.setClockSynced(hal.clock.isSynced());
       policy.start(now(), cachedAssignment(), hal.network.isUp(), hal.clock.isSynced());
+      if (ota) {
+        const progress = parseProgress(hal.store.read(PROGRESS_RECORD));
+        ota.start(now(), loadSelector(hal.store), typeof progress === "number" ? undefined : progress, appVersion);
+        ota.networkChanged(hal.network.isUp(), now());
+      }
       afterSession();
     },
     stop: function () {
       if (!started) return;
       policy.stop();
       closeLink(true);
+      downloadWanted = undefined;
+      closeDownload();
       started = false;
       if (timer !== 0) hal.timers.clearTimer(timer);
       timer = 0;

@@ -141,6 +141,8 @@ export const REASON_THROTTLED = 6;
 export const REASON_COMMUNICATION_ERROR = 7;
 export const REASON_RETRY_EXPIRED = 8;
 export const REASON_REPROVISIONING = 9;
+/** The driver holds the connection: an update download uses the one TLS socket. */
+export const REASON_UPDATING = 10;
 
 const REASON_NAMES = [
   "None",
@@ -153,6 +155,7 @@ const REASON_NAMES = [
   "CommunicationError",
   "RetryExpired",
   "Reprovisioning",
+  "Updating",
 ];
 
 /** The log name of a REASON_* value ("Unknown" for anything else). */

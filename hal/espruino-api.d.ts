@@ -26,7 +26,7 @@ interface EspNetModule {
 
 interface EspStorageModule {
   read(name: string, offset?: number, length?: number): string | undefined;
-  write(name: string, data: string, offset?: number, size?: number): boolean;
+  write(name: string, data: string | Uint8Array, offset?: number, size?: number): boolean;
   erase(name: string): void;
   list(pattern?: RegExp | string): string[];
   getFree(): number;

@@ -175,13 +175,18 @@ export function createEspruinoStore(): Store {
         // erasing a missing record is not an error
       }
     },
-    writeChunk: function (name: string, data: string, offset: number, totalSize: number) {
+    writeChunk: function (name: string, data: Uint8Array, offset: number, totalSize: number) {
       if (name.length > 28 || data.length === 0) return false;
       try {
         return storage.write(name, data, offset, totalSize) !== false;
       } catch (e) {
         return false;
       }
+    },
+    digest: function (name: string) {
+      // Storage.read gives a flash-backed string: crypto hashes it in place.
+      const data = storage.read(name);
+      return data === undefined ? undefined : new Uint8Array(require("crypto").SHA256(data));
     },
     list: function (prefix: string) {
       const all = storage.list();

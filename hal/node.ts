@@ -4,7 +4,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, existsSync, openSync, writeSync, closeSync, ftruncateSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import {
   Hal, Socket, SocketEvents, SocketOptions, Store, MemoryFigures,
@@ -18,6 +18,8 @@ export interface NodeHalOptions {
   hosts?: Record<string, string>;
   /** Folder that stands in for the device's Storage. Created if missing. */
   storeDir: string;
+  /** A store to use instead of the folder (tests wrap the folder store to cut power). */
+  store?: Store;
   /** Defaults to real time. */
   time?: TimeSource;
   /** Seeded randomness for repeatable runs; defaults to node:crypto. */
@@ -39,6 +41,9 @@ export interface NodeHal extends Hal {
   openSockets(): number;
   /** Every connect the device made, in order: "host:port". */
   connectLog: string[];
+  /** Power loss: sockets die without a word to the device, its timers and network events
+   *  never fire, and the store takes no more writes. What is in the store stays. */
+  powerOff(): void;
   /** Resolves once no connect is pending and no socket event happened for quietMs (real
    *  time), so a test on virtual time lets handshakes finish before the next timer fires. */
   quiet(quietMs?: number, maxWaitMs?: number): Promise<void>;
@@ -71,7 +76,9 @@ export function socketErrorCode(error: NodeJS.ErrnoException): number {
   return SOCKET_ERROR;
 }
 
-function createStore(dir: string): Store {
+/** A folder as Storage: one file per record, written whole (temp file + rename) or, for
+ *  OTA files, chunk by chunk into a pre-sized file of erased bytes, as on the device. */
+export function createFolderStore(dir: string): Store {
   mkdirSync(dir, { recursive: true });
   // Storage names may hold any character; keep file names safe and reversible.
   const file = (name: string) => join(dir, encodeURIComponent(name).replace(/^\./, "%2E"));
@@ -103,14 +110,19 @@ function createStore(dir: string): Store {
       if (!valid(name) || data.length === 0 || offset < 0 || offset + data.length > totalSize) return false;
       try {
         const path = file(name);
-        if (offset === 0 || !existsSync(path)) {
+        if (offset === 0) {
           // Like Storage: a new file of fixed size, unwritten bytes erased (0xFF).
           writeFileSync(path, Buffer.alloc(totalSize, 0xff));
+        } else {
+          // Like Storage: only a file of this size, and only over bytes still erased.
+          if (!existsSync(path)) return false;
+          const have = readFileSync(path);
+          if (have.length !== totalSize) return false;
+          for (let i = 0; i < data.length; i++) if (have[offset + i] !== 0xff) return false;
         }
         const fd = openSync(path, "r+");
         try {
-          ftruncateSync(fd, totalSize);
-          writeSync(fd, Buffer.from(data, "latin1"), 0, data.length, offset);
+          writeSync(fd, Buffer.from(data.buffer, data.byteOffset, data.byteLength), 0, data.length, offset);
         } finally {
           closeSync(fd);
         }
@@ -118,6 +130,10 @@ function createStore(dir: string): Store {
       } catch {
         return false;
       }
+    },
+    digest(name) {
+      if (!valid(name) || !existsSync(file(name))) return undefined;
+      return new Uint8Array(createHash("sha256").update(readFileSync(file(name))).digest());
     },
     list(prefix) {
       return readdirSync(dir)
@@ -129,6 +145,20 @@ function createStore(dir: string): Store {
   };
 }
 
+/** The store as a powered device sees it: after powerOff nothing more is written. */
+function poweredStore(store: Store, powered: () => boolean): Store {
+  return {
+    read: (name) => store.read(name),
+    write: (name, data) => powered() && store.write(name, data),
+    erase: (name) => {
+      if (powered()) store.erase(name);
+    },
+    writeChunk: (name, data, offset, totalSize) => powered() && store.writeChunk(name, data, offset, totalSize),
+    list: (prefix) => store.list(prefix),
+    digest: (name) => store.digest(name),
+  };
+}
+
 export function createNodeHal(options: NodeHalOptions): NodeHal {
   const time = options.time || new ScaledTime(1);
   const hosts = options.hosts || {};
@@ -137,6 +167,8 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     console.log(`${new Date(time.epochMs()).toISOString()} ${LEVEL_NAMES[level] || level} ${message}`);
   });
   let networkUp = true;
+  let powered = true;
+  const timerIds = new Set<number>();
   const networkListeners: Array<(up: boolean) => void> = [];
   const open = new Set<net.Socket>();
   const connectLog: string[] = [];
@@ -146,7 +178,13 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     lastActivity = performance.now();
   };
 
-  function connect(o: SocketOptions, events: SocketEvents): Socket {
+  function connect(o: SocketOptions, deviceEvents: SocketEvents): Socket {
+    // After a power loss nothing reaches the (dead) device.
+    const events: SocketEvents = {
+      onOpen: () => powered && deviceEvents.onOpen(),
+      onData: (bytes) => powered && deviceEvents.onData(bytes),
+      onClose: (error, detail) => powered && deviceEvents.onClose(error, detail),
+    };
     let ended = false;
     let opened = false;
     let error = SOCKET_CLOSED;
@@ -252,12 +290,22 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
       isSynced: () => time.isSynced(),
     },
     timers: {
-      setTimer: (ms, callback) => time.setTimer(ms, callback),
-      clearTimer: (id) => time.clearTimer(id),
+      setTimer: (ms, callback) => {
+        const id = time.setTimer(ms, () => {
+          timerIds.delete(id);
+          if (powered) callback();
+        });
+        timerIds.add(id);
+        return id;
+      },
+      clearTimer: (id) => {
+        timerIds.delete(id);
+        time.clearTimer(id);
+      },
     },
     random32: options.random32 || (() => randomBytes(4).readUInt32BE(0)),
     net: { connect },
-    store: createStore(options.storeDir),
+    store: poweredStore(options.store || createFolderStore(options.storeDir), () => powered),
     sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),
     network: {
       isUp: () => networkUp,
@@ -282,7 +330,13 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
       if (up === networkUp) return;
       networkUp = up;
       if (!up) for (const s of open) s.destroy();
-      for (const listener of networkListeners.slice()) listener(up);
+      for (const listener of networkListeners.slice()) if (powered) listener(up);
+    },
+    powerOff() {
+      powered = false;
+      for (const id of timerIds) time.clearTimer(id);
+      timerIds.clear();
+      for (const s of open) s.destroy();
     },
     openSockets: () => open.size,
     connectLog,

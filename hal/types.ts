@@ -73,10 +73,15 @@ export interface Store {
   /** Replaces a record. Returns false on failure (flash full, bad name, empty data). */
   write(name: string, data: string): boolean;
   erase(name: string): void;
-  /** Writes one chunk of a record whose total size is fixed when offset is 0 (OTA files). */
-  writeChunk(name: string, data: string, offset: number, totalSize: number): boolean;
+  /** Writes one chunk of a record whose total size is fixed when offset is 0 (OTA files):
+   *  at 0 a new record of totalSize erased bytes; elsewhere only over bytes still erased
+   *  (flash is not rewritten in place), else false. Bytes go to flash as they are. */
+  writeChunk(name: string, data: Uint8Array, offset: number, totalSize: number): boolean;
   /** Names starting with prefix. */
   list(prefix: string): string[];
+  /** SHA-256 of a whole record, hashed where it lies (flash on the device, no copy in RAM);
+   *  undefined when the record is absent. */
+  digest(name: string): Uint8Array | undefined;
 }
 
 export interface Network {

@@ -65,3 +65,21 @@ for (const [name, extra, message] of cases) {
   });
 }
 rejected.run();
+
+const updates = suite("resolveConfig: ota");
+updates("no ota -> updates off (no key); defaults for the window and the size", () => {
+  const r = ok({});
+  assert.equal([r.otaKey, r.otaConfirmWindowMs, r.otaMaxBytes], ["", 300_000, 512 * 1024]);
+});
+updates("ota with a key, window and size -> resolved", () => {
+  const r = ok({ ota: { key: KEY, confirmWindowSeconds: 120, maxBytes: 200_000 } });
+  assert.equal([r.otaKey, r.otaConfirmWindowMs, r.otaMaxBytes], [KEY, 120_000, 200_000]);
+});
+updates("bad ota fields -> one message each, never the key", () => {
+  assert.match(errors({ ota: { key: "c2hvcnQ=" } }).join(), /ota.key must be a base64 key of at least 16 bytes/);
+  assert.match(errors({ ota: "on" }).join(), /ota must be an object with a key/);
+  assert.match(errors({ ota: { key: KEY, confirmWindowSeconds: 3600 } }).join(), /ota.confirmWindowSeconds must be 60-600/);
+  assert.match(errors({ ota: { key: KEY, maxBytes: 10 } }).join(), /ota.maxBytes must be 1 KB to 4 MB/);
+  assert.ok(!errors({ ota: { key: KEY, maxBytes: 10 } }).join().includes(KEY));
+});
+updates.run();

@@ -19,7 +19,8 @@
 //   reconnect, tries again). Wrong hash, size, 4xx, redirects, write errors fail at once and
 //   the same manifest is not tried again.
 // - After the switch the new application boots pending: connected() within confirmWindowMs
-//   confirms it; past the window the agent asks for a reboot and the stub rolls back.
+//   confirms it; past the window the agent asks for a reboot, and the stub gives it another
+//   trial boot or rolls back (slots.ts DEFAULT_MAX_TRIES).
 //   Announcements that arrive while unconfirmed wait for the confirmation.
 //
 // Wiring (what the driver does):
@@ -46,7 +47,7 @@
 //                or readArrayBuffer), then agent.verified(hex); no writes in between.
 //   commitSwitch(s)  slots.storeSelector(store, s); when true, reboot; return the result.
 //   confirm(s)       slots.storeSelector(store, s); return the result.
-//   reboot()         reboot now (the stub rolls back).  report(patch)  queue reported
+//   reboot()         reboot now (the stub counts the trial).  report(patch)  queue reported
 //                properties (coalesce ota patches).  log(line)  the HAL log.
 import { Sha256 } from "../azure/hmac-sha256";
 import {
@@ -270,7 +271,7 @@ export class OtaAgent {
   tick(nowMs: number): void {
     if (this.confirmBy >= 0 && nowMs - this.confirmBy >= 0) {
       this.confirmBy = -1;
-      this.note("not connected within " + this.config.confirmWindowMs + " ms of the update: rebooting, the previous application returns");
+      this.note("not connected within " + this.config.confirmWindowMs + " ms of the update; rebooting, and the boot stub gives it another trial or returns to the previous application");
       this.actions.reboot();
       return;
     }
@@ -389,6 +390,8 @@ export class OtaAgent {
     if (key === this.lastRefusal) return;
     this.lastRefusal = key;
     this.note("announcement " + (version || "?") + " refused: " + otaReasonText(code));
+    // Still announced after its rollback: the reported rollback already says why.
+    if (code === ERR_OTA_REJECTED_VERSION && this.last && this.last.result === RESULT_ROLLED_BACK && this.last.version === version) return;
     this.last = { result: RESULT_REJECTED, reason: otaReasonText(code), version: version, code: code };
     this.report();
   }

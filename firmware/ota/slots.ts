@@ -17,9 +17,10 @@
 //   not pending                                -> boot the active slot
 // The application confirms a pending slot (confirm) once it reached Connected; the agent
 // (agent.ts) decides when. bootSelect() is the whole stub procedure over a tiny store.
-// maxTries 1 (DEFAULT_MAX_TRIES) gives the new application one boot to prove itself, so a
-// power loss inside its confirmation window also rolls back (and rejects that version);
-// maxTries 2 survives one such power loss at the price of a second window for a bad build.
+// maxTries 2 (DEFAULT_MAX_TRIES) gives the new application two boots to prove itself: a
+// power loss inside its first confirmation window (a field device losing power for a moment)
+// does not reject a good version, and a bad build costs at most two windows. maxTries 1
+// would roll back, and reject that version, on any reboot before the confirmation.
 // A rolled-back version is refused until a different version is announced.
 import { isVersion } from "./manifest";
 import { ERR_OTA_SELECTOR_CORRUPT, ERR_OTA_PROGRESS_CORRUPT } from "../status";
@@ -32,7 +33,7 @@ export const SELECTOR_RECORD_2 = "azboot2.json";
 export const PROGRESS_RECORD = "azota.json";
 
 /** Boots on an unconfirmed slot before the stub rolls back (1: roll back on the next boot). */
-export const DEFAULT_MAX_TRIES = 1;
+export const DEFAULT_MAX_TRIES = 2;
 /** The bound on the tries counter kept in the selector. */
 const MAX_TRIES_STORED = 1000;
 const MAX_SEQ = 0x7fffffff;

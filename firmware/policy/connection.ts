@@ -18,7 +18,7 @@ import {
 } from "./backoff";
 import { FleetPlan, staggerDelay, fallbackDelay } from "./fleet";
 import {
-  REASON_NONE, REASON_NO_NETWORK, REASON_CLOCK_NOT_SET, REASON_EXPIRED_SAS_TOKEN, REASON_BAD_CREDENTIAL,
+  REASON_NONE, REASON_NO_NETWORK, REASON_UPDATING, REASON_CLOCK_NOT_SET, REASON_EXPIRED_SAS_TOKEN, REASON_BAD_CREDENTIAL,
   REASON_COMMUNICATION_ERROR, REASON_RETRY_EXPIRED, REASON_REPROVISIONING, reasonName,
 } from "../status";
 
@@ -155,6 +155,8 @@ export class ConnectionPolicy {
   private disconnectedSince = -1;
   private expiredReported = false;
   private networkUp = true;
+  /** The driver holds the connection (hold()). */
+  private held = false;
   private clockSynced = false;
   private lastStatus = -1;
   private lastReason = -1;
@@ -214,21 +216,51 @@ export class ConnectionPolicy {
 
   networkChanged(now: number, up: boolean): void {
     if (up === this.networkUp) return;
+    const wasBlocked = this.blocked();
     this.networkUp = up;
+    this.gateChanged(now, wasBlocked, "network up");
+  }
+
+  /**
+   * The driver needs the one socket for something else (an update download): on, the hub
+   * or DPS link is closed cleanly and nothing is attempted, like a network loss and equally
+   * not a failure; off, the next attempt follows as after the network came back.
+   */
+  hold(now: number, on: boolean): void {
+    if (on === this.held) return;
+    const wasBlocked = this.blocked();
+    this.held = on;
+    this.gateChanged(now, wasBlocked, "connection released");
+  }
+
+  private blocked(): boolean {
+    return !this.networkUp || this.held;
+  }
+
+  private blockedReason(): number {
+    return this.networkUp ? REASON_UPDATING : REASON_NO_NETWORK;
+  }
+
+  private gateChanged(now: number, wasBlocked: boolean, why: string): void {
     if (this.state === STATE_IDLE || this.state === STATE_STOPPED) return;
-    if (!up) {
+    if (this.blocked()) {
+      if (wasBlocked) {
+        if (this.state === STATE_WAIT_NETWORK) this.report(STATUS_DISCONNECTED, this.blockedReason());
+        return;
+      }
       // Not a failure: no attempt, nothing counted; a pending retry wait is kept.
       if (this.state !== STATE_WAIT_RETRY) this.deadline = -1;
-      this.closeAll(false);
+      this.closeAll(this.held);
       if (this.disconnectedSince < 0) this.disconnectedSince = now;
       this.state = STATE_WAIT_NETWORK;
-      this.report(STATUS_DISCONNECTED, REASON_NO_NETWORK);
+      this.report(STATUS_DISCONNECTED, this.blockedReason());
       return;
     }
+    if (!wasBlocked) return;
     // Back: attempt 0, jittered, unless a longer wait (a stagger, a retry-after) is pending.
     const soon = now + (this.random32() >>> 0) % NETWORK_UP_JITTER_MS;
     if (this.target === TARGET_HUB && !this.fallingBack) backoffReset(this.backoff);
-    this.note("network up: next attempt at +" + ((this.deadline - soon > 0 ? this.deadline : soon) - now) + " ms");
+    this.note(why + ": next attempt at +" + ((this.deadline - soon > 0 ? this.deadline : soon) - now) + " ms");
     this.waitUntil(this.deadline - soon > 0 ? this.deadline : soon);
   }
 
@@ -524,9 +556,9 @@ export class ConnectionPolicy {
   /** Connect to the target now, unless the network or the clock says wait. */
   private attemptOrWait(now: number): void {
     this.deadline = -1;
-    if (!this.networkUp) {
+    if (this.blocked()) {
       this.state = STATE_WAIT_NETWORK;
-      this.report(STATUS_DISCONNECTED, REASON_NO_NETWORK);
+      this.report(STATUS_DISCONNECTED, this.blockedReason());
       return;
     }
     if (this.config.needsClock && !this.clockSynced) {
@@ -554,8 +586,8 @@ export class ConnectionPolicy {
 
   private waitUntil(at: number): void {
     this.deadline = at;
-    this.state = this.networkUp ? STATE_WAIT_RETRY : STATE_WAIT_NETWORK;
-    if (!this.networkUp) this.report(STATUS_DISCONNECTED, REASON_NO_NETWORK);
+    this.state = this.blocked() ? STATE_WAIT_NETWORK : STATE_WAIT_RETRY;
+    if (this.blocked()) this.report(STATUS_DISCONNECTED, this.blockedReason());
   }
 
   private closeAll(clean: boolean): void {

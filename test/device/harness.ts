@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDevice, Device } from "../../firmware/device";
 import { resolveConfig, DeviceConfig, ResolvedConfig } from "../../firmware/config";
-import { createNodeHal, NodeHal } from "../../hal/node";
+import { createNodeHal, createFolderStore, NodeHal } from "../../hal/node";
 import { VirtualTime } from "../../hal/node-time";
-import { LOG_INFO } from "../../hal/types";
+import { LOG_INFO, Store } from "../../hal/types";
 import { startSimulator, Simulator, SimulatorOptions } from "../../tools/hub-sim/index";
 import { createTestCa, TestCa } from "../../tools/tls/certs";
 import { createPrng } from "../helpers/prng";
@@ -32,7 +32,7 @@ export interface World {
   /** Virtual times at which the device started a connection to host (from its log). */
   connectTimes(host?: string): number[];
   /** A device on the Node HAL (same store across calls = a reboot keeps its flash). */
-  boot(config: DeviceConfig, options?: { seed?: number; start?: boolean; hosts?: Record<string, string>; networkUp?: boolean }): { device: Device; hal: NodeHal };
+  boot(config: DeviceConfig, options?: BootOptions): { device: Device; hal: NodeHal };
   /** Moves virtual time, letting real I/O settle before each timer. */
   advance(ms: number): Promise<void>;
   /** Advances virtual time, timer by timer (at most stepMs at once), until cond holds;
@@ -45,6 +45,19 @@ export interface World {
   until(cond: () => boolean, realMs?: number): Promise<void>;
   stop(): Promise<void>;
   hal: NodeHal | undefined;
+}
+
+export interface BootOptions {
+  seed?: number;
+  start?: boolean;
+  hosts?: Record<string, string>;
+  networkUp?: boolean;
+  /** The running application's version (createDevice options). */
+  appVersion?: string;
+  /** The device asked for a reboot (hal.system.reboot). */
+  onReboot?: () => void;
+  /** Wraps the folder store (tests that cut the power at a chosen write). */
+  store?: (folder: Store) => Store;
 }
 
 export interface WorldOptions {
@@ -107,6 +120,10 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
         hosts: { ...sim.hosts, ...bootOptions.hosts },
         random32: () => Math.floor(prng.next() * 4294967296) >>> 0,
         logLevel: LOG_INFO,
+        store: bootOptions.store ? bootOptions.store(createFolderStore(storeDir)) : undefined,
+        onReboot: bootOptions.onReboot ?? (() => {
+          throw new Error("the device asked for a reboot and the test has no onReboot");
+        }),
         log: (_level, message) => {
           logs.push(message);
           world.timeline.push([time.nowMs(), message]);
@@ -115,7 +132,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       });
       const resolved = resolveConfig({ ca: [sim.caPem], ...config });
       if (Array.isArray(resolved)) throw new Error("bad test config: " + resolved.join("; "));
-      const device = createDevice(resolved as ResolvedConfig, hal);
+      const device = createDevice(resolved as ResolvedConfig, hal, { appVersion: bootOptions.appVersion });
       device.onStatus((s, r) => world.statuses.push(`${s}/${r}`));
       devices.push({ device, hal });
       world.hal = hal;

@@ -145,10 +145,34 @@ store("empty data and names over 28 characters are refused, like Storage", () =>
 store("chunked write into a fixed-size record", () => {
   const dir = tmp();
   const hal = createNodeHal({ storeDir: dir });
-  assert.ok(hal.store.writeChunk("slot.b", "abc", 0, 8));
-  assert.ok(hal.store.writeChunk("slot.b", "def", 3, 8));
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
+  assert.ok(hal.store.writeChunk("slot.b", bytes("abc"), 0, 8));
+  assert.ok(hal.store.writeChunk("slot.b", bytes("def"), 3, 8));
   assert.is(hal.store.read("slot.b"), "abcdef\xff\xff");
-  assert.is(hal.store.writeChunk("slot.b", "toolong", 4, 8), false);
+  assert.is(hal.store.writeChunk("slot.b", bytes("toolong"), 4, 8), false);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+store("chunks go only over erased bytes of a record of that size, as on flash", () => {
+  const dir = tmp();
+  const hal = createNodeHal({ storeDir: dir });
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
+  assert.is(hal.store.writeChunk("slot.b", bytes("x"), 2, 8), false, "no record yet");
+  assert.ok(hal.store.writeChunk("slot.b", bytes("abc"), 0, 8));
+  assert.is(hal.store.writeChunk("slot.b", bytes("zz"), 2, 8), false, "byte 2 already written");
+  assert.is(hal.store.writeChunk("slot.b", bytes("zz"), 3, 9), false, "another size");
+  assert.ok(hal.store.writeChunk("slot.b", bytes("zz"), 3, 8));
+  assert.ok(hal.store.writeChunk("slot.b", bytes("new"), 0, 4), "offset 0 starts the record afresh");
+  assert.is(hal.store.read("slot.b"), "new\xff");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+store("digest hashes a whole record; undefined when absent", () => {
+  const dir = tmp();
+  const hal = createNodeHal({ storeDir: dir });
+  assert.is(hal.store.digest("none"), undefined);
+  assert.ok(hal.store.write("rec", "abc"));
+  assert.is(Buffer.from(hal.store.digest("rec") as Uint8Array).toString("hex"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   rmSync(dir, { recursive: true, force: true });
 });
 

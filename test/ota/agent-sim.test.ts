@@ -94,7 +94,7 @@ function device(f: Fixture, dir: string, version?: string): Device {
       if (socket) socket.close();
       socket = undefined;
     },
-    writeChunk: (name, bytes, offset, size) => hal.store.writeChunk(name, toByteString(bytes), offset, size),
+    writeChunk: (name, bytes, offset, size) => hal.store.writeChunk(name, bytes, offset, size),
     saveProgress(p) {
       if (p) hal.store.write(PROGRESS_RECORD, encodeProgress(p));
       else hal.store.erase(PROGRESS_RECORD);

@@ -405,7 +405,9 @@ rollback("new application never connects -> reboot after the window, stub return
   rig.agent.connected(rig.now);
   rig.agent.desired(m, rig.now, true);
   rig.settle();
-  assert.equal(rig.lastReport().last, { result: "rejected", reason: "version was rolled back before", version: "1.2.0", code: ERR_OTA_REJECTED_VERSION });
+  // Still announced: not installed again, and the reported rollback stays the last word.
+  assert.equal(rig.lastReport().last, { result: "rolledBack", reason: "not connected in time; rolled back", version: "1.2.0", code: ERR_OTA_ROLLED_BACK });
+  assert.ok(rig.logs.some((l) => l.includes("announcement 1.2.0 refused: version was rolled back before")));
   assert.is(rig.server.requests.length, 1);
   // A fixed release is installed normally.
   live(rig, rig.announce({ version: "1.2.1", data: bundle("1.2.1", 5000) }));

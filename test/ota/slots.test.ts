@@ -131,7 +131,7 @@ decide("maxTries below 1 -> counts as 1", () => {
   const s = sel({ active: "b", pending: true, tries: 0, previous: "a", version: "2.0" });
   assert.is(bootDecision(s, 0).slot, "b");
   assert.is(bootDecision({ ...s, tries: 1 }, 0).slot, "a");
-  assert.is(DEFAULT_MAX_TRIES, 1);
+  assert.is(DEFAULT_MAX_TRIES, 2);
 });
 
 decide("stageUpdate -> inactive slot, pending, way back kept; no selector -> from slot a", () => {

@@ -301,7 +301,7 @@ props("100,000 seeded random inputs -> never throws, every field valid and consi
 
 props("every reason -> a log name; out of range -> Unknown", () => {
   const names = [];
-  for (let r = REASON_NONE; r <= REASON_REPROVISIONING; r++) names.push(status.reasonName(r));
+  for (let r = REASON_NONE; r <= REASON_REPROVISIONING + 1; r++) names.push(status.reasonName(r));
   assert.equal(names, [
     "None",
     "NoNetwork",
@@ -313,8 +313,9 @@ props("every reason -> a log name; out of range -> Unknown", () => {
     "CommunicationError",
     "RetryExpired",
     "Reprovisioning",
+    "Updating",
   ]);
-  assert.is(status.reasonName(10), "Unknown");
+  assert.is(status.reasonName(11), "Unknown");
   assert.is(status.reasonName(-1), "Unknown");
   assert.is(status.reasonName(1.5), "Unknown");
 });

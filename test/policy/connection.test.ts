@@ -14,7 +14,7 @@ import { KIND_HUB_SOCKET, KIND_HUB_CONNACK, KIND_DPS_SOCKET } from "../../firmwa
 import { DPS_OP_ASSIGNED, DPS_OP_ASSIGNING, DPS_OP_FAILED, DPS_OP_DISABLED } from "../../firmware/azure/dps";
 import {
   SOCKET_REFUSED, REASON_NO_NETWORK, REASON_CLOCK_NOT_SET, REASON_BAD_CREDENTIAL, REASON_DEVICE_DISABLED,
-  REASON_EXPIRED_SAS_TOKEN, REASON_REPROVISIONING, REASON_RETRY_EXPIRED, REASON_NONE,
+  REASON_EXPIRED_SAS_TOKEN, REASON_REPROVISIONING, REASON_RETRY_EXPIRED, REASON_NONE, REASON_UPDATING,
 } from "../../firmware/status";
 import { createPrng } from "../helpers/prng";
 
@@ -219,6 +219,65 @@ dps("a DPS round that never ends -> timed out, backoff", () => {
 });
 
 dps.run();
+
+const hold = suite("policy: hold (the driver needs the socket)");
+
+hold("hold while connected -> clean close, Updating, nothing counted; release -> attempt 0 soon", () => {
+  const h = connectedHarness();
+  h.calls.length = 0;
+  h.policy.hold(h.now, true);
+  assert.equal(h.calls, ["closeHub clean"]);
+  assert.is(h.policy.state, STATE_WAIT_NETWORK);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_UPDATING]);
+  assert.is(h.policy.nextDeadline(), -1, "no attempt while held");
+  assert.is(h.policy.hubFailures, 0);
+  h.policy.hold(h.now + 600000, false);
+  h.now += 600000;
+  const waited = h.fire();
+  assert.ok(waited < 2000, `first attempt after ${waited} ms`);
+  assert.equal(last(h), `connectHub ${HUB} dev1`);
+});
+
+hold("held during a retry wait -> the wait is kept; no attempt until released", () => {
+  const h = connectedHarness();
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  const due = h.policy.nextDeadline();
+  h.calls.length = 0;
+  h.policy.hold(h.now, true);
+  assert.equal(h.calls, []);
+  h.now = due + 1;
+  h.policy.tick(h.now);
+  assert.equal(h.calls, [], "held: the due attempt waits");
+  h.policy.hold(h.now, false);
+  h.fire();
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+});
+
+hold("network lost while held, then released -> NoNetwork; back when the network returns", () => {
+  const h = connectedHarness();
+  h.policy.hold(h.now, true);
+  h.policy.networkChanged(h.now, false);
+  h.policy.hold(h.now, false);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_NO_NETWORK]);
+  assert.is(h.policy.nextDeadline(), -1);
+  h.calls.length = 0;
+  h.policy.networkChanged(h.now, true);
+  h.fire();
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+});
+
+hold("held at start -> no attempt until released", () => {
+  const h = harness();
+  h.policy.hold(h.now, true);
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  assert.equal(h.calls, []);
+  assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_UPDATING]);
+  h.policy.hold(h.now, false);
+  h.fire();
+  assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+});
+
+hold.run();
 
 const hub = suite("policy: hub");
 

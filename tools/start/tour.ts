@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDevice, Device } from "../../firmware/device";
 import { resolveConfig, ResolvedConfig, DeviceConfig } from "../../firmware/config";
-import { createNodeHal, NodeHal } from "../../hal/node";
+import { createNodeHal, createFolderStore, NodeHal } from "../../hal/node";
+import { bootSelect, storeSelector, loadSelector, DEFAULT_MAX_TRIES, SLOT_A_RECORD } from "../../firmware/ota/slots";
+import type { OtaReport } from "../../firmware/ota/agent";
+import { appBundle, bundleHead, FLAG_NO_NETWORK } from "./app-bundles";
 import { ScaledTime } from "../../hal/node-time";
 import { LOG_INFO } from "../../hal/types";
 import { startSimulator, Simulator } from "../hub-sim/index";
@@ -27,6 +30,8 @@ export interface TourSummary {
   disconnectedSeconds: number;
   virtualMinutes: number;
   realSeconds: number;
+  /** The application version of every boot, when the run flashed slots ("1.0.0>1.1.0"). */
+  boots?: string;
 }
 
 export interface Scenario {
@@ -38,6 +43,9 @@ export interface Scenario {
 const HUB_A = "hub-a.azure-devices.net";
 const HUB_B = "hub-b.azure-devices.net";
 const MIN = 60_000;
+const DEVICE_ID = "dev-tour";
+/** The demo fleet's OTA key (the scenario signs its manifests with it). */
+const OTA_KEY = Buffer.alloc(32, 0x5a).toString("base64");
 
 /** What a scenario script can do: boot and reboot the device, wait, inject faults. */
 export class Tour {
@@ -48,6 +56,9 @@ export class Tour {
   private readonly storeDir = mkdtempSync(join(tmpdir(), "azdevice-flash-"));
   private readonly realStart = Date.now();
   private totals = { dps: 0, connections: 0, cacheWrites: 0, disconnectedMs: 0, acked: 0 };
+  /** Versions booted from slots (a run that flashed an application). */
+  readonly boots: string[] = [];
+  private slots = false;
 
   constructor(
     readonly sim: Simulator,
@@ -67,20 +78,41 @@ export class Tour {
     this.print(`${this.stamp()} ${line}`);
   }
 
-  /** Starts (or restarts, keeping its flash) the device. */
+  /** What npm run flash leaves: the application `version` in slot a, a selector naming it. */
+  flashApp(version: string): void {
+    const store = createFolderStore(this.storeDir);
+    store.write(SLOT_A_RECORD, Buffer.from(appBundle(version)).toString("latin1"));
+    storeSelector(store, { seq: 1, active: "a", pending: false, tries: 0, previous: "", version, previousVersion: "", rejected: "" });
+    this.slots = true;
+  }
+
+  /** Starts (or restarts, keeping its flash) the device. With flashed slots the boot stub's
+   *  choice (bootSelect) says which application version runs. */
   boot(): void {
     if (this.device) this.keepTotals();
     if (this.device) this.device.stop();
+    let appVersion: string | undefined;
+    const hosts = { ...this.sim.hosts };
+    if (this.slots) {
+      const store = createFolderStore(this.storeDir);
+      const head = bundleHead(store.read(bootSelect(store, DEFAULT_MAX_TRIES)) ?? "");
+      if (!head) throw new Error("tour: the boot stub found no application to run");
+      appVersion = head.version;
+      this.boots.push(appVersion);
+      this.say(`boot    stub: slot ${loadSelector(store)?.active} runs ${appVersion}${head.flags ? " (" + head.flags + ")" : ""}`);
+      if (head.flags === FLAG_NO_NETWORK) for (const hub of [HUB_A, HUB_B]) hosts[hub] = "127.0.0.1:9";
+    }
     this.hal = createNodeHal({
       storeDir: this.storeDir,
       time: this.time,
-      hosts: this.sim.hosts,
+      hosts,
       logLevel: LOG_INFO,
       log: (_level, message) => this.say(`device  ${message}`),
+      onReboot: () => setImmediate(() => this.boot()),
     });
     const resolved = resolveConfig({ ca: [this.sim.caPem], ...this.config });
     if (Array.isArray(resolved)) throw new Error(resolved.join("; "));
-    this.device = createDevice(resolved as ResolvedConfig, this.hal);
+    this.device = createDevice(resolved as ResolvedConfig, this.hal, { appVersion });
     this.device.onMethod("reboot", (_p, respond) => respond(200, { rebooting: true }));
     this.device.start();
   }
@@ -126,6 +158,11 @@ export class Tour {
     return this.device.stats().status === "Connected";
   }
 
+  /** The `ota` reported property as the cloud sees it. */
+  reportedOta(): OtaReport | undefined {
+    return this.sim.twin(DEVICE_ID).reported.ota as OtaReport | undefined;
+  }
+
   /** Waits for the outbox to drain, then adds up the run. */
   async finish(scenario: string): Promise<TourSummary> {
     this.stopTelemetry();
@@ -156,6 +193,7 @@ export class Tour {
       disconnectedSeconds: Math.round(this.totals.disconnectedMs / 1000),
       virtualMinutes: Math.round(this.time.nowMs() / 6000) / 10,
       realSeconds: Math.round((Date.now() - this.realStart) / 100) / 10,
+      ...(this.boots.length > 0 ? { boots: this.boots.join(">") } : {}),
       ...(stats.telemetryDropped ? { dropped: stats.telemetryDropped } : {}),
     };
   }
@@ -230,7 +268,35 @@ const renewal: Scenario = {
   },
 };
 
-export const SCENARIOS: Scenario[] = [tour, outage, renewal];
+const update: Scenario = {
+  name: "ota",
+  about: "application update through the twin: 1.1.0 downloaded, verified, switched and confirmed; then 1.2.0, which cannot connect, rolled back to 1.1.0",
+  async run(t) {
+    t.flashApp("1.0.0");
+    t.boot();
+    await t.until("connected", () => t.connected(), 10 * MIN);
+    t.startTelemetry(20_000);
+    await t.wait(MIN);
+
+    t.say("== the operator announces 1.1.0: a signed manifest in the desired twin, the file on the HTTPS file host");
+    t.sim.announceUpdate(DEVICE_ID, { version: "1.1.0", bytes: appBundle("1.1.0"), key: OTA_KEY });
+    const confirmed = (v: string) => t.connected() && t.reportedOta()?.current === v && t.reportedOta()?.last?.result === "success";
+    await t.until("1.1.0 running and confirmed", () => confirmed("1.1.0"), 30 * MIN);
+    t.say(`== reported: ${JSON.stringify(t.reportedOta())}`);
+    await t.wait(MIN);
+
+    t.say("== 1.2.0 is announced: a build whose network code is broken (telemetry paused: a broken build's outbox is lost with it)");
+    t.stopTelemetry();
+    await t.until("outbox drained", () => t.device.stats().outboxSize === 0, 5 * MIN);
+    t.sim.announceUpdate(DEVICE_ID, { version: "1.2.0", bytes: appBundle("1.2.0", 40_000, FLAG_NO_NETWORK), key: OTA_KEY });
+    await t.until("rolled back to 1.1.0", () => t.connected() && t.reportedOta()?.last?.result === "rolledBack", 60 * MIN);
+    t.say(`== reported: ${JSON.stringify(t.reportedOta())}`);
+    t.startTelemetry(20_000);
+    await t.wait(MIN);
+  },
+};
+
+export const SCENARIOS: Scenario[] = [tour, outage, renewal, update];
 
 export async function runScenario(scenario: Scenario, options: TourOptions): Promise<TourSummary> {
   // The clock starts once the simulator is up (making its certificates takes real seconds).
@@ -249,6 +315,7 @@ export async function runScenario(scenario: Scenario, options: TourOptions): Pro
   const config: DeviceConfig = {
     dps: { idScope: sim.idScope, registrationId: "dev-tour", symmetricKey: enrollment.key },
     tokenLifetimeSeconds: scenario.name === "renewal" ? 300 : 600,
+    ota: { key: OTA_KEY, confirmWindowSeconds: 120 },
   };
   const clock = time;
   const t = new Tour(sim, clock, config, options.print);
