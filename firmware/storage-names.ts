@@ -1,10 +1,14 @@
-// Storage record names shared by the device (firmware/main.ts) and the flasher
-// (tools/flash): one place, so both sides agree. Espruino keeps at most 28 characters of a
-// name and silently drops the rest (reference/espruino.md section 7), so keep them short.
+// Storage record names shared by the device (firmware/main.ts, firmware/boot.ts) and the
+// flasher (tools/flash): one place, so both sides agree. Espruino keeps at most 28 characters
+// of a name and silently drops the rest (reference/espruino.md section 7), so keep them short.
+// The application slots, the boot selector and the download progress record are named in
+// firmware/ota/slots.ts (SLOT_A_RECORD, SLOT_B_RECORD, SELECTOR_RECORD, ...).
 
 /** The device configuration (DeviceConfig as compact JSON), written by `npm run flash`. */
 export const CONFIG_RECORD = "azdevice.json";
-/** The app bundle (dist/firmware.js), evaluated from flash by the boot stub. */
+/** The single app record of the layout before A/B slots. Nothing runs it any more; npm run
+ *  flash erases it (the app now lives in slot a or b, firmware/ota/slots.ts). */
 export const APP_RECORD = "azapp.js";
-/** The boot stub Espruino runs at power-on; it evaluates APP_RECORD. */
+/** The boot stub Espruino runs at power-on (firmware/boot.ts, bundled into dist/boot.js): it
+ *  runs the slot the boot selector names and rolls back an unconfirmed update. */
 export const BOOT_RECORD = ".bootcde";

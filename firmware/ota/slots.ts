@@ -244,7 +244,11 @@ export function confirm(selector: Selector): Selector {
 
 /** The selector as stored (undefined when neither copy is valid). */
 export function loadSelector(store: RecordStore): Selector | undefined {
-  return pickSelector(store.read(SELECTOR_RECORD), store.read(SELECTOR_RECORD_2)).selector;
+  // Held in a variable and read twice: on 2v29, reading a member that holds undefined
+  // straight off a call's result throws ReferenceError (test/espruino/undefined-member.probe.ts),
+  // and terser would fold a single read back into that form.
+  const pick = pickSelector(store.read(SELECTOR_RECORD), store.read(SELECTOR_RECORD_2));
+  return pick.selector !== undefined ? pick.selector : undefined;
 }
 
 /** Writes s over the older (or broken) copy; false when the store refused. */

@@ -4,7 +4,8 @@ import { createServer, type Server } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APP_RECORD, BOOT_RECORD, CONFIG_RECORD } from "../../firmware/storage-names";
-import { bootStub } from "../../tools/flash/boot-stub";
+import { SELECTOR_RECORD, SELECTOR_RECORD_2, SLOT_A_RECORD, SLOT_B_RECORD, PROGRESS_RECORD } from "../../firmware/ota/slots";
+import { bootStub, initialSelector, projectVersion } from "../../tools/flash/boot-stub";
 import { crc32, espruinoArgs, planFlash, verifyScript } from "../../tools/flash/plan";
 import { estimateSeconds, portProblem } from "../../tools/flash/main";
 import { flash, NOW, randomKey, runTool, tempDir } from "./kit";
@@ -37,17 +38,25 @@ async function dryRun(argv: string[], config?: unknown, bundle?: string) {
 }
 
 const dry = suite("flash --dry-run");
-dry("valid config -> records in write order with exact sizes and CRC-32, exit 0", async () => {
+const hex8 = (bytes: string) => crc32(Buffer.from(bytes, "latin1")).toString(16).padStart(8, "0");
+dry("valid config -> app in slot a, config, selector, boot stub, in write order with exact sizes and CRC-32, exit 0", async () => {
   const r = await dryRun(["--port", "/dev/ttyUSB9"]);
   assert.is(r.code, 0, r.all);
   const compact = JSON.stringify(CONFIG);
-  const stub = bootStub();
+  const stub = bootStub() as string;
+  const selector = initialSelector(projectVersion());
   const rows = r.out.split("\n").filter((l) => /^ {2}\S+ +\d+ bytes {2}crc32 0x[0-9a-f]{8}/.test(l));
-  assert.is(rows.length, 3, r.out);
-  assert.match(rows[0], new RegExp("^  " + APP_RECORD + " +" + BUNDLE.length + " bytes  crc32 0x" + crc32(Buffer.from(BUNDLE)).toString(16).padStart(8, "0") + "  app\\.js"));
-  assert.match(rows[1], new RegExp("^  " + CONFIG_RECORD + " +" + compact.length + " bytes  crc32 0x" + crc32(Buffer.from(compact)).toString(16).padStart(8, "0") + "  device\\.json"));
-  assert.match(rows[2], new RegExp("^  \\" + BOOT_RECORD + " +" + stub.length + " bytes"));
+  assert.is(rows.length, 4, r.out);
+  assert.match(rows[0], new RegExp("^  " + SLOT_A_RECORD + " +" + BUNDLE.length + " bytes  crc32 0x" + hex8(BUNDLE) + "  app\\.js"));
+  assert.match(rows[1], new RegExp("^  " + CONFIG_RECORD + " +" + compact.length + " bytes  crc32 0x" + hex8(compact) + "  device\\.json"));
+  assert.match(rows[2], new RegExp("^  " + SELECTOR_RECORD + " +" + selector.length + " bytes  crc32 0x" + hex8(selector) + "  package\\.json version"));
+  assert.match(rows[3], new RegExp("^  \\" + BOOT_RECORD + " +" + stub.length + " bytes  crc32 0x" + hex8(stub) + "  \\S*dist/boot\\.js"));
   assert.match(r.out, /nothing is sent and no port is opened/);
+});
+dry("erases the second selector copy, slot b, the progress record and the old app record, so the board boots what was flashed", async () => {
+  const r = await dryRun([]);
+  assert.ok(r.out.includes("erased after the writes: " + [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD].join(", ")), r.out);
+  assert.match(r.out, /it erases azboot2\.json, azapp\.b\.js, azota\.json, azapp\.js, prints each record/);
 });
 dry("valid config -> secrets hidden: no key, no Wi-Fi password anywhere in the output", async () => {
   const r = await dryRun(["--port", "/dev/ttyUSB9"]);
@@ -67,14 +76,15 @@ dry("command line -> 115200 baud, --no-ble, the local board file, every record a
   assert.match(argv[argv.indexOf("--board") + 1], /tools\/flash\/ESP32\.board\.json$/);
   assert.is(argv[argv.indexOf("-p") + 1], "tcp://192.168.1.50:23");
   assert.not.ok(argv.includes("-m") || argv.includes("--minify"), "never the CLI minifier");
-  for (const storage of [".bootcde:bootcde.js", "azdevice.json:azdevice.json", "azapp.js:azapp.js"]) {
+  for (const storage of [".bootcde:bootcde.js", "azboot.json:azboot.json", "azdevice.json:azdevice.json", "azapp.a.js:azapp.a.js"]) {
     assert.is(argv[argv.indexOf(storage) - 1], "--storage", storage);
   }
   assert.is(argv[argv.length - 1], "verify.js");
 });
-dry("boot stub and the device-side check -> printed in full", async () => {
+dry("selector, boot stub size and the device-side step -> printed", async () => {
   const r = await dryRun([]);
-  assert.ok(r.out.includes(bootStub().trimEnd()), "the stub text");
+  assert.ok(r.out.includes(SELECTOR_RECORD + ":\n  " + initialSelector(projectVersion())), "the selector text");
+  assert.ok(r.out.includes(BOOT_RECORD + ": " + (bootStub() as string).length + " bytes, minified (readable: "), "the stub's size and where to read it");
   assert.match(r.out, /AZFLASH DONE/);
   assert.match(r.out, /'<port>'/, "no --port in a dry run -> a placeholder");
 });
@@ -83,7 +93,7 @@ dry("as npm runs it (child process in a temp directory) -> the same plan, exit 0
   try {
     const r = await runTool("main", ["--dry-run", "--config", "device.json", "--bundle", "app.js", "--port", "/dev/ttyUSB0"], t.dir);
     assert.is(r.code, 0, r.all);
-    assert.match(r.out, /azapp\.js +\d+ bytes/);
+    assert.match(r.out, /azapp\.a\.js +\d+ bytes/);
     assert.not.ok(r.all.includes(KEY));
   } finally {
     t.remove();
@@ -175,13 +185,41 @@ upload("a port that swallows everything (wrong baud rate, no Espruino) -> no con
 upload.run();
 
 const plan = suite("flash: plan helpers");
-plan("verifyScript -> one ES5 line checking length and CRC-32 of each record, restart only on success", () => {
+plan("verifyScript -> one ES5 line: erases first, then checks length and CRC-32 of each record, restart only on success", () => {
   const p = planFlash({ configPath: "x", nowSeconds: NOW, cwd: "/nonexistent" });
   assert.ok(p.errors.length > 0);
-  const script = verifyScript([{ name: "a.js", what: "", source: "", bytes: Buffer.from("abc"), crc32: 891568578 }]);
+  const script = verifyScript([{ name: "a.js", what: "", source: "", bytes: Buffer.from("abc"), crc32: 891568578 }], ["old.js"]);
   assert.is(script.split("\n").length, 2);
   assert.ok(script.includes("[[\"a.js\",3,891568578]]"));
+  assert.ok(script.indexOf("[\"old.js\"].forEach(function(n){S.erase(n)") < script.indexOf("[[\"a.js\""), "erase before the checks");
   assert.ok(script.indexOf("load()") > script.indexOf("if(ok)"));
+});
+plan("planFlash without the boot stub, or with a file that is not the stub -> an error naming npm run build", () => {
+  const t = workspace();
+  try {
+    const missing = planFlash({ configPath: "device.json", bundlePath: "app.js", stubPath: "nope.js", nowSeconds: NOW, cwd: t.dir });
+    assert.ok(missing.errors.some((e) => /nope\.js \(the boot stub\) not found: run npm run build first/.test(e)), missing.errors.join("\n"));
+    const wrong = planFlash({ configPath: "device.json", bundlePath: "app.js", stubPath: "app.js", nowSeconds: NOW, cwd: t.dir });
+    assert.ok(wrong.errors.some((e) => /app\.js is not the boot stub npm run build makes/.test(e)), wrong.errors.join("\n"));
+    const bad = planFlash({ configPath: "device.json", bundlePath: "app.js", version: "v1", nowSeconds: NOW, cwd: t.dir });
+    assert.ok(bad.errors.some((e) => /version "v1" for the boot selector is not/.test(e)), bad.errors.join("\n"));
+  } finally {
+    t.remove();
+  }
+});
+plan("planFlash -> the selector names slot a with the given version; Storage must hold room for slot b", () => {
+  const t = workspace();
+  try {
+    const p = planFlash({ configPath: "device.json", bundlePath: "app.js", version: "2.3.4", nowSeconds: NOW, cwd: t.dir });
+    const sel = p.plan!.records.find((r) => r.name === SELECTOR_RECORD)!;
+    assert.is(sel.bytes.toString("latin1"), initialSelector("2.3.4"));
+    assert.equal(p.plan!.records.map((r) => r.name), [SLOT_A_RECORD, CONFIG_RECORD, SELECTOR_RECORD, BOOT_RECORD]);
+    writeFileSync(join(t.dir, "big.js"), "var x=\"" + "x".repeat(420 * 1024) + "\";\n");
+    const big = planFlash({ configPath: "device.json", bundlePath: "big.js", nowSeconds: NOW, cwd: t.dir });
+    assert.ok(big.errors.some((e) => /an update needs \d+ more in slot b/.test(e)), big.errors.join("\n"));
+  } finally {
+    t.remove();
+  }
 });
 plan("crc32 -> the IEEE value Espruino's E.CRC32 gives (unsigned)", () => {
   assert.is(crc32(Buffer.from("abc")), 891568578);
@@ -190,9 +228,9 @@ plan("crc32 -> the IEEE value Espruino's E.CRC32 gives (unsigned)", () => {
 });
 plan("espruinoArgs -> flags before -p never swallowed as ports; records last-first", () => {
   const rec = (name: string) => ({ name, what: "", source: "", bytes: Buffer.from("x"), crc32: 0 });
-  const argv = espruinoArgs("/dev/ttyUSB0", [rec("azapp.js"), rec("azdevice.json"), rec(".bootcde")]);
+  const argv = espruinoArgs("/dev/ttyUSB0", [rec("azapp.a.js"), rec("azdevice.json"), rec("azboot.json"), rec(".bootcde")]);
   assert.is(argv[argv.indexOf("-p") + 2], "--storage");
-  assert.equal(argv.filter((a) => a.includes(":") && !a.startsWith("/")), [".bootcde:bootcde.js", "azdevice.json:azdevice.json", "azapp.js:azapp.js"]);
+  assert.equal(argv.filter((a) => a.includes(":") && !a.startsWith("/")), [".bootcde:bootcde.js", "azboot.json:azboot.json", "azdevice.json:azdevice.json", "azapp.a.js:azapp.a.js"]);
 });
 plan("portProblem -> serial names, tcp hosts with or without port; .js names refused", () => {
   assert.is(portProblem("tcp://127.0.0.1:2323"), "");
@@ -202,7 +240,7 @@ plan("portProblem -> serial names, tcp hosts with or without port; .js names ref
   assert.match(portProblem("my.js"), /\.js/);
 });
 plan("estimateSeconds -> grows with the bundle (250 ms per 384-byte write)", () => {
-  const p = (n: number) => ({ records: [{ name: "a", what: "", source: "", bytes: Buffer.alloc(n), crc32: 0 }], config: {}, masked: {}, warnings: [], verify: "" });
+  const p = (n: number) => ({ records: [{ name: "a", what: "", source: "", bytes: Buffer.alloc(n), crc32: 0 }], erase: [], config: {}, masked: {}, warnings: [], verify: "" });
   assert.ok(estimateSeconds(p(40000)) > estimateSeconds(p(4000)));
   assert.ok(estimateSeconds(p(38400)) >= 25);
 });

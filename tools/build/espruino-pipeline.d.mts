@@ -5,15 +5,22 @@ export interface EspruinoBundleOptions {
   debugFile?: string;
   sizeFile?: string;
   printSizes?: boolean;
+  printSizeAs?: string;
   tsconfig?: string;
+  evalResult?: boolean;
+  gate?: boolean;
 }
 export const terserMinified: Record<string, unknown>;
 export const terserDebug: Record<string, unknown>;
 export function fillArrayHoles(code: string): string;
 export function hoistVars(code: string): string;
-export function espruinoBundle(o: EspruinoBundleOptions): RollupOptions & {
+export function evalStatement(code: string): string;
+export interface EspruinoRollupConfig extends RollupOptions {
   input: string;
   plugins: InputPluginOption;
   output: OutputOptions[];
   onwarn: WarningHandlerWithDefault;
-};
+}
+export function espruinoBundle(o: EspruinoBundleOptions): EspruinoRollupConfig;
+export const BOOT_STUB_ENTRY: string;
+export function bootStubBundle(o: { file: string; debugFile?: string; printSizeAs?: string }): EspruinoRollupConfig;

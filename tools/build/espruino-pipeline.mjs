@@ -9,6 +9,7 @@ import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { minify } from "terser";
 import * as acorn from "acorn";
+import { checkBundle } from "./espruino-gate.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Our Espruino-safe TypeScript helpers, standing in for tslib. */
@@ -119,11 +120,32 @@ function walk(node, visit) {
   }
 }
 
-function espruinoRender() {
+/** The global name rollup gives an evalResult bundle's value; evalStatement removes it. */
+const EVAL_RESULT_NAME = "__espruinoEvalResult";
+
+/**
+ * For an evalResult bundle: rollup renders `var NAME=function(){...; return value}();` and
+ * this makes it `eval(function(){...; return value}());`, so the code text the entry
+ * returns runs at the top level of the script holding the bundle (Espruino's eval runs in
+ * the calling function's scope, and every function defined there would carry that scope),
+ * and no global is left behind. Anything else is a build error.
+ */
+export function evalStatement(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const statement = ast.body.length === 1 ? ast.body[0] : undefined;
+  const declarator = statement && statement.type === "VariableDeclaration" && statement.declarations.length === 1 ? statement.declarations[0] : undefined;
+  if (!declarator || declarator.id.type !== "Identifier" || declarator.id.name !== EVAL_RESULT_NAME || !declarator.init) {
+    throw new Error("evalResult: expected the bundle to be one `var " + EVAL_RESULT_NAME + " = <IIFE>` statement");
+  }
+  return "eval(" + code.slice(declarator.init.start, declarator.init.end) + ");\n";
+}
+
+function espruinoRender(evalResult) {
   return {
     name: "espruino-render",
     renderChunk(code) {
-      return { code: hoistVars(fillArrayHoles(code)), map: null };
+      const out = hoistVars(fillArrayHoles(code));
+      return { code: evalResult ? evalStatement(out) : out, map: null };
     },
   };
 }
@@ -159,11 +181,40 @@ function sizeReport(file, print) {
   };
 }
 
+/** Fails the build when the bundle does not pass the Espruino gate (espruino-gate.mjs). */
+function gate() {
+  return {
+    name: "espruino-gate",
+    generateBundle(options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== "chunk") continue;
+        const findings = checkBundle(chunk.code, options.file);
+        if (findings.length) this.error(`${relative(root, options.file)} fails the Espruino gate: ${findings[0].message}`);
+      }
+    },
+  };
+}
+
+/** Prints a bundle's size (for bundles without a size.json). */
+function printSize(label) {
+  return {
+    name: "print-size",
+    generateBundle(options, bundle) {
+      const chunk = Object.values(bundle).find((c) => c.type === "chunk");
+      if (chunk) console.log(`${label}: ${Buffer.byteLength(chunk.code)} bytes (${relative(root, options.file)})`);
+    },
+  };
+}
+
 /**
  * A rollup config for one Espruino bundle.
- * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, tsconfig?: string}} o
+ * evalResult: the entry's default export is code text (a string, "" for nothing) and the
+ * bundle is `eval(<the entry>)`: that text runs at the top level of the script that holds
+ * the bundle (the boot stub, firmware/boot.ts).
+ * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, gate?: boolean}} o
  */
 export function espruinoBundle(o) {
+  const named = o.evalResult ? { name: EVAL_RESULT_NAME, exports: "default" } : {};
   const output = [
     {
       file: o.file,
@@ -171,8 +222,11 @@ export function espruinoBundle(o) {
       strict: false,
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
-      plugins: [terser(terserMinified), espruinoRender()].concat(
+      ...named,
+      plugins: [terser(terserMinified), espruinoRender(o.evalResult)].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
+        o.printSizeAs ? [printSize(o.printSizeAs)] : [],
+        o.gate ? [gate()] : [],
       ),
     },
   ];
@@ -183,7 +237,8 @@ export function espruinoBundle(o) {
       strict: false,
       freeze: false,
       generatedCode: "es5",
-      plugins: [terser(terserDebug), espruinoRender()],
+      ...named,
+      plugins: [terser(terserDebug), espruinoRender(o.evalResult)].concat(o.gate ? [gate()] : []),
     });
   }
   return {
@@ -205,4 +260,16 @@ export function espruinoBundle(o) {
     ],
     output,
   };
+}
+
+/** The boot stub's source (npm run flash writes its bundle into .bootcde). */
+export const BOOT_STUB_ENTRY = resolve(root, "firmware/boot.ts");
+
+/**
+ * The boot stub's bundle: an evalResult bundle (the statement firmware/boot.ts returns runs
+ * at the top level of .bootcde), gated at build time.
+ * @param {{file: string, debugFile?: string, printSizeAs?: string}} o
+ */
+export function bootStubBundle(o) {
+  return espruinoBundle({ input: BOOT_STUB_ENTRY, file: o.file, debugFile: o.debugFile, printSizeAs: o.printSizeAs, evalResult: true, gate: true });
 }

@@ -1,7 +1,8 @@
 // The end-to-end smoke test on the real interpreter (npm run test:espruino, after the probes):
 // the shipping bundle (firmware/main.ts through the same pipeline as npm run build) is put into
-// the interpreter's Storage with a device configuration and the flasher's boot stub, exactly as
-// `npm run flash` lays out a board, and the interpreter boots from Storage with no file. It
+// the interpreter's Storage in slot a, with a device configuration, the boot selector and the
+// boot stub (firmware/boot.ts, bundled the same way), exactly as `npm run flash` lays out a
+// board, and the interpreter boots from Storage with no file. It
 // provisions through the simulator (started here, in-process), connects to the hub over TLS and
 // sends telemetry (the demo app in main.ts). A second boot must find the hub in its flash cache
 // and connect without DPS. The simulator is the judge: one DPS registration, hub connections,
@@ -13,8 +14,9 @@ import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { startSimulator, formatEvent, type Simulator } from "../hub-sim/index";
-import { bootStub } from "../flash/boot-stub";
-import { CONFIG_RECORD, APP_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
+import { DEFAULT_STUB, initialSelector, projectVersion } from "../flash/boot-stub";
+import { CONFIG_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
+import { SELECTOR_RECORD, SLOT_A_RECORD } from "../../firmware/ota/slots";
 import type { DeviceConfig } from "../../firmware/config";
 import type { ProbeRun } from "./smoke";
 
@@ -96,15 +98,17 @@ async function setup(interpreter: string, cwd: string, script: string): Promise<
   });
 }
 
-/** The setup script: the bundle (read from a file by the interpreter's fs, so no 56 KB string
- *  literal is parsed in RAM), the configuration and the boot stub, as the flasher writes them. */
+/** The setup script: the bundle and the stub (read from files by the interpreter's fs, so no
+ *  56 KB string literal is parsed in RAM), the configuration and the selector, as the flasher
+ *  writes them. */
 function setupScript(config: DeviceConfig): string {
   return [
     "var s = require(\"Storage\");",
     "s.eraseAll();",
-    "var ok = s.write(" + JSON.stringify(APP_RECORD) + ", require(\"fs\").readFileSync(\"bundle.js\"));",
+    "var ok = s.write(" + JSON.stringify(SLOT_A_RECORD) + ", require(\"fs\").readFileSync(\"bundle.js\"));",
     "ok = s.write(" + JSON.stringify(CONFIG_RECORD) + ", " + JSON.stringify(JSON.stringify(config)) + ") && ok;",
-    "ok = s.write(" + JSON.stringify(BOOT_RECORD) + ", " + JSON.stringify(bootStub()) + ") && ok;",
+    "ok = s.write(" + JSON.stringify(SELECTOR_RECORD) + ", " + JSON.stringify(initialSelector(projectVersion())) + ") && ok;",
+    "ok = s.write(" + JSON.stringify(BOOT_RECORD) + ", require(\"fs\").readFileSync(\"boot.js\")) && ok;",
     "console.log(ok ? \"SETUP OK \" + s.list().join(\",\") : \"SETUP FAIL\");",
     "",
   ].join("\n");
@@ -166,8 +170,9 @@ function waitFor(condition: () => boolean, run: Booted): Promise<boolean> {
 
 const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
 
-/** Boots the bundle twice (cold: DPS; warm: hub cache) against the simulator. */
-export async function runEndToEnd(interpreter: string, bundle: string): Promise<EndToEndResult> {
+/** Boots the bundle twice (cold: DPS; warm: hub cache) against the simulator, through the
+ *  boot stub bundle `stub` (default dist/boot.js, as npm run build leaves it). */
+export async function runEndToEnd(interpreter: string, bundle: string, stub: string = DEFAULT_STUB): Promise<EndToEndResult> {
   const report: string[] = [];
   const failures: string[] = [];
   const simLog: string[] = [];
@@ -192,6 +197,7 @@ export async function runEndToEnd(interpreter: string, bundle: string): Promise<
       led: "D2",
     };
     copyFileSync(bundle, join(cwd, "bundle.js"));
+    copyFileSync(stub, join(cwd, "boot.js"));
     const setupLines = await setup(interpreter, cwd, setupScript(config));
     const setupOk = setupLines.find((l) => l.startsWith("SETUP OK"));
     if (!setupOk) throw new Error("setup failed:\n    " + setupLines.slice(-6).join("\n    "));
@@ -267,7 +273,7 @@ export async function runEndToEnd(interpreter: string, bundle: string): Promise<
     const tlsLine = coldLines.some((l) => /connecting to .* \(TLS\)/.test(l));
     const mem = readMemory(coldLines);
     const hub = first ? first.hub : "?";
-    report.push(`bundle: ${statSync(bundle).size} bytes, run from Storage (${APP_RECORD}) by the boot stub; interpreter ${version}`);
+    report.push(`bundle: ${statSync(bundle).size} bytes, run from Storage (${SLOT_A_RECORD}) by the boot stub (${statSync(stub).size} bytes); interpreter ${version}`);
     report.push(`transport: ${tlsLine ? "TLS 1.2 (the simulator's RSA suites; CA passed as DER; no SNI needed, one port per host)" : "NOT TLS"}`);
     report.push(`cold boot: DPS registered ${dps ? dps.registrations : 0}x, assigned ${hub}; hub connections ${device ? device.connections : 0}; telemetry arrived ${coldTelemetry}`);
     report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0}; telemetry now ${sim.telemetry(deviceId).length}`);

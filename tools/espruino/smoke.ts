@@ -2,16 +2,20 @@
 // pipeline (minified and debug) and runs it on the interpreter named by $ESPRUINO, in a
 // fresh working directory (its Storage file lives there). A probe prints PASS/FAIL lines and
 // DONE (test/espruino/probe-kit.ts). Then the end-to-end smoke test (tools/espruino/e2e.ts):
-// the real bundle boots from Storage, provisions through the simulator over TLS and sends
-// telemetry (filter "e2e" runs only that). Skipped, with exit 0, when ESPRUINO is not set.
+// the real bundle boots from Storage through the real boot stub, provisions through the
+// simulator over TLS and sends telemetry (filter "e2e" runs only that). Then the OTA switch
+// (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
+// the boot stub, confirmed or rolled back (filter "ota-switch"). Skipped, with exit 0, when
+// ESPRUINO is not set.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { rollup } from "rollup";
-import { espruinoBundle } from "../build/espruino-pipeline.mjs";
+import { espruinoBundle, bootStubBundle, type EspruinoRollupConfig } from "../build/espruino-pipeline.mjs";
 import { checkBundle } from "../build/espruino-gate.mjs";
 import { runEndToEnd } from "./e2e";
+import { runOtaSwitch } from "./ota-switch";
 
 const root = resolve(import.meta.dirname, "../..");
 const PROBE_TIMEOUT_MS = 120_000;
@@ -22,14 +26,24 @@ export interface ProbeRun {
   timedOut: boolean;
 }
 
-/** Bundles one entry file through the shipping pipeline; returns [minified, debug] paths. */
-export async function buildProbe(input: string, outDir: string): Promise<[string, string]> {
-  const base = input.replace(/^.*\//, "").replace(/\.ts$/, "");
-  const config = espruinoBundle({ input, file: join(outDir, `${base}.min.js`), debugFile: join(outDir, `${base}.debug.js`) });
+async function build(config: EspruinoRollupConfig): Promise<void> {
   const bundle = await rollup({ input: config.input, plugins: config.plugins, onwarn: config.onwarn });
   for (const output of config.output) await bundle.write(output);
   await bundle.close();
+}
+
+/** Bundles one entry file through the shipping pipeline; returns [minified, debug] paths. */
+export async function buildProbe(input: string, outDir: string): Promise<[string, string]> {
+  const base = input.replace(/^.*\//, "").replace(/\.ts$/, "");
+  await build(espruinoBundle({ input, file: join(outDir, `${base}.min.js`), debugFile: join(outDir, `${base}.debug.js`) }));
   return [join(outDir, `${base}.min.js`), join(outDir, `${base}.debug.js`)];
+}
+
+/** Bundles the boot stub (firmware/boot.ts) as npm run build does; returns its path. */
+export async function buildStub(outDir: string): Promise<string> {
+  const file = join(outDir, "boot.min.js");
+  await build(bootStubBundle({ file }));
+  return file;
 }
 
 /** Runs a bundle on the interpreter until it prints DONE, exits, or times out. stdin is a
@@ -116,15 +130,25 @@ async function main(): Promise<void> {
       }
     }
     // The end-to-end smoke test: the shipping bundle boots from Storage against the simulator.
-    if (!filter || "e2e".includes(filter)) {
+    const e2e = !filter || "e2e".includes(filter);
+    const otaSwitch = !filter || "ota-switch".includes(filter);
+    if (e2e || otaSwitch) {
       const [bundle] = await buildProbe(join(root, "firmware/main.ts"), outDir);
-      const label = "e2e firmware/main.ts [minified, from Storage]";
+      const stub = await buildStub(outDir);
       const findings = checkBundle(readFileSync(bundle, "utf8"), bundle);
-      const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await runEndToEnd(interpreter, bundle);
-      console.log(`${label}: ${result.ok ? "passed" : "FAILED"}`);
-      for (const line of result.report) console.log(`  ${line}`);
-      if (result.ok) passed++;
-      else failed++;
+      const steps: Array<[string, () => Promise<{ ok: boolean; report: string[] }>]> = [];
+      if (e2e) steps.push(["e2e firmware/main.ts [minified, from Storage]", () => runEndToEnd(interpreter, bundle, stub)]);
+      if (otaSwitch) {
+        const [app] = await buildProbe(join(root, "test/espruino/ota-switch-app.ts"), outDir);
+        steps.push(["ota-switch [update written into Storage, verified, switched by the boot stub]", () => runOtaSwitch(interpreter, { app, firmware: bundle, stub })]);
+      }
+      for (const [label, step] of steps) {
+        const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await step();
+        console.log(`${label}: ${result.ok ? "passed" : "FAILED"}`);
+        for (const line of result.report) console.log(`  ${line}`);
+        if (result.ok) passed++;
+        else failed++;
+      }
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

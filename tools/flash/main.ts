@@ -1,5 +1,6 @@
 // npm run flash -- --port <serial port | tcp://host:port> --config device.json [--dry-run]:
-// puts the app bundle, the configuration and the boot stub into the device's Storage with
+// puts the app bundle (slot a), the configuration, the boot selector and the boot stub into
+// the device's Storage, and erases what could make it boot anything else, with
 // the espruino CLI (115200 baud, Bluetooth scanning off, a local board file so it works
 // offline, never its minifier), then checks on the device that every record arrived
 // intact and restarts it into the app. --dry-run prints all of that and opens no port.
@@ -8,22 +9,30 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { runEspruinoCli } from "./espruino-cli";
-import { BAUD, commandLine, espruinoArgs, espruinoCliPath, planFlash, stagedName, VERIFY_FILE, type FlashPlan } from "./plan";
+import { BAUD, commandLine, espruinoArgs, espruinoCliPath, planFlash, stagedName, VERIFY_FILE, type FlashPlan, type FlashRecord } from "./plan";
+import { DEBUG_STUB } from "./boot-stub";
+import { BOOT_RECORD, CONFIG_RECORD } from "../../firmware/storage-names";
+import { SELECTOR_RECORD } from "../../firmware/ota/slots";
 import { processIo, type ToolIo } from "./summary";
 
 export const FLASH_HELP = `npm run flash -- --port <port> [--config device.json] [options]
 
 Writes into the ESP32's Storage (official Espruino 2v29 firmware on the board):
-  azapp.js        the app bundle (dist/firmware.js), evaluated from flash
+  azapp.a.js      the app bundle (dist/firmware.js) in slot a, evaluated from flash
   azdevice.json   the configuration from npm run make-config (secrets stay out of the bundle)
-  .bootcde        a small boot stub that runs azapp.js at power-on
-then checks each record's length and CRC-32 on the device and restarts it into the app.
+  azboot.json     the boot selector: slot a, the package.json version, confirmed
+  .bootcde        the boot stub (dist/boot.js): runs the selected slot at power-on and
+                  returns to the previous slot when an update does not confirm itself
+erases azboot2.json, azapp.b.js, azota.json and azapp.js (an older layout), so the board
+boots what was flashed; then checks each record's length and CRC-32 on the device and
+restarts it into the app.
 
 Options:
   --port <port>      serial port (/dev/ttyUSB0, /dev/cu.usbserial-0001, COM3) or
                      tcp://host[:port] for Espruino's Telnet console (port 23 by default)
   --config <file>    the device configuration (default device.json)
-  --bundle <file>    the app bundle (default dist/firmware.js; run npm run build first)
+  --bundle <file>    the app bundle (default dist/firmware.js; run npm run build first,
+                     which also makes the boot stub dist/boot.js)
   --dry-run          print the records, the masked configuration and the espruino
                      command line; open no port
   --verbose          also show the espruino CLI's own messages
@@ -76,8 +85,8 @@ function hex(n: number): string {
   return "0x" + ("00000000" + n.toString(16)).slice(-8);
 }
 
-/** The plan as text: records, the masked configuration, the boot stub, the device-side
- *  check and the command line. */
+/** The plan as text: records, what is erased, the masked configuration, the selector, the
+ *  boot stub's size, the device-side step and the command line. */
 export function describePlan(plan: FlashPlan, port: string, cwd: string, full: boolean): string[] {
   const lines: string[] = [];
   const pad = (s: string, n: number) => (s + " ".repeat(n)).slice(0, Math.max(n, s.length));
@@ -86,11 +95,14 @@ export function describePlan(plan: FlashPlan, port: string, cwd: string, full: b
   for (const r of plan.records) {
     lines.push("  " + pad(r.name, 14) + " " + padLeft(String(r.bytes.length), 7) + " bytes  crc32 " + hex(r.crc32) + "  " + r.source + ": " + r.what);
   }
+  lines.push("erased after the writes: " + plan.erase.join(", "));
   if (full) {
-    lines.push(plan.records[1].name + " (secrets hidden):");
+    const record = (name: string) => plan.records.find((r) => r.name === name) as FlashRecord;
+    lines.push(CONFIG_RECORD + " (secrets hidden):");
     for (const line of JSON.stringify(plan.masked, null, 2).split("\n")) lines.push("  " + line);
-    lines.push(plan.records[2].name + ":");
-    lines.push("  " + plan.records[2].bytes.toString("latin1").trimEnd());
+    lines.push(SELECTOR_RECORD + ":");
+    lines.push("  " + record(SELECTOR_RECORD).bytes.toString("latin1"));
+    lines.push(BOOT_RECORD + ": " + record(BOOT_RECORD).bytes.length + " bytes, minified (readable: " + shown(cwd, DEBUG_STUB) + ", source firmware/boot.ts)");
     lines.push("then, typed into the REPL after the writes (" + VERIFY_FILE + "):");
     lines.push("  " + plan.verify.trimEnd());
   }
@@ -135,7 +147,7 @@ export async function runFlash(argv: string[], io: ToolIo): Promise<number> {
   if (dryRun) {
     io.out("flash --dry-run: nothing is sent and no port is opened");
     for (const line of describePlan(plan, port, io.cwd, true)) io.out(line);
-    io.out("the CLI sends reset() first, then the writes, then " + VERIFY_FILE + ": it prints each record's length and CRC-32 check and restarts the device into " + plan.records[2].name + ". About " + estimateSeconds(plan) + " s over a serial port.");
+    io.out("the CLI sends reset() first, then the writes, then " + VERIFY_FILE + ": it erases " + plan.erase.join(", ") + ", prints each record's length and CRC-32 check and restarts the device into " + BOOT_RECORD + ". About " + estimateSeconds(plan) + " s over a serial port.");
     return 0;
   }
 

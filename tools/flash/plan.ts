@@ -1,13 +1,16 @@
-// What `npm run flash` writes and how: the three Storage records (the app bundle, the
-// configuration, the boot stub), the espruino CLI command line that writes them, and the
+// What `npm run flash` writes and how: the Storage records (the app bundle in slot a, the
+// configuration, the boot selector naming slot a, the boot stub), the records it erases (see
+// boot-stub.ts ERASED_RECORDS), the espruino CLI command line that writes them, and the
 // check that runs on the device afterwards. Pure planning: reads files, opens no port.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative, resolve } from "node:path";
 import type { DeviceConfig } from "../../firmware/config";
-import { APP_RECORD, BOOT_RECORD, CONFIG_RECORD } from "../../firmware/storage-names";
+import { BOOT_RECORD, CONFIG_RECORD } from "../../firmware/storage-names";
+import { SELECTOR_RECORD, SLOT_A_RECORD } from "../../firmware/ota/slots";
+import { isVersion } from "../../firmware/ota/manifest";
 import { checkBundle } from "../build/espruino-gate.mjs";
-import { bootStub } from "./boot-stub";
+import { bootStub, DEFAULT_STUB, ERASED_RECORDS, initialSelector, projectVersion } from "./boot-stub";
 import { checkDeviceConfig, maskConfig, secretsOf } from "./config-checks";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -18,7 +21,8 @@ export const DEFAULT_BUNDLE = join(ROOT, "dist/firmware.js");
 export const BAUD = 115200;
 /** Espruino keeps 28 characters of a Storage name and silently drops the rest. */
 export const MAX_STORAGE_NAME = 28;
-/** The ESP32 Storage partition (896 KB); leave room for the hub cache and rewrites. */
+/** The ESP32 Storage partition (896 KB); leave room for the hub cache, rewrites and an
+ *  update of the same size in slot b. */
 const STORAGE_LIMIT = 896 * 1024 - 64 * 1024;
 /** The device line that confirms every record arrived intact. */
 export const DONE_MARK = "AZFLASH DONE";
@@ -54,8 +58,10 @@ export interface FlashRecord {
 }
 
 export interface FlashPlan {
-  /** In the order the device writes them: app, config, boot stub last. */
+  /** In the order the device writes them: app (slot a), config, selector, boot stub last. */
   records: FlashRecord[];
+  /** Records erased on the device after the writes, before the check (ERASED_RECORDS). */
+  erase: string[];
   config: DeviceConfig;
   /** The configuration as written to CONFIG_RECORD, masked for printing. */
   masked: Record<string, unknown>;
@@ -68,6 +74,10 @@ export interface PlanInput {
   configPath: string;
   /** Defaults to dist/firmware.js. */
   bundlePath?: string;
+  /** The boot stub; defaults to dist/boot.js. */
+  stubPath?: string;
+  /** The version the selector names; defaults to package.json "version". */
+  version?: string;
   nowSeconds: number;
   /** For paths shown to people. */
   cwd: string;
@@ -95,11 +105,14 @@ function newestSource(): { path: string; mtimeMs: number } | undefined {
   return best;
 }
 
-/** The device-side check: length and CRC-32 of every record, one line each, then DONE_MARK
- *  and a restart into the boot stub, or FAILED_MARK and the prompt. One line, ES5. */
-export function verifyScript(records: FlashRecord[]): string {
+/** The device-side step after the writes: erases `erase` (each must be gone afterwards),
+ *  checks length and CRC-32 of every record, one line each, then DONE_MARK and a restart
+ *  into the boot stub, or FAILED_MARK and the prompt. One line, ES5. */
+export function verifyScript(records: FlashRecord[], erase: string[] = []): string {
   const list = JSON.stringify(records.map((r) => [r.name, r.bytes.length, r.crc32]));
-  return "(function(){var S=require(\"Storage\"),ok=true;" + list + ".forEach(function(r){var f=S.read(r[0]),n=f===undefined?-1:f.length,g=n===r[1]&&E.CRC32(f)===r[2];if(!g)ok=false;" +
+  return "(function(){var S=require(\"Storage\"),ok=true;" + JSON.stringify(erase) + ".forEach(function(n){S.erase(n);var g=S.read(n)===undefined;if(!g)ok=false;" +
+    "print(\"AZFLASH \"+n+(g?\" erased\":\" NOT ERASED\"));});" +
+    list + ".forEach(function(r){var f=S.read(r[0]),n=f===undefined?-1:f.length,g=n===r[1]&&E.CRC32(f)===r[2];if(!g)ok=false;" +
     "print(\"AZFLASH \"+r[0]+\" \"+(n<0?\"missing\":n+\" bytes\")+(g?\" ok\":\" MISMATCH (expected \"+r[1]+\" bytes, crc32 \"+r[2]+\")\"));});" +
     "var s=S.getStats?S.getStats():undefined;" +
     "if(ok){print(\"" + DONE_MARK + "\"+(s?\", Storage free \"+s.freeBytes+\" bytes\":\"\"));setTimeout(function(){load();},500);}else print(\"" + FAILED_MARK + "\");})();\n";
@@ -111,6 +124,7 @@ export function planFlash(input: PlanInput): { plan?: FlashPlan; errors: string[
   const warnings: string[] = [];
   const configPath = resolve(input.cwd, input.configPath);
   const bundlePath = input.bundlePath === undefined ? DEFAULT_BUNDLE : resolve(input.cwd, input.bundlePath);
+  const stubPath = input.stubPath === undefined ? DEFAULT_STUB : resolve(input.cwd, input.stubPath);
 
   let config: DeviceConfig | undefined;
   if (!existsSync(configPath)) errors.push(shown(input.cwd, configPath) + " not found: create it with npm run make-config (see --help there)");
@@ -144,23 +158,46 @@ export function planFlash(input: PlanInput): { plan?: FlashPlan; errors: string[
       if (secretsOf(config).some((s) => text.indexOf(s) >= 0)) errors.push(shown(input.cwd, bundlePath) + " contains a secret from the configuration; secrets belong only in " + CONFIG_RECORD);
     }
   }
-  if (errors.length > 0 || config === undefined || bundle === undefined) return { errors, warnings };
+  const stubText = bootStub(stubPath);
+  if (stubText === undefined) errors.push(shown(input.cwd, stubPath) + " (the boot stub) not found: run npm run build first");
+  else {
+    const findings = checkBundle(stubText, stubPath);
+    if (findings.length > 0) errors.push(shown(input.cwd, stubPath) + " fails the Espruino gate (" + findings[0].message + "); rebuild it with npm run build");
+    else if (!/^eval\(/.test(stubText) || !/^[\x20-\x7e\n]+$/.test(stubText)) errors.push(shown(input.cwd, stubPath) + " is not the boot stub npm run build makes (one ASCII eval statement); rebuild it with npm run build");
+    if (input.stubPath === undefined && existsSync(stubPath)) {
+      const newest = newestSource();
+      if (newest && newest.mtimeMs > statSync(stubPath).mtimeMs) warnings.push(shown(input.cwd, stubPath) + " is older than " + shown(input.cwd, newest.path) + ": run npm run build to flash the current code");
+    }
+  }
+  let version = "";
+  try {
+    version = input.version === undefined ? projectVersion() : input.version;
+    if (!isVersion(version)) errors.push("version " + JSON.stringify(version) + " for the boot selector is not 1-4 dot-separated numbers");
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  if (errors.length > 0 || config === undefined || bundle === undefined || stubText === undefined) return { errors, warnings };
 
   // The record holds the configuration as compact JSON (the device parses it into RAM).
   const onDevice = JSON.parse(JSON.stringify(config)) as DeviceConfig;
   const configBytes = Buffer.from(JSON.stringify(onDevice), "utf8");
-  const stub = Buffer.from(bootStub(), "latin1");
+  const stub = Buffer.from(stubText, "latin1");
+  const selector = Buffer.from(initialSelector(version), "latin1");
   const records: FlashRecord[] = [
-    { name: APP_RECORD, what: "the app bundle, run from flash", source: shown(input.cwd, bundlePath), bytes: bundle, crc32: crc32(bundle) },
+    { name: SLOT_A_RECORD, what: "the app bundle (slot a), run from flash", source: shown(input.cwd, bundlePath), bytes: bundle, crc32: crc32(bundle) },
     { name: CONFIG_RECORD, what: "the configuration, compact JSON", source: shown(input.cwd, configPath), bytes: configBytes, crc32: crc32(configBytes) },
-    { name: BOOT_RECORD, what: "the boot stub: evaluates " + APP_RECORD + " from flash", source: "tools/flash/boot-stub.ts", bytes: stub, crc32: crc32(stub) },
+    { name: SELECTOR_RECORD, what: "the boot selector: slot a, version " + version + ", confirmed", source: "package.json version", bytes: selector, crc32: crc32(selector) },
+    { name: BOOT_RECORD, what: "the boot stub: runs the selected slot from flash, rolls back an unconfirmed update", source: shown(input.cwd, stubPath), bytes: stub, crc32: crc32(stub) },
   ];
-  for (const r of records) {
-    if (r.name.length > MAX_STORAGE_NAME) throw new Error("Storage name " + r.name + " is longer than " + MAX_STORAGE_NAME + " characters");
+  const erase = ERASED_RECORDS.slice();
+  for (const name of records.map((r) => r.name).concat(erase)) {
+    if (name.length > MAX_STORAGE_NAME) throw new Error("Storage name " + name + " is longer than " + MAX_STORAGE_NAME + " characters");
   }
   const total = records.reduce((sum, r) => sum + r.bytes.length, 0);
-  if (total > STORAGE_LIMIT) return { errors: ["the records take " + total + " bytes; the ESP32 Storage partition holds " + (896 * 1024) + " (keep " + (64 * 1024) + " free)"], warnings };
-  return { plan: { records, config: onDevice, masked: maskConfig(onDevice), warnings, verify: verifyScript(records) }, errors, warnings };
+  if (total + bundle.length > STORAGE_LIMIT) {
+    return { errors: ["the records take " + total + " bytes, and an update needs " + bundle.length + " more in slot b; the ESP32 Storage partition holds " + (896 * 1024) + " (keep " + (64 * 1024) + " free)"], warnings };
+  }
+  return { plan: { records, erase, config: onDevice, masked: maskConfig(onDevice), warnings, verify: verifyScript(records, erase) }, errors, warnings };
 }
 
 /** The file a record is staged in (the CLI splits --storage at ":", so it runs inside the
