@@ -195,6 +195,8 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       // Exercised too: the watchdog kicks and the LED patterns (D2 is a plain pin on Linux).
       watchdogSeconds: 5,
       led: "D2",
+      // The update agent runs too (no update announced): it reports the running version.
+      ota: { key: Buffer.alloc(32, 3).toString("base64") },
     };
     copyFileSync(bundle, join(cwd, "bundle.js"));
     copyFileSync(stub, join(cwd, "boot.js"));
@@ -221,6 +223,8 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     if (!device || device.connections < 1) failures.push("cold boot: no accepted hub connection");
     const coldErrors = coldLines.filter((l) => ERROR_LINE.test(l));
     if (coldErrors.length) failures.push("cold boot: interpreter errors: " + coldErrors.slice(0, 3).join(" | "));
+    const ota = sim.device(deviceId) ? (sim.twin(deviceId).reported.ota as { current?: string; state?: string } | undefined) : undefined;
+    if (!ota || ota.state !== "idle" || !ota.current) failures.push("cold boot: no ota report from the update agent (" + JSON.stringify(ota) + ")");
     const first = sim.telemetry(deviceId)[0];
     let body: { n?: number } = {};
     try {
@@ -276,6 +280,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     report.push(`bundle: ${statSync(bundle).size} bytes, run from Storage (${SLOT_A_RECORD}) by the boot stub (${statSync(stub).size} bytes); interpreter ${version}`);
     report.push(`transport: ${tlsLine ? "TLS 1.2 (the simulator's RSA suites; CA passed as DER; no SNI needed, one port per host)" : "NOT TLS"}`);
     report.push(`cold boot: DPS registered ${dps ? dps.registrations : 0}x, assigned ${hub}; hub connections ${device ? device.connections : 0}; telemetry arrived ${coldTelemetry}`);
+    report.push(`cold boot: reported ota ${JSON.stringify(ota)}`);
     report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0}; telemetry now ${sim.telemetry(deviceId).length}`);
     report.push(`bad config: ${told ? "the problems and the fix printed once, then waiting (still running, no reboot)" : "NOT reported"}`);
     if (mem.boot) {

@@ -111,6 +111,8 @@ export function maskConfig(config: DeviceConfig): Record<string, unknown> {
   if (Array.isArray(copy.ca)) copy.ca = copy.ca.map((c) => blob("CA certificate", c));
   const wifi = copy.wifi as Record<string, unknown> | undefined;
   if (wifi && typeof wifi === "object" && wifi.password !== undefined) wifi.password = secret(wifi.password);
+  const ota = copy.ota as Record<string, unknown> | undefined;
+  if (ota && typeof ota === "object" && ota.key !== undefined) ota.key = secret(ota.key);
   return copy;
 }
 
@@ -135,6 +137,7 @@ export function secretsOf(config: DeviceConfig): string[] {
   }
   add(config.privateKey);
   if (config.wifi && typeof config.wifi === "object") add(config.wifi.password);
+  if (config.ota && typeof config.ota === "object") add(config.ota.key);
   return out;
 }
 
