@@ -5,6 +5,7 @@
 import { OtaAgent } from "./agent";
 import { Url, parseUrl, hostHeader, buildRequest, createResponseParser, ResponseParser } from "./http";
 import { OK, NEED_MORE, SOCKET_CLOSED } from "../status";
+import { utf8Bytes } from "../azure/bytes";
 
 /** Status line plus headers of the response: a file server's answer fits easily. */
 const MAX_HEADER_BYTES = 1024;
@@ -19,12 +20,6 @@ export interface Download {
   closed(error: number, nowMs: number): void;
   /** The driver closed it for the agent (stopDownload): nothing more is reported. */
   cancel(): void;
-}
-
-function asciiBytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
 }
 
 /** A download of url from offset for agent, or a negative code (ERR_OTA_URL). */
@@ -48,7 +43,7 @@ export function createDownload(agent: OtaAgent, url: string, offset: number, now
   return {
     url: u,
     request: function () {
-      return asciiBytes(buildRequest(hostHeader(u), u.path, offset));
+      return utf8Bytes(buildRequest(hostHeader(u), u.path, offset));
     },
     data: function (bytes: Uint8Array, nowMs: number) {
       if (over) return true;

@@ -10,9 +10,9 @@ import { createFolderStore } from "../../hal/node";
 import type { Store } from "../../hal/types";
 import type { Device } from "../../firmware/device";
 import type { DeviceConfig } from "../../firmware/config";
-import { bootSelect, loadSelector, storeSelector, DEFAULT_MAX_TRIES, SLOT_A_RECORD, type Selector } from "../../firmware/ota/slots";
+import { loadSelector, storeSelector, SLOT_A_RECORD, type Selector } from "../../firmware/ota/slots";
 import type { OtaReport } from "../../firmware/ota/agent";
-import { appBundle, bundleHead, FLAG_NO_NETWORK } from "../../tools/start/app-bundles";
+import { appBundle, bootApp } from "../../tools/start/app-bundles";
 import { dpsConfig, type World } from "./harness";
 
 export const OTA_KEY = Buffer.alloc(32, 7).toString("base64");
@@ -60,19 +60,16 @@ export class OtaDevice {
 
   /** Power on: the boot stub picks the slot (and counts a trial boot), the application runs. */
   powerOn(): void {
-    const record = bootSelect(this.folder, DEFAULT_MAX_TRIES);
-    const head = bundleHead(this.folder.read(record) ?? "");
-    if (!head) {
+    const app = bootApp(this.folder);
+    if (!app) {
       // A bricked device: the test sees it in bootFailures (throwing here would end the run).
-      this.bootFailures.push(`the boot stub chose ${record || "nothing"}: no application there`);
+      this.bootFailures.push("the boot stub found no application to run");
       return;
     }
-    this.boots.push(head.version);
-    const hosts: Record<string, string> = {};
-    if (head.flags === FLAG_NO_NETWORK) for (const hub of ["hub-a.azure-devices.net", "hub-b.azure-devices.net"]) hosts[hub] = "127.0.0.1:9";
+    this.boots.push(app.version);
     const { device } = this.world.boot(this.config, {
-      appVersion: head.version,
-      hosts,
+      appVersion: app.version,
+      hosts: app.hosts,
       seed: 42 + this.boots.length,
       onReboot: () => setImmediate(() => this.powerOn()),
       store: (folder) => this.counting(folder),

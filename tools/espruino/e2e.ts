@@ -9,7 +9,6 @@
 // telemetry that arrived. The interpreter's status lines give the JsVar figures. A third boot
 // with a broken configuration must say what is wrong and wait. E2E_VERBOSE=1 prints the
 // device consoles.
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -18,7 +17,7 @@ import { DEFAULT_STUB, initialSelector, projectVersion } from "../flash/boot-stu
 import { CONFIG_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
 import { SELECTOR_RECORD, SLOT_A_RECORD } from "../../firmware/ota/slots";
 import type { DeviceConfig } from "../../firmware/config";
-import type { ProbeRun } from "./smoke";
+import { startInterpreter, type InterpreterRun } from "./interpreter";
 
 const BOOT_TIMEOUT_MS = 60_000;
 const SETUP_TIMEOUT_MS = 30_000;
@@ -31,71 +30,17 @@ export interface EndToEndResult {
   report: string[];
 }
 
-interface Booted {
-  lines: string[];
-  stop(): void;
-  done: Promise<ProbeRun>;
-}
+type Booted = InterpreterRun;
 
-/** A console line without terminal escapes, carriage returns and the REPL prompt. */
-function clean(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "").replace(/^>+/, "").trim();
-}
-
-/** Starts the interpreter with no file (it boots from Storage in cwd); stdin stays an open pipe. */
+/** Starts the interpreter with no file (it boots from Storage in cwd). */
 function boot(interpreter: string, cwd: string, timeoutMs: number, onLine: (line: string) => void): Booted {
-  const child = spawn(interpreter, [], { cwd, stdio: ["pipe", "pipe", "pipe"] });
-  const lines: string[] = [];
-  let buffer = "";
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
-  const take = (chunk: Buffer) => {
-    buffer += chunk.toString("latin1");
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      // Escape sequences are removed per whole line (a chunk may split one); the REPL prompt
-      // ">" may precede a line printed from a timer.
-      const line = clean(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-      if (!line) continue;
-      lines.push(line);
-      onLine(line);
-    }
-  };
-  child.stdout.on("data", take);
-  child.stderr.on("data", take);
-  const done = new Promise<ProbeRun>((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (clean(buffer)) lines.push(clean(buffer));
-      resolve({ lines, exitCode: code, timedOut });
-    });
-  });
-  return { lines, done, stop: () => child.kill("SIGKILL") };
+  return startInterpreter(interpreter, [], cwd, { timeoutMs, onLine });
 }
 
 /** Runs a setup script (a file) to its "SETUP OK" line. */
 async function setup(interpreter: string, cwd: string, script: string): Promise<string[]> {
   writeFileSync(join(cwd, "setup.js"), script);
-  const child = spawn(interpreter, ["setup.js"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), SETUP_TIMEOUT_MS);
-    const take = (chunk: Buffer) => {
-      out += chunk.toString("latin1");
-      if (/SETUP (OK|FAIL)/.test(out)) setTimeout(() => child.kill("SIGKILL"), 50);
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    child.on("close", () => {
-      clearTimeout(timer);
-      resolve(out.split("\n").map(clean).filter((l) => l));
-    });
-  });
+  return (await startInterpreter(interpreter, ["setup.js"], cwd, { timeoutMs: SETUP_TIMEOUT_MS, until: /SETUP (OK|FAIL)/ }).done).lines;
 }
 
 /** The setup script: the bundle and the stub (read from files by the interpreter's fs, so no

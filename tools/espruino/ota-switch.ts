@@ -18,7 +18,7 @@
 // Then the top-level check: the shipping bundle booted through the stub uses the same JsVars
 // as through a one-line `eval(read(...))` .bootcde (and a function-scope eval, the mistake
 // the stub avoids, for comparison).
-import { spawn } from "node:child_process";
+import { startInterpreter } from "./interpreter";
 import { createServer, type Server } from "node:http";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -54,48 +54,11 @@ interface Boot {
   timedOut: boolean;
 }
 
-/** A console line without terminal escapes, carriage returns and the REPL prompt. */
-function clean(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "").replace(/^>+/, "").trim();
-}
-
 /** Runs the interpreter in cwd (args: none = boot from Storage) until a line matches stop
- *  (then SIGKILL) or it exits by itself. stdin is a pipe never written (at EOF it would read
- *  garbage as console input). */
-function run(interpreter: string, args: string[], cwd: string, stop: RegExp): Promise<Boot> {
-  return new Promise((resolve) => {
-    const child = spawn(interpreter, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
-    const lines: string[] = [];
-    let buffer = "";
-    let timedOut = false;
-    let stopping = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, BOOT_TIMEOUT_MS);
-    const take = (chunk: Buffer) => {
-      buffer += chunk.toString("latin1");
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = clean(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        if (!line) continue;
-        lines.push(line);
-        if (!stopping && stop.test(line)) {
-          stopping = true;
-          setTimeout(() => child.kill("SIGKILL"), 50);
-        }
-      }
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (clean(buffer)) lines.push(clean(buffer));
-      resolve({ lines, exitCode: code, rebooted: code === 1 && lines.includes("Not implemented"), timedOut });
-    });
-  });
+ *  or it exits by itself. */
+async function run(interpreter: string, args: string[], cwd: string, stop: RegExp): Promise<Boot> {
+  const r = await startInterpreter(interpreter, args, cwd, { timeoutMs: BOOT_TIMEOUT_MS, until: stop }).done;
+  return { ...r, rebooted: r.exitCode === 1 && r.lines.includes("Not implemented") };
 }
 
 /** Writes a fresh Storage: eraseAll, then each record from a file in cwd or a text. */

@@ -7,7 +7,7 @@
 // (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
 // the boot stub, confirmed or rolled back (filter "ota-switch"). Skipped, with exit 0, when
 // ESPRUINO is not set.
-import { spawn } from "node:child_process";
+import { startInterpreter, type InterpreterResult } from "./interpreter";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
@@ -20,11 +20,7 @@ import { runOtaSwitch } from "./ota-switch";
 const root = resolve(import.meta.dirname, "../..");
 const PROBE_TIMEOUT_MS = 120_000;
 
-export interface ProbeRun {
-  lines: string[];
-  exitCode: number | null;
-  timedOut: boolean;
-}
+export type ProbeRun = InterpreterResult;
 
 async function build(config: EspruinoRollupConfig): Promise<void> {
   const bundle = await rollup({ input: config.input, plugins: config.plugins, onwarn: config.onwarn });
@@ -46,43 +42,9 @@ export async function buildStub(outDir: string): Promise<string> {
   return file;
 }
 
-/** Runs a bundle on the interpreter until it prints DONE, exits, or times out. stdin is a
- *  pipe that is never written: at EOF the interpreter would read garbage as console input. */
+/** Runs a bundle on the interpreter until it prints DONE, exits, or times out. */
 export function runOnInterpreter(interpreter: string, file: string, cwd: string, timeoutMs = PROBE_TIMEOUT_MS, onLine?: (line: string) => void): Promise<ProbeRun> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(interpreter, [file], { cwd, stdio: ["pipe", "pipe", "pipe"] });
-    let buffer = "";
-    const lines: string[] = [];
-    let timedOut = false;
-    let finished = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    const take = (chunk: Buffer) => {
-      // eslint-disable-next-line no-control-regex
-      buffer += chunk.toString("latin1").replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        if (!line) continue;
-        lines.push(line);
-        if (onLine) onLine(line);
-        if (/^DONE\b/.test(line) && !finished) {
-          finished = true;
-          setTimeout(() => child.kill("SIGKILL"), 100);
-        }
-      }
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (buffer.trim()) lines.push(buffer.trim());
-      resolvePromise({ lines, exitCode: code, timedOut });
-    });
-  });
+  return startInterpreter(interpreter, [file], cwd, { timeoutMs, until: /^DONE\b/, onLine }).done;
 }
 
 async function main(): Promise<void> {

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { createDevice, Device } from "../../firmware/device";
 import { resolveConfig, ResolvedConfig, DeviceConfig } from "../../firmware/config";
 import { createNodeHal, createFolderStore, NodeHal } from "../../hal/node";
-import { bootSelect, storeSelector, loadSelector, DEFAULT_MAX_TRIES, SLOT_A_RECORD } from "../../firmware/ota/slots";
+import { storeSelector, loadSelector, SLOT_A_RECORD } from "../../firmware/ota/slots";
 import type { OtaReport } from "../../firmware/ota/agent";
-import { appBundle, bundleHead, FLAG_NO_NETWORK } from "./app-bundles";
+import { appBundle, bootApp, FLAG_NO_NETWORK } from "./app-bundles";
 import { ScaledTime } from "../../hal/node-time";
 import { LOG_INFO } from "../../hal/types";
 import { startSimulator, Simulator } from "../hub-sim/index";
@@ -95,12 +95,12 @@ export class Tour {
     const hosts = { ...this.sim.hosts };
     if (this.slots) {
       const store = createFolderStore(this.storeDir);
-      const head = bundleHead(store.read(bootSelect(store, DEFAULT_MAX_TRIES)) ?? "");
-      if (!head) throw new Error("tour: the boot stub found no application to run");
-      appVersion = head.version;
+      const app = bootApp(store);
+      if (!app) throw new Error("tour: the boot stub found no application to run");
+      appVersion = app.version;
       this.boots.push(appVersion);
-      this.say(`boot    stub: slot ${loadSelector(store)?.active} runs ${appVersion}${head.flags ? " (" + head.flags + ")" : ""}`);
-      if (head.flags === FLAG_NO_NETWORK) for (const hub of [HUB_A, HUB_B]) hosts[hub] = "127.0.0.1:9";
+      this.say(`boot    stub: slot ${loadSelector(store)?.active} runs ${appVersion}${app.flags ? " (" + app.flags + ")" : ""}`);
+      Object.assign(hosts, app.hosts);
     }
     this.hal = createNodeHal({
       storeDir: this.storeDir,

@@ -1,0 +1,74 @@
+// One run of the Espruino Linux interpreter, as every interpreter test drives it: console
+// output split into clean lines, a timeout, a line that ends the run, SIGKILL to stop (the
+// interpreter ignores SIGTERM). stdin is a pipe never written: at EOF the interpreter would
+// read garbage as console input.
+import { spawn } from "node:child_process";
+
+export interface InterpreterResult {
+  lines: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+}
+
+export interface InterpreterRun {
+  /** The lines so far (the same array the result holds). */
+  lines: string[];
+  /** Kills the interpreter now. */
+  stop(): void;
+  done: Promise<InterpreterResult>;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** The run ends (SIGKILL after a short grace for the rest of the output) at the first
+   *  line matching this. */
+  until?: RegExp;
+  onLine?: (line: string) => void;
+}
+
+/** A console line without terminal escapes, carriage returns and the REPL prompt. */
+export function cleanLine(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "").replace(/^>+/, "").trim();
+}
+
+/** Starts the interpreter in cwd with args (none: it boots from the Storage in cwd). */
+export function startInterpreter(interpreter: string, args: string[], cwd: string, options: RunOptions): InterpreterRun {
+  const child = spawn(interpreter, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let buffer = "";
+  let timedOut = false;
+  let ending = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, options.timeoutMs);
+  const take = (chunk: Buffer) => {
+    buffer += chunk.toString("latin1");
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      // Escapes are removed per whole line (a chunk may split one); the REPL prompt ">" may
+      // precede a line printed from a timer.
+      const line = cleanLine(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (!line) continue;
+      lines.push(line);
+      if (options.onLine) options.onLine(line);
+      if (options.until && !ending && options.until.test(line)) {
+        ending = true;
+        setTimeout(() => child.kill("SIGKILL"), 100);
+      }
+    }
+  };
+  child.stdout.on("data", take);
+  child.stderr.on("data", take);
+  const done = new Promise<InterpreterResult>((resolve) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const rest = cleanLine(buffer);
+      if (rest) lines.push(rest);
+      resolve({ lines, exitCode: code, timedOut });
+    });
+  });
+  return { lines, done, stop: () => child.kill("SIGKILL") };
+}
