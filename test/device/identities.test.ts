@@ -6,6 +6,7 @@
 // sends telemetry the hub records under the right identity, and reads or writes the twin.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -192,3 +193,25 @@ tool("make-config --test-certificate: a device certificate from a local test CA 
     }
   }));
 tool.run();
+
+const keys = suite("identities: key encodings");
+
+keys("X.509 with a PKCS#1 RSA key in DER (what `openssl genrsa` PEM becomes in make-config) -> connects on Node too", () =>
+  withWorld(async (w) => {
+    const cert = selfSignedDevice("x509-pkcs1");
+    const pkcs1 = createPrivateKey(cert.keyPem).export({ type: "pkcs1", format: "der" });
+    w.sim.addDevice("x509-pkcs1", { x509Thumbprint: cert.thumbprint });
+    const { device } = w.boot({ connectionString: "HostName=" + HUB_A + ";DeviceId=x509-pkcs1;x509=true", certificate: b64(cert.certDer), privateKey: b64(pkcs1) });
+    await provesIdentity(w, device, "x509-pkcs1");
+  }));
+keys("a key node:tls cannot read -> a TLS failure and backoff, not an exception", () =>
+  withWorld(async (w) => {
+    const cert = selfSignedDevice("x509-badkey");
+    w.sim.addDevice("x509-badkey", { x509Thumbprint: cert.thumbprint });
+    const { device } = w.boot({ connectionString: "HostName=" + HUB_A + ";DeviceId=x509-badkey;x509=true", certificate: b64(cert.certDer), privateKey: b64(new Uint8Array(64).fill(7)) });
+    await w.advance(60_000);
+    assert.is.not(device.stats().status, "Connected");
+    assert.ok(device.stats().connectAttempts >= 2, "retried");
+    assert.is(w.sim.counters().devices["x509-badkey"].connections, 0);
+  }));
+keys.run();
