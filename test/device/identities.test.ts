@@ -146,6 +146,19 @@ x509("expired certificate -> DPS answers 401 (401002): BadCredential, no hammeri
     assert.is(w.sim.counters().dps.byRegistration["x509-old"].unauthorized, 1, "one attempt in 30 minutes");
     assert.is(device.stats().status === "Connected", false);
   }));
+x509("hub-only X.509 with a certificate the hub does not know -> CONNACK 5 twice: BadCredential, slow retry", () =>
+  withWorld(async (w) => {
+    const known = selfSignedDevice("x509-who");
+    const other = selfSignedDevice("x509-who");
+    w.sim.addDevice("x509-who", { x509Thumbprint: known.thumbprint });
+    const { device } = w.boot({ connectionString: "HostName=" + HUB_A + ";DeviceId=x509-who;x509=true", certificate: b64(other.certDer), privateKey: b64(other.keyDer) });
+    await w.advanceUntil(() => w.statuses.some((s) => s.includes("BadCredential")), 300_000, 1000);
+    const refused = w.sim.counters().devices["x509-who"].connacks[5];
+    assert.ok(refused >= 2, "CONNACK 5 at least twice");
+    await w.advance(30 * 60_000);
+    assert.is(w.sim.counters().devices["x509-who"].connacks[5], refused, "no hammering");
+    assert.is.not(device.stats().status, "Connected");
+  }));
 x509.run();
 
 const modules = suite("identities: modules");
