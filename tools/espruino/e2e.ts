@@ -97,20 +97,22 @@ function readMemory(lines: string[]): { boot?: Memory; connected: Memory[] } {
   return { boot: bootMemory, connected };
 }
 
-function waitFor(condition: () => boolean, run: Booted): Promise<boolean> {
+function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Promise<boolean> {
   return new Promise((resolve) => {
     let finished = false;
-    const poll = setInterval(() => {
-      if (condition()) {
-        finished = true;
-        clearInterval(poll);
-        resolve(true);
-      }
-    }, 100);
-    void run.done.then(() => {
+    let limit: NodeJS.Timeout | undefined;
+    const finish = (value: boolean): void => {
+      if (finished) return;
+      finished = true;
       clearInterval(poll);
-      if (!finished) resolve(condition());
-    });
+      if (limit) clearTimeout(limit);
+      resolve(value);
+    };
+    const poll = setInterval(() => {
+      if (condition()) finish(true);
+    }, 100);
+    if (timeoutMs !== undefined) limit = setTimeout(() => finish(condition()), timeoutMs);
+    void run.done.then(() => finish(condition()));
   });
 }
 
@@ -229,6 +231,9 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     void badRun.done.then(() => {
       exited = true;
     });
+    // Wait for the message (a loaded machine boots the interpreter slowly), then a little
+    // longer to see the interpreter keep running and not print it again.
+    await waitFor(() => badRun.lines.some((l) => /cannot start/.test(l)), badRun, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const stillRunning = !exited;
     badRun.stop();
