@@ -1,6 +1,8 @@
 // One IoT Hub: an aedes broker behind a TLS host, with the hub's rules (reference §1, §4):
-// SAS-checked CONNECT (every refusal is CONNACK 5), one connection per device id, at most 5
-// subscriptions to the device's own filters, own topics only, no QoS 2, retain forwarded as a
+// CONNECT checked by SAS token (device or module key, or a DeviceConnect policy) or by the
+// client certificate of mutual TLS (thumbprint or CA); every refusal is CONNACK 5. One
+// connection per identity (device, or module "d/m"), at most 5 subscriptions to its own
+// filters, own topics only, no QoS 2, retain forwarded as a
 // property, telemetry recorded, C2D, direct methods, twin, token-expiry disconnects, and a
 // new-connections-per-second limit with traffic shaping.
 import { randomUUID } from "node:crypto";

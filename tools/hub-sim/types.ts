@@ -184,7 +184,7 @@ export interface DeviceState {
   /** Fault: the hub answers CONNACK 5 whatever the token. */
   rejected: boolean;
   connected: boolean;
-  /** Expiry of the token of the live connection, epoch ms. */
+  /** Expiry of the token of the live connection, epoch ms (Infinity for an X.509 connection). */
   tokenExpiresAtMs: number | undefined;
   /** The topic filters of the live connection. */
   subscriptions: string[];
