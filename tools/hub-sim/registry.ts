@@ -86,12 +86,6 @@ export interface Policy {
   permissions: string[];
 }
 
-/** What a device proved at DPS: keys it can sign hub tokens with, or its certificate. */
-export interface Proof {
-  keys: string[];
-  x509?: X509Identity;
-}
-
 function info(e: Enrollment): EnrollmentInfo {
   const attestation = e.certificate || e.ca ? "x509" : "symmetricKey";
   const out: EnrollmentInfo = { kind: e.kind, attestation, name: e.name, key: e.key, disabled: e.disabled };
