@@ -175,7 +175,9 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const coldRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
     cold = coldRun;
     const simNow = sim;
-    const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2, coldRun);
+    // The update agent is loaded on demand once the twin has been read, and reports then.
+    const reportedOta = (): boolean => !!simNow.device(deviceId) && simNow.twin(deviceId).reported.ota !== undefined;
+    const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2 && reportedOta(), coldRun);
     coldRun.stop();
     await coldRun.done;
     const coldLines = coldRun.lines;
