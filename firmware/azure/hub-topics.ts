@@ -5,7 +5,8 @@
 //
 // Property bags: names and values are percent-encoded strictly when sent, and decoded when
 // received, so an application always sees the same text it (or the service) sent. A bare
-// `key` (no '=') is reported with a null value; `key=` with an empty string.
+// `key` (no '=') is reported with a null value; `key=` with an empty string. Any name is held
+// as an own property, even `__proto__` (see parsePropertyBag).
 import { NO_MATCH, ERR_MALFORMED } from "../status";
 import { urlEncode } from "./url-encode";
 import { findText } from "../text";
@@ -86,9 +87,20 @@ export function percentDecode(text: string): string | number {
   return out;
 }
 
-/** Decodes `a=1&b&c=` into { a: "1", b: null, c: "" }; ERR_MALFORMED on a broken escape. */
+/**
+ * Decodes `a=1&b&c=` into { a: "1", b: null, c: "" }; ERR_MALFORMED on a broken escape.
+ * Names are defined, not assigned: `out[name] = v` with the name `__proto__` would drop a
+ * string value, and a bare `__proto__` (null) would leave the bag without a prototype. On
+ * Node every name becomes an own enumerable property of an ordinary object. On Espruino 2v29
+ * the prototype link is itself a property named `__proto__`: that one name reads back and
+ * passes hasOwnProperty but is not listed by Object.keys or JSON.stringify, and for-in lists
+ * its value's character indices instead (test/espruino/property-bag.probe.ts). No plain
+ * object does better there.
+ */
 export function parsePropertyBag(bag: string): PropertyBag | number {
   const out: PropertyBag = {};
+  // One descriptor per call, its value replaced for each property.
+  const d: PropertyDescriptor = { value: null, enumerable: true, writable: true, configurable: true };
   let start = 0;
   while (start < bag.length) {
     let end = bag.indexOf("&", start);
@@ -100,7 +112,8 @@ export function parsePropertyBag(bag: string): PropertyBag | number {
     const name = percentDecode(eq < 0 ? pair : pair.substring(0, eq));
     const value = eq < 0 ? null : percentDecode(pair.substring(eq + 1));
     if (typeof name === "number" || typeof value === "number") return ERR_MALFORMED;
-    out[name] = value;
+    d.value = value;
+    Object.defineProperty(out, name, d);
   }
   return out;
 }
