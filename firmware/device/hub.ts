@@ -59,6 +59,10 @@ export function createHub(core: Core): Hub {
     },
 
     handle: function (m: Inbound): void {
+      if (m.tooLarge) {
+        tooLarge(m);
+        return;
+      }
       const method = parseMethodTopic(m.topic);
       if (typeof method !== "number") {
         core.methods.handle(method.name, method.rid, bytesToString(m.payload));
@@ -87,12 +91,24 @@ export function createHub(core: Core): Hub {
       else if (reason === ERR_CONNACK_TIMEOUT) policy.hubFailed(t, KIND_HUB_TIMEOUT, AWAIT_CONNACK);
       else if (reason === ERR_LINK_DEAD) policy.hubFailed(t, KIND_HUB_TIMEOUT, AWAIT_PINGRESP);
       else {
-        core.twin.sessionEnded(reason);
         core.log(LOG_WARN, "hub connection ended by the session (code " + reason + ")");
         policy.hubFailed(t, KIND_HUB_SOCKET, SOCKET_ERROR);
       }
     },
   };
+
+  /** A message above maxInboundBytes, skipped unread (the session acknowledged it). */
+  function tooLarge(m: Inbound): void {
+    core.log(LOG_WARN, "hub: a " + m.tooLarge + "-byte message is above maxInboundBytes (" + config.maxInboundBytes + "), skipped: " +
+      (m.topic !== "" ? m.topic : "(topic too long)"));
+    const method = parseMethodTopic(m.topic);
+    if (typeof method !== "number") {
+      core.methods.refuse(method.rid, 413);
+      return;
+    }
+    const twin = parseTwinTopic(m.topic);
+    if (typeof twin !== "number") core.twin.tooLarge(twin.kind === TWIN_DESIRED ? "" : twin.rid);
+  }
 
   function connacked(): void {
     core.stats.hubConnections++;

@@ -18,6 +18,8 @@ interface Pending {
 export interface Methods {
   handlers: { [name: string]: MethodHandler };
   handle(name: string, rid: string, payload: string): void;
+  /** Answers a call that cannot be run (a request above maxInboundBytes: 413). */
+  refuse(rid: string, status: number): void;
   timers(t: number): void;
   deadline(at: number, earliest: (a: number, b: number) => number): number;
 }
@@ -69,6 +71,10 @@ export function createMethods(core: Core): Methods {
         core.log(LOG_ERROR, "method " + name + " threw: " + (e as { message?: string }).message);
         answer(500, { message: "handler failed" });
       }
+    },
+
+    refuse: function (rid: string, status: number): void {
+      respond(rid, status, { message: "request too large" });
     },
 
     timers: function (t: number): void {
