@@ -165,14 +165,22 @@ const MISSING: Array<[string, string[], RegExp]> = [
   ["SSID of 17 characters but 34 UTF-8 bytes", ["--connection-string", CS, "--wifi-ssid", "\u00e9".repeat(17)], /wifi\.ssid is 34 bytes in UTF-8/],
   ["watchdog 2 s", ["--connection-string", CS, "--watchdog", "2"], /watchdogSeconds must be 5-3600/],
   ["led not a pin", ["--connection-string", CS, "--led", "green"], /led must be a pin name/],
-  ["keep-alive 5 s", ["--connection-string", CS, "--keep-alive", "5"], /keepAliveSeconds must be 10-1177/],
-  ["keep-alive not a number", ["--connection-string", CS, "--keep-alive", "2m"], /--keep-alive must be a whole number/],
-  ["token lifetime 60 s", ["--connection-string", CS, "--token-lifetime", "60"], /tokenLifetimeSeconds must be 300-86400/],
+  ["keep-alive 5 s", ["--connection-string", CS, "--keep-alive", "5"], /--keep-alive \(keepAliveSeconds\) must be a whole number from 10 to 1177, got "5"/],
+  ["keep-alive not a number", ["--connection-string", CS, "--keep-alive", "2m"], /--keep-alive \(keepAliveSeconds\) must be a whole number/],
+  ["token lifetime 60 s", ["--connection-string", CS, "--token-lifetime", "60"], /--token-lifetime \(tokenLifetimeSeconds\) must be a whole number from 300 to 86400/],
   ["model id not a DTMI", ["--connection-string", CS, "--model-id", "thermostat"], /modelId must be a DTMI/],
-  ["hub suffix without a dot", ["--connection-string", CS, "--hub-suffix", "azure-devices.net"], /must start with a dot/],
-  ["fleet load above 1", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-load", "2"], /--fleet-load .* at most 1/],
+  ["hub suffix without a dot", ["--connection-string", CS, "--hub-suffix", "azure-devices.net"], /hubSuffixes\[0\] must be a dot and a host name/],
+  ["fleet load above 1", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-load", "2"], /--fleet-load \(fleet.load\) must be a number from 0.01 to 1, got "2"/],
   ["fleet rate without devices", ["--connection-string", CS, "--fleet-hub-rate", "10"], /--fleet-devices is needed/],
   ["CA file missing", ["--connection-string", CS, "--ca", "nope.pem"], /--ca nope\.pem: cannot read \(ENOENT\)/],
+  ["fleet of a billion devices", ["--connection-string", CS, "--fleet-devices", "1000000000"], /--fleet-devices \(fleet.devices\) must be a whole number from 1 to 10000000, got "1000000000"/],
+  ["fleet hub rate 1e300", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-hub-rate", "1e300"], /--fleet-hub-rate \(fleet.hubConnectionsPerSecond\) must be a number from 1 to 100000/],
+  ["fleet load 1e-300", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-load", "1e-300"], /--fleet-load \(fleet.load\) must be a number from 0.01 to 1/],
+  // Azure's identifier rules: at most 128 characters, none of # + / or a space.
+  ...["dev#1", "dev+1", "dev/1", "dev 1", "d".repeat(200)].map((id): [string, string[], RegExp] =>
+    ["device id " + (id.length > 10 ? "of 200 characters" : JSON.stringify(id)), ["--connection-string", CS.replace(/DeviceId=[^;]*/, "DeviceId=" + id)], /DeviceId and ModuleId must be 1-128 characters/]),
+  ["registration id of 129 characters", ["--id-scope", "0ne00AB12CD", "--registration-id", "r".repeat(129), "--key", KEY], /registrationId must be 1-128 characters/],
+  ["registration id with #", ["--id-scope", "0ne00AB12CD", "--registration-id", "dev#1", "--key", KEY], /registrationId must be 1-128 characters/],
 ];
 for (const [name, argv, message] of MISSING) {
   dps(name + " -> exit 1 with a message, no file", () => {
