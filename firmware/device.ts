@@ -23,6 +23,7 @@ import { reasonName, SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DE
 import { ResolvedConfig, AUTH_KEY, AUTH_TOKEN, AUTH_CERT } from "./config";
 import { sasToken, hubResource, dpsResource, tokenTimes, DPS_KEY_NAME } from "./azure/sas";
 import { utf8Bytes } from "./azure/bytes";
+import { utf8Text, serviceJson, jsonForService } from "./text";
 import { base64DecodeLenient } from "./azure/base64";
 import {
   dpsClientId, dpsUsername, dpsRegisterTopic, dpsPollTopic, dpsRegisterPayload, parseDpsResponse, DPS_SUBSCRIBE_FILTER, DPS_OP_ASSIGNED,
@@ -147,7 +148,7 @@ function bytesToString(bytes: Uint8Array): string {
 
 function toBody(body: unknown): Uint8Array {
   if (body === undefined || body === null) return utf8Bytes("null");
-  return utf8Bytes(typeof body === "string" ? body : JSON.stringify(body));
+  return utf8Bytes(typeof body === "string" ? body : jsonForService(body));
 }
 
 /** Certificates in the config are PEM text or base64 DER; TLS takes PEM text or DER bytes. */
@@ -497,20 +498,20 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
   function handleHubMessage(m: Inbound): void {
     const method = parseMethodTopic(m.topic);
     if (typeof method !== "number") {
-      handleMethod(method.name, method.rid, bytesToString(m.payload));
+      handleMethod(method.name, method.rid, serviceJson(bytesToString(m.payload)));
       return;
     }
     const twin = parseTwinTopic(m.topic);
     if (typeof twin !== "number") {
-      if (twin.kind === TWIN_DESIRED) handleDesired(bytesToString(m.payload), twin.version, false);
-      else handleTwinResponse(twin.rid, twin.status, bytesToString(m.payload), m.topic);
+      if (twin.kind === TWIN_DESIRED) handleDesired(serviceJson(bytesToString(m.payload)), twin.version, false);
+      else handleTwinResponse(twin.rid, twin.status, serviceJson(bytesToString(m.payload)), m.topic);
       return;
     }
     const properties = parseC2dTopic(m.topic);
     if (typeof properties !== "number") {
       if (c2dCallback) {
         try {
-          c2dCallback(bytesToString(m.payload), properties);
+          c2dCallback(utf8Text(bytesToString(m.payload)), properties);
         } catch (e) {
           log(LOG_ERROR, "C2D handler threw: " + (e as { message?: string }).message);
         }
@@ -1045,7 +1046,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     reportProperties: function (patch: { [k: string]: unknown }) {
       if (patch === null || typeof patch !== "object") return ERR_BAD_ARGUMENT;
       if (reported.length >= MAX_REPORTED) return ERR_FULL;
-      reported.push(JSON.stringify(patch));
+      reported.push(jsonForService(patch));
       if (started) {
         pump();
         schedule();
