@@ -149,10 +149,11 @@ errors("serial port that does not exist -> exit 1 before anything runs", async (
     t.remove();
   }
 });
-errors("unknown option -> exit 2", async () => {
+errors("unknown option -> exit 2 with the usage", async () => {
   const r = await dryRun(["--baud", "9600"]);
   assert.is(r.code, 2);
-  assert.match(r.err, /see --help/);
+  assert.match(r.err, /Unknown option '--baud'/);
+  assert.match(r.err, /npm run flash -- --port <port>/);
 });
 errors.run();
 

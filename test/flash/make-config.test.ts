@@ -190,10 +190,11 @@ for (const [name, argv, message] of MISSING) {
     assert.is(r.text, undefined);
   });
 }
-dps("unknown option -> exit 2, points at --help", () => {
+dps("unknown option -> exit 2 with the usage", () => {
   const r = run(["--conection-string", CS]);
   assert.is(r.code, 2);
-  assert.match(r.err, /see --help/);
+  assert.match(r.err, /Unknown option '--conection-string'/);
+  assert.match(r.err, /npm run make-config -- \[options\]/);
 });
 dps("--help -> exit 0 and the usage text", () => {
   const r = run(["--help"]);
@@ -372,3 +373,61 @@ child("bad connection string -> non-zero exit, message on stderr", async () => {
   }
 });
 child.run();
+
+// Secrets from a file or the environment: never on the command line, never printed.
+const secrets = suite("make-config: secrets from files and the environment");
+function runIn(argv: string[], env: Record<string, string>, files: Record<string, string>): ReturnType<typeof run> {
+  const t = tempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(t.dir, name), text);
+    const r = makeConfig(argv, t.dir, env);
+    const path = join(t.dir, "device.json");
+    const text = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+    return { ...r, text, config: text === undefined ? undefined : JSON.parse(text) };
+  } finally {
+    t.remove();
+  }
+}
+secrets("--key-file and --wifi-password-file: the first line of each file; said where they came from, values never printed", () => {
+  const r = runIn(["--id-scope", "0ne00AB12CD", "--registration-id", "dev-01", "--key-file", "dev.key", "--wifi-ssid", "Lab", "--wifi-password-file", "wifi.txt"],
+    {}, { "dev.key": KEY + "\n", "wifi.txt": "lab secret 42\r\nignored" });
+  assert.is(r.code, 0, r.all);
+  assert.is(r.config?.dps?.symmetricKey, KEY);
+  assert.is(r.config?.wifi?.password, "lab secret 42");
+  assert.match(r.out, /--key from dev\.key/);
+  assert.match(r.out, /--wifi-password from wifi\.txt/);
+  assert.not.ok(r.all.includes(KEY) || r.all.includes("lab secret 42"));
+});
+secrets("AZIOT_CONNECTION_STRING, AZIOT_WIFI_PASSWORD and AZIOT_OTA_KEY from the environment", () => {
+  const ota = randomKey(32);
+  const r = runIn(["--wifi-ssid", "Lab"], { AZIOT_CONNECTION_STRING: CS, AZIOT_WIFI_PASSWORD: "lab-secret-42", AZIOT_OTA_KEY: ota }, {});
+  assert.is(r.code, 0, r.all);
+  assert.is(r.config?.connectionString, CS);
+  assert.is(r.config?.wifi?.password, "lab-secret-42");
+  assert.is(r.config?.ota?.key, ota);
+  assert.match(r.out, /--connection-string from \$AZIOT_CONNECTION_STRING/);
+  assert.not.ok(r.all.includes(KEY) || r.all.includes(ota) || r.all.includes("lab-secret-42"));
+});
+secrets("AZIOT_GROUP_KEY -> the derived key; an option on the command line wins over the environment", () => {
+  const r = runIn(["--id-scope", "0ne00AB12CD", "--registration-id", GROUP_REGISTRATION_ID, ...WIFI], { AZIOT_GROUP_KEY: GROUP_KEY }, {});
+  assert.is(r.code, 0, r.all);
+  assert.is(r.config?.dps?.symmetricKey, GROUP_DERIVED_KEY);
+  const own = runIn(["--wifi-ssid", "Lab", "--wifi-password", "from-the-command-line"], { AZIOT_CONNECTION_STRING: CS, AZIOT_WIFI_PASSWORD: "from-the-environment" }, {});
+  assert.is(own.config?.wifi?.password, "from-the-command-line");
+});
+secrets("an option and its file together, a missing file, an empty first line -> exit 1, nothing written", () => {
+  const both = runIn(["--connection-string", CS, "--connection-string-file", "cs.txt"], {}, { "cs.txt": CS });
+  assert.is(both.code, 1);
+  assert.match(both.err, /give --connection-string or --connection-string-file, not both/);
+  const missing = runIn(["--connection-string-file", "nope.txt"], {}, {});
+  assert.match(missing.err, /--connection-string-file nope\.txt: cannot read \(ENOENT\)/);
+  const empty = runIn(["--connection-string-file", "cs.txt"], {}, { "cs.txt": "\n" + CS });
+  assert.match(empty.err, /the first line is empty/);
+  assert.is(empty.text, undefined);
+});
+secrets("--ota-key too short -> a message, never the key", () => {
+  const r = runIn(["--connection-string", CS, "--ota-key", "c2hvcnQ="], {}, {});
+  assert.is(r.code, 1);
+  assert.match(r.err, /--ota-key decodes to 5 bytes/);
+});
+secrets.run();

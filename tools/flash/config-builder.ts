@@ -41,7 +41,24 @@ export const MAKE_CONFIG_OPTIONS = {
   "fleet-hub-rate": { type: "string" },
   "fleet-dps-rate": { type: "string" },
   "fleet-load": { type: "string" },
+  "ota-key": { type: "string" },
+  // Every secret also from a file (its first line) or an environment variable (SECRET_SOURCES),
+  // so it need not appear on a command line, on screen (npm echoes it) or in shell history.
+  "connection-string-file": { type: "string" },
+  "key-file": { type: "string" },
+  "group-key-file": { type: "string" },
+  "wifi-password-file": { type: "string" },
+  "ota-key-file": { type: "string" },
 } as const;
+
+/** The secret options and the environment variable each may come from instead. */
+export const SECRET_SOURCES: Array<[string, string]> = [
+  ["connection-string", "AZIOT_CONNECTION_STRING"],
+  ["key", "AZIOT_KEY"],
+  ["group-key", "AZIOT_GROUP_KEY"],
+  ["wifi-password", "AZIOT_WIFI_PASSWORD"],
+  ["ota-key", "AZIOT_OTA_KEY"],
+];
 
 export type MakeConfigValues = { [K in keyof typeof MAKE_CONFIG_OPTIONS]?: (typeof MAKE_CONFIG_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof MAKE_CONFIG_OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
 
@@ -80,13 +97,24 @@ Fleet (spreads first boots and retries; see DESIGN section 4):
   --fleet-dps-rate <n>      DPS registrations per minute, ${rangeOf("fleet.dpsRegistrationsPerMinute")} (default 1000)
   --fleet-load <x>          share of those rates the fleet may use, ${rangeOf("fleet.load")} (default 1)
 
+Application updates:
+  --ota-key <base64>        the key update manifests are signed with (16+ bytes; updates
+                            stay off without it)
+
 Output:
   --out <file>              where to write (default ./device.json)
   --force                   overwrite an existing file
   --help                    this text
 
-Keys typed on a command line stay in your shell history: clear it, or use a shell
-variable, e.g. --key "$DEVICE_KEY".
+Secrets: npm prints the whole command line, and shells keep it in their history. Give each
+secret from a file or from the environment instead of on the command line:
+  --connection-string-file <file>   or  AZIOT_CONNECTION_STRING
+  --key-file <file>                 or  AZIOT_KEY
+  --group-key-file <file>           or  AZIOT_GROUP_KEY
+  --wifi-password-file <file>       or  AZIOT_WIFI_PASSWORD
+  --ota-key-file <file>             or  AZIOT_OTA_KEY
+A file's first line is the value. An option on the command line, then its file, then the
+environment variable: the first given is used; an option and its file together are an error.
 `;
 
 export interface BuiltConfig {
@@ -172,6 +200,33 @@ function keyProblem(flag: string, key: string): string {
   if (bytes.length === 0) return "--" + flag + " is empty";
   if (bytes.length < 16) return "--" + flag + " decodes to " + bytes.length + " bytes; Azure keys are 16-64 bytes (the portal shows 44 or 88 base64 characters)";
   return "";
+}
+
+/** Fills each secret option from its -file option or its environment variable (values are
+ *  changed in place). Returns where secrets came from ("--key from $AZIOT_KEY"), never a value. */
+export function readSecrets(v: MakeConfigValues, env: Record<string, string | undefined>, readFile: ReadFile, errors: string[]): string[] {
+  const notes: string[] = [];
+  const values = v as Record<string, string | undefined>;
+  for (const [flag, envName] of SECRET_SOURCES) {
+    const file = values[flag + "-file"];
+    delete values[flag + "-file"];
+    if (file !== undefined) {
+      if (values[flag] !== undefined) {
+        errors.push("give --" + flag + " or --" + flag + "-file, not both");
+        continue;
+      }
+      const data = readOne(flag + "-file", file, readFile, errors);
+      if (data === undefined) continue;
+      const text = data.toString("utf8").split(/\r?\n/)[0];
+      if (text === "") errors.push("--" + flag + "-file " + file + ": the first line is empty");
+      else values[flag] = text;
+      notes.push("--" + flag + " from " + file);
+    } else if (values[flag] === undefined && env[envName] !== undefined && env[envName] !== "") {
+      values[flag] = env[envName];
+      notes.push("--" + flag + " from $" + envName);
+    }
+  }
+  return notes;
 }
 
 /** Builds the configuration from make-config's option values. */
@@ -271,6 +326,12 @@ export function buildDeviceConfig(v: MakeConfigValues, readFile: ReadFile): Buil
   if (status !== undefined) config.statusIntervalSeconds = status;
   const telemetry = numberOption("telemetry-interval", "telemetryIntervalSeconds", v["telemetry-interval"], errors);
   if (telemetry !== undefined) config.telemetryIntervalSeconds = telemetry;
+
+  if (v["ota-key"] !== undefined) {
+    const problem = keyProblem("ota-key", v["ota-key"]);
+    if (problem) errors.push(problem);
+    else config.ota = { key: v["ota-key"].trim() };
+  }
 
   const fleetFlags = v["fleet-devices"] !== undefined || v["fleet-hub-rate"] !== undefined || v["fleet-dps-rate"] !== undefined || v["fleet-load"] !== undefined;
   if (fleetFlags) {
