@@ -9,7 +9,7 @@
 // as an own property, even `__proto__` (see parsePropertyBag).
 import { NO_MATCH, ERR_MALFORMED } from "../status";
 import { urlEncode } from "./url-encode";
-import { findText } from "../text";
+import { findText, utf8Text } from "../text";
 
 export const HUB_API_VERSION = "2021-04-12";
 export const DEFAULT_CLIENT_TYPE = "espruino-azure-iot/0.1";
@@ -68,9 +68,10 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** Percent-decodes to a byte string; ERR_MALFORMED for a broken escape. ('+' stays '+'.) */
+/** Percent-decodes UTF-8 into the application's text (firmware/text.ts utf8Text);
+ *  ERR_MALFORMED for a broken escape. ('+' stays '+'.) */
 export function percentDecode(text: string): string | number {
-  if (text.indexOf("%") < 0) return text;
+  if (text.indexOf("%") < 0) return utf8Text(text);
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -84,7 +85,7 @@ export function percentDecode(text: string): string | number {
     out += String.fromCharCode(hi * 16 + lo);
     i += 2;
   }
-  return out;
+  return utf8Text(out);
 }
 
 /**

@@ -12,6 +12,7 @@ import { SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD } from ".
 import { Core, Inbound, LINK_HUB } from "./core";
 import { openMqtt } from "./link";
 import { bytesToString } from "./lib";
+import { utf8Text, serviceJson } from "../text";
 
 export interface Hub {
   /** The device id the hub session is for ("" before the first assignment). */
@@ -65,18 +66,18 @@ export function createHub(core: Core): Hub {
       }
       const method = parseMethodTopic(m.topic);
       if (typeof method !== "number") {
-        core.methods.handle(method.name, method.rid, bytesToString(m.payload));
+        core.methods.handle(method.name, method.rid, serviceJson(bytesToString(m.payload)));
         return;
       }
       const twin = parseTwinTopic(m.topic);
       if (typeof twin !== "number") {
-        if (twin.kind === TWIN_DESIRED) core.twin.desired(bytesToString(m.payload), twin.version, false);
-        else core.twin.response(twin.rid, twin.status, bytesToString(m.payload), m.topic);
+        if (twin.kind === TWIN_DESIRED) core.twin.desired(serviceJson(bytesToString(m.payload)), twin.version, false);
+        else core.twin.response(twin.rid, twin.status, serviceJson(bytesToString(m.payload)), m.topic);
         return;
       }
       const properties = parseC2dTopic(m.topic);
       if (typeof properties !== "number") {
-        core.telemetry.c2d(bytesToString(m.payload), properties);
+        core.telemetry.c2d(utf8Text(bytesToString(m.payload)), properties);
       } else {
         core.log(LOG_WARN, "hub: ignored a message on " + m.topic);
       }

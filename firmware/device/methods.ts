@@ -3,6 +3,7 @@
 import { LOG_ERROR, LOG_INFO } from "../../hal/types";
 import { methodResponseTopic } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
+import { jsonForService } from "../text";
 import { MethodHandler, REPROVISION_METHOD } from "./api";
 import { Core } from "./core";
 
@@ -26,7 +27,7 @@ export interface Methods {
 
 function toBody(body: unknown): Uint8Array {
   if (body === undefined || body === null) return utf8Bytes("null");
-  return utf8Bytes(typeof body === "string" ? body : JSON.stringify(body));
+  return utf8Bytes(typeof body === "string" ? body : jsonForService(body));
 }
 
 export function createMethods(core: Core): Methods {

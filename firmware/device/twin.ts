@@ -5,6 +5,7 @@
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
 import { twinGetTopic, twinReportedTopic } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
+import { jsonForService } from "../text";
 import { classify, KIND_TWIN_RESPONSE, ACTION_NONE, ACTION_GIVE_UP, ACTION_REPROVISION } from "../policy/classify";
 import { ERR_FULL, ERR_BAD_ARGUMENT } from "../status";
 import { DesiredCallback } from "./api";
@@ -184,7 +185,7 @@ export function createTwin(core: Core): Twin {
     report: function (patch: Json): number {
       if (patch === null || typeof patch !== "object") return ERR_BAD_ARGUMENT;
       if (reported.length >= MAX_REPORTED) return ERR_FULL;
-      reported.push(JSON.stringify(patch));
+      reported.push(jsonForService(patch));
       return 0;
     },
 
