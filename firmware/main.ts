@@ -6,8 +6,12 @@
 import { createEspruinoHal, createEspruinoStore, EspruinoHal } from "../hal/espruino";
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
 import { createDevice, Device } from "./device/index";
-import { resolveConfig, ResolvedConfig } from "./config";
-import { CONFIG_RECORD } from "./storage-names";
+import { ResolvedConfig } from "./config";
+import { CONFIG_RECORD, RESOLVED_RECORD } from "./storage-names";
+import { Store } from "../hal/types";
+
+/** The boot stub's loader of on-demand modules (firmware/boot.ts). */
+declare const AZLOAD: ((name: string) => unknown) | undefined;
 
 /** The heartbeat: peak-memory sample, watchdog kick, status line and demo-app countdowns. */
 const HEARTBEAT_MS = 1000;
@@ -45,15 +49,35 @@ function startLed(hal: EspruinoHal): (pattern: number[]) => void {
   };
 }
 
-function readConfig(text: string | undefined): ResolvedConfig | string[] {
+/**
+ * The configuration: the resolved copy when the text is unchanged since it was checked (its
+ * CRC-32 matches), otherwise the full check (firmware/config-module.ts, evaluated from
+ * Storage only then) and a new resolved copy. Problems come back as a list.
+ */
+function loadConfig(store: Store): ResolvedConfig | string[] {
+  const text = store.read(CONFIG_RECORD);
   if (text === undefined) return ["no configuration in Storage (" + CONFIG_RECORD + " is missing)"];
+  const crc = E.CRC32(text);
+  const saved = store.read(RESOLVED_RECORD);
+  if (saved !== undefined) {
+    try {
+      const s = JSON.parse(saved) as { crc: number; config: ResolvedConfig };
+      if (s.crc === crc && s.config) return s.config;
+    } catch (e) {
+      // unreadable: checked again below
+    }
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     return [CONFIG_RECORD + " is not valid JSON"];
   }
-  return resolveConfig(raw);
+  const resolve = (typeof AZLOAD === "function" ? AZLOAD("config") : undefined) as ((raw: unknown) => ResolvedConfig | string[]) | undefined;
+  if (!resolve) return ["the configuration checker is missing from the application file: flash it again"];
+  const config = resolve(raw);
+  if (!Array.isArray(config)) store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, config: config }));
+  return config;
 }
 
 function waitForConfig(hal: EspruinoHal, problems: string[]): void {
@@ -146,7 +170,7 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
 
 function main(): void {
   const store = createEspruinoStore();
-  const config = readConfig(store.read(CONFIG_RECORD));
+  const config = loadConfig(store);
   if (Array.isArray(config)) {
     waitForConfig(createEspruinoHal({ logLevel: LOG_INFO, store: store }), config);
     return;

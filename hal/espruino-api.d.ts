@@ -56,6 +56,8 @@ declare namespace E {
   function reboot(): void;
   function enableWatchdog(timeoutSeconds: number, automatic?: boolean): void;
   function getSizeOf(value: unknown): number;
+  /** CRC-32 of a string or bytes. */
+  function CRC32(data: string | Uint8Array): number;
 }
 
 declare var process: {
