@@ -14,7 +14,6 @@ const HEARTBEAT_MS = 1000;
 /** How often a board without a usable configuration repeats what is wrong. */
 const REMIND_EVERY_S = 60;
 const FIX_HINT = "fix: on the computer run npm run make-config -- ... (writes device.json), then npm run flash -- --port <port> --config device.json";
-const VERIFY_HINT = "fix: flash an Espruino image built with this project's interpreter/ patch, or drop tls.requireVerified from the configuration";
 
 // LED patterns: on/off durations in ms, repeated; a single entry is steady on.
 const LED_CONFIG_ERROR = [100, 100];
@@ -160,7 +159,8 @@ function main(): void {
   // Checked at boot, before any network: the interpreter says whether tls.connect enforces ca.
   if (config.tls && config.tlsRequireVerified && !hal.board.tlsVerifies) {
     waitForFix(hal, "tls.requireVerified is set and this interpreter (Espruino " + hal.board.version + ") cannot verify the server",
-      ["its tls.connect accepts any server certificate (require(\"tls\").VERIFY is missing)"], VERIFY_HINT);
+      ["its tls.connect accepts any server certificate (require(\"tls\").VERIFY is missing)"],
+      "fix: flash an Espruino image built with this project's interpreter/ patch, or drop tls.requireVerified from the configuration");
     return;
   }
   run(hal, config);

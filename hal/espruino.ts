@@ -79,16 +79,6 @@ function hasOwn(o: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
 }
 
-/** The interpreter's server-checking level (require("tls").VERIFY), 0 where it has none. */
-function tlsVerifyLevel(): number {
-  try {
-    const level = require("tls").VERIFY;
-    return typeof level === "number" ? level : 0;
-  } catch (e) {
-    return 0;
-  }
-}
-
 function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [host: string]: string } | undefined, verifies: boolean): Socket {
   let raw: EspSocket | undefined;
   let open = false;
@@ -262,7 +252,15 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
   let joinTimer = 0;
   let joinGuard = 0;
   const led = findLed(options.led);
-  const verifies = tlsVerifyLevel() >= 1;
+  // The interpreter's server checking (interpreter/): require("tls").VERIFY is 1 on a patched
+  // build, missing on stock 2v29; require throws where TLS is compiled out.
+  let verifies = false;
+  try {
+    const level = require("tls").VERIFY;
+    verifies = typeof level === "number" && level >= 1;
+  } catch (e) {
+    verifies = false;
+  }
 
   function log(level: number, message: string): void {
     if (level > options.logLevel) return;
