@@ -31,9 +31,9 @@ tlsField("{ requireVerified: true } with ca -> TLS, required; {} -> TLS, not req
 tlsField("bad values -> one message each", () => {
   assert.equal(resolve({ tls: { requireVerified: true } }), ["tls.requireVerified needs ca: the roots the server is verified against"]);
   assert.equal(resolve({ ca: CA, tls: { requireVerified: "yes" } }), ["tls.requireVerified must be true or false"]);
-  assert.equal(resolve({ tls: "on" }), ["tls must be true, false or { requireVerified: true }"]);
-  assert.equal(resolve({ tls: null }), ["tls must be true, false or { requireVerified: true }"]);
-  assert.equal(resolve({ tls: [true] }), ["tls must be true, false or { requireVerified: true }"]);
+  assert.equal(resolve({ tls: "on" }), ["tls must be true, false or a JSON object"]);
+  assert.equal(resolve({ tls: null }), ["tls must be true, false or a JSON object"]);
+  assert.equal(resolve({ tls: [true] }), ["tls must be true, false or a JSON object"]);
 });
 
 tlsField.run();
