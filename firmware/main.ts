@@ -80,18 +80,19 @@ function loadConfig(store: Store): ResolvedConfig | string[] {
   return config;
 }
 
-function waitForConfig(hal: EspruinoHal, problems: string[]): void {
+/** Says what stops the client (once, then a reminder a minute) and waits: no crash loop. */
+function waitForFix(hal: EspruinoHal, why: string, problems: string[], hint: string): void {
   const log = hal.system.log;
   const tell = function (): void {
-    log(LOG_ERROR, "azure-iot: cannot start, the configuration in Storage (" + CONFIG_RECORD + ") is unusable:");
+    log(LOG_ERROR, "azure-iot: cannot start, " + why + ":");
     for (let i = 0; i < problems.length; i++) log(LOG_ERROR, "  - " + problems[i]);
-    log(LOG_ERROR, "  " + FIX_HINT);
-    log(LOG_ERROR, "  waiting; nothing runs until a valid configuration is flashed");
+    log(LOG_ERROR, "  " + hint);
+    log(LOG_ERROR, "  waiting; nothing runs until this is fixed");
   };
   tell();
   startLed(hal)(LED_CONFIG_ERROR);
   const remind = function (): void {
-    log(LOG_ERROR, "azure-iot: waiting for a valid configuration (" + problems.length + " problem(s)); " + FIX_HINT);
+    log(LOG_ERROR, "azure-iot: waiting (" + problems.length + " problem(s)); " + hint);
     hal.timers.setTimer(REMIND_EVERY_S * 1000, remind);
   };
   hal.timers.setTimer(REMIND_EVERY_S * 1000, remind);
@@ -130,6 +131,7 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   const booted = hal.board.collectMemory();
   peak = booted.used;
   log(LOG_INFO, "azure-iot on Espruino " + hal.board.version + ": memory after boot " + booted.used + "/" + booted.total + " jsvars");
+  if (config.tls) log(hal.board.tlsVerifies ? LOG_INFO : LOG_WARN, "TLS: " + (hal.board.tlsVerifies ? "the server is verified against " + config.ca.length + " CA certificate(s) and its name" : "this interpreter does not verify the server (stock Espruino)"));
   led(hal.network.isUp() ? LED_CONNECTING : LED_NO_NETWORK);
   device.start();
   // Wi-Fi events arrive on later ticks and reach the started device as network up/down.
@@ -172,12 +174,19 @@ function main(): void {
   const store = createEspruinoStore();
   const config = loadConfig(store);
   if (Array.isArray(config)) {
-    waitForConfig(createEspruinoHal({ logLevel: LOG_INFO, store: store }), config);
+    waitForFix(createEspruinoHal({ logLevel: LOG_INFO, store: store }), "the configuration in Storage (" + CONFIG_RECORD + ") is unusable", config, FIX_HINT);
     return;
   }
   const hal = createEspruinoHal({
     logLevel: LOG_INFO, store: store, hosts: config.hosts, led: config.led,
   });
+  // Checked at boot, before any network: the interpreter says whether tls.connect enforces ca.
+  if (config.tls && config.tlsRequireVerified && !hal.board.tlsVerifies) {
+    waitForFix(hal, "tls.requireVerified is set and this interpreter (Espruino " + hal.board.version + ") cannot verify the server",
+      ["its tls.connect accepts any server certificate (require(\"tls\").VERIFY is missing)"],
+      "fix: flash an Espruino image built with this project's interpreter/ patch, or drop tls.requireVerified from the configuration");
+    return;
+  }
   run(hal, config);
 }
 
