@@ -47,7 +47,16 @@ export interface DeviceConfig {
     stopOnRetryExpired?: boolean;
   };
   fleet?: FleetSettings;
-  outbox?: { maxMessages?: number; maxBytes?: number };
+  outbox?: {
+    maxMessages?: number;
+    maxBytes?: number;
+    /** Keep queued telemetry in flash across reboots (default true); false keeps it in RAM. */
+    persist?: boolean;
+    /** Flash the persistent outbox may take (its segments). */
+    maxFlashBytes?: number;
+    /** When full: drop the oldest message (default) or refuse the new one. */
+    whenFull?: "dropOldest" | "refuseNew";
+  };
   /** Largest inbound MQTT packet (twin documents, C2D, method payloads). */
   maxInboundBytes?: number;
   /** A direct-method handler that has not answered by then is answered 504. */
@@ -111,6 +120,9 @@ export interface ResolvedConfig {
   fleet: FleetSettings | undefined;
   outboxMaxMessages: number;
   outboxMaxBytes: number;
+  outboxPersist: boolean;
+  outboxMaxFlashBytes: number;
+  outboxRefuseNew: boolean;
   maxInboundBytes: number;
   methodTimeoutMs: number;
   /** The OTA key ("" = updates off), the confirmation window and the largest file. */
@@ -135,6 +147,8 @@ export const DEFAULTS = {
   operationTimeoutSeconds: 30 * 60,
   outboxMaxMessages: 64,
   outboxMaxBytes: 16 * 1024,
+  /** Of the 896 KB Storage partition (two application slots take about 170 KB). */
+  outboxMaxFlashBytes: 256 * 1024,
   maxInboundBytes: 8 * 1024,
   methodTimeoutSeconds: 30,
   otaConfirmWindowSeconds: 300,
@@ -170,6 +184,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     tokenLifetimeSeconds: DEFAULTS.tokenLifetimeSeconds, hubSuffixes: DEFAULT_HUB_SUFFIXES, retryNone: false,
     maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
     fleet: undefined, outboxMaxMessages: DEFAULTS.outboxMaxMessages, outboxMaxBytes: DEFAULTS.outboxMaxBytes,
+    outboxPersist: true, outboxMaxFlashBytes: DEFAULTS.outboxMaxFlashBytes, outboxRefuseNew: false,
     maxInboundBytes: DEFAULTS.maxInboundBytes, methodTimeoutMs: DEFAULTS.methodTimeoutSeconds * 1000,
     otaKey: "", otaConfirmWindowMs: DEFAULTS.otaConfirmWindowSeconds * 1000, otaMaxBytes: DEFAULTS.otaMaxBytes,
     wifiSsid: "", wifiPassword: "", hosts: undefined, led: "", watchdogSeconds: 0,
@@ -295,6 +310,18 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     } else r.fleet = f;
   }
   if (c.outbox !== undefined) {
+    if (c.outbox.persist !== undefined) {
+      if (typeof c.outbox.persist !== "boolean") errors.push("outbox.persist must be true or false");
+      else r.outboxPersist = c.outbox.persist;
+    }
+    if (c.outbox.maxFlashBytes !== undefined) {
+      if (!intIn(c.outbox.maxFlashBytes, 8 * 1024, 512 * 1024)) errors.push("outbox.maxFlashBytes must be 8 KB to 512 KB");
+      else r.outboxMaxFlashBytes = c.outbox.maxFlashBytes;
+    }
+    if (c.outbox.whenFull !== undefined) {
+      if (c.outbox.whenFull !== "dropOldest" && c.outbox.whenFull !== "refuseNew") errors.push("outbox.whenFull must be \"dropOldest\" or \"refuseNew\"");
+      else r.outboxRefuseNew = c.outbox.whenFull === "refuseNew";
+    }
     if (c.outbox.maxMessages !== undefined) {
       if (!intIn(c.outbox.maxMessages, 1, 10000)) errors.push("outbox.maxMessages must be 1-10000");
       else r.outboxMaxMessages = c.outbox.maxMessages;

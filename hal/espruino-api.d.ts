@@ -30,6 +30,8 @@ interface EspStorageModule {
   erase(name: string): void;
   list(pattern?: RegExp | string): string[];
   getFree(): number;
+  /** Bytes and counts of live files and of trash (erased files not yet compacted). */
+  getStats(): { totalBytes: number; freeBytes: number; fileBytes: number; fileCount: number; trashBytes: number; trashCount: number };
 }
 
 interface EspCryptoModule {
@@ -56,6 +58,7 @@ declare namespace E {
   function reboot(): void;
   function enableWatchdog(timeoutSeconds: number, automatic?: boolean): void;
   function getSizeOf(value: unknown): number;
+  function CRC32(data: Uint8Array | string): number;
 }
 
 declare var process: {

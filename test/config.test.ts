@@ -83,3 +83,18 @@ updates("bad ota fields -> one message each, never the key", () => {
   assert.ok(!errors({ ota: { key: KEY, maxBytes: 10 } }).join().includes(KEY));
 });
 updates.run();
+
+const outboxFields = suite("resolveConfig: outbox persistence");
+outboxFields("persist on by default, 256 KB of flash, oldest dropped; each field resolved; bad values named", () => {
+  const d = ok({});
+  assert.equal([d.outboxPersist, d.outboxMaxFlashBytes, d.outboxRefuseNew], [true, DEFAULTS.outboxMaxFlashBytes, false]);
+  const r = ok({ outbox: { persist: false, maxFlashBytes: 64 * 1024, whenFull: "refuseNew" } });
+  assert.equal([r.outboxPersist, r.outboxMaxFlashBytes, r.outboxRefuseNew], [false, 64 * 1024, true]);
+  assert.is(ok({ outbox: { whenFull: "dropOldest" } }).outboxRefuseNew, false);
+  assert.equal(errors({ outbox: { persist: "yes", maxFlashBytes: 1024, whenFull: "dropNewest" } }), [
+    "outbox.persist must be true or false",
+    "outbox.maxFlashBytes must be 8 KB to 512 KB",
+    "outbox.whenFull must be \"dropOldest\" or \"refuseNew\"",
+  ]);
+});
+outboxFields.run();
