@@ -5,7 +5,8 @@
 // the real bundle boots from Storage through the real boot stub, provisions through the
 // simulator over TLS and sends telemetry (filter "e2e" runs only that). Then the OTA switch
 // (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
-// the boot stub, confirmed or rolled back (filter "ota-switch"). Skipped, with exit 0, when
+// the boot stub, confirmed or rolled back (filter "ota-switch"). The flash outbox across
+// process kills (tools/espruino/outbox-restart.ts, filter "outbox-restart"). Skipped, with exit 0, when
 // ESPRUINO is not set.
 import { startInterpreter, type InterpreterResult } from "./interpreter";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
@@ -16,6 +17,7 @@ import { espruinoBundle, bootStubBundle, type EspruinoRollupConfig } from "../bu
 import { checkBundle } from "../build/espruino-gate.mjs";
 import { runEndToEnd } from "./e2e";
 import { runOtaSwitch } from "./ota-switch";
+import { runOutboxRestart } from "./outbox-restart";
 
 const root = resolve(import.meta.dirname, "../..");
 const PROBE_TIMEOUT_MS = 120_000;
@@ -90,6 +92,15 @@ async function main(): Promise<void> {
           if (!doneLine) console.log(`  no DONE line${run.timedOut ? " (timed out)" : ""}; last output:\n    ${run.lines.slice(-8).join("\n    ")}`);
         } else passed++;
       }
+    }
+    // The flash outbox across process kills (tools/espruino/outbox-restart.ts).
+    if (!filter || "outbox-restart".includes(filter)) {
+      const [app] = await buildProbe(join(root, "test/espruino/outbox-restart-app.ts"), outDir);
+      const result = await runOutboxRestart(interpreter, app);
+      console.log(`outbox-restart [queued messages across SIGKILLs on one Storage file]: ${result.ok ? "passed" : "FAILED"}`);
+      for (const line of result.report) console.log(`  ${line}`);
+      if (result.ok) passed++;
+      else failed++;
     }
     // The end-to-end smoke test: the shipping bundle boots from Storage against the simulator.
     const e2e = !filter || "e2e".includes(filter);
