@@ -136,6 +136,10 @@ export class FlashOutbox implements TelemetryOutbox {
     return this.bytes;
   }
 
+  upcomingSeq(): number {
+    return this.nextSeq;
+  }
+
   /** Bytes of flash the segments take (without Storage's headers). */
   flashBytes(): number {
     return this.flashUsed;

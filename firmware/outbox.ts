@@ -45,6 +45,9 @@ export interface TelemetryOutbox {
   load(): number;
   size(): number;
   sizeBytes(): number;
+  /** The seq the next accepted message will get. In flash it keeps rising across reboots,
+   *  so "<boot id>-<seq>" is a unique $.mid even where the boot id repeats. */
+  upcomingSeq(): number;
   /** Accepts a message: its sequence number once it is safely queued, or a negative status
    *  (ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL when full and refusing, ERR_NO_SPACE). */
   add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number;
@@ -81,6 +84,10 @@ export class Outbox implements TelemetryOutbox {
 
   size(): number {
     return this.queue.length;
+  }
+
+  upcomingSeq(): number {
+    return this.nextSeq;
   }
 
   sizeBytes(): number {

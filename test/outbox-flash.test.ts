@@ -62,6 +62,7 @@ basics("messages come back in order, as stored; acks in any order; nothing left 
   assert.equal(sent, Array.from({ length: 28 }, (_, i) => i + 3));
   for (let p = id - 1; p >= 100; p--) o.acknowledge(p); // newest first: the head moves once at the end
   assert.equal([o.size(), o.sizeBytes(), o.acknowledged, o.inFlight()], [0, 0, 30, 0]);
+  assert.is(open(store).upcomingSeq(), 31, "the tail segment keeps the last seq across a reboot, drained or not");
   assert.is(segments(store), 1, "every full segment erased; the tail stays for appends");
   assert.ok(o.flashBytes() <= 256);
 });
@@ -195,6 +196,7 @@ reboot("a reboot resumes the queue with the original seq and $.mid; new messages
   const q = queued(after);
   assert.equal(q.map((m) => m.seq), [2, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(q.map((m) => m.bag), [2, 4, 5, 6, 7, 8, 9, 10].map((n) => `%24.mid=boot1-${n}`));
+  assert.is(after.upcomingSeq(), 11);
   assert.is(after.add("%24.mid=boot2-1", text("new"), "boot2-1"), 11, "seq continues after the boot");
   assert.equal(ids(after).slice(-2), ["boot1-10", "boot2-1"]);
 });

@@ -10,6 +10,7 @@ const outbox = suite("outbox");
 
 outbox("messages leave only when acknowledged, in any ack order", () => {
   const o = new Outbox({ maxMessages: 10, maxBytes: 10000 });
+  assert.is(o.upcomingSeq(), 1);
   const a = o.add("t/a", bytes(3), "m1");
   const b = o.add("t/b", bytes(3), "m2");
   assert.equal([a, b], [1, 2]);
