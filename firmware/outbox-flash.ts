@@ -63,10 +63,6 @@ const TRAILER = 4;
 /** Bytes a record adds to its id, bag and payload. */
 export const RECORD_OVERHEAD = HEADER + TRAILER;
 
-function u16(s: string, at: number): number {
-  return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8);
-}
-
 function u32(s: string, at: number): number {
   return (s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24)) >>> 0;
 }
@@ -145,10 +141,6 @@ export class FlashOutbox implements TelemetryOutbox {
     return this.flashUsed;
   }
 
-  private name(seg: number): string {
-    return this.prefix + seg;
-  }
-
   /** Length of the valid record at off in segment s, or 0 when the bytes there are not one. */
   private check(s: string, off: number): number {
     const end = s.length;
@@ -156,7 +148,7 @@ export class FlashOutbox implements TelemetryOutbox {
     const idLen = s.charCodeAt(off + 6);
     const payloadLen = u32(s, off + 9);
     if (idLen === 0 || payloadLen > end) return 0;
-    const len = HEADER + idLen + u16(s, off + 7) + payloadLen + TRAILER;
+    const len = HEADER + idLen + (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8)) + payloadLen + TRAILER;
     if (off + len > end) return 0;
     // substr of a flash-backed string stays in flash on the device: checked in place.
     return this.crc32(s.substr(off + 2, len - 6)) === u32(s, off + len - TRAILER) ? len : 0;
@@ -172,7 +164,7 @@ export class FlashOutbox implements TelemetryOutbox {
    *  log: pos* = (tailSeg, tailEnd), false. Skips done and damaged records. */
   private seek(seg: number, off: number): boolean {
     while (seg <= this.tailSeg) {
-      const s = this.store.read(this.name(seg));
+      const s = this.store.read((this.prefix + seg));
       const limit = s === undefined ? 0 : seg === this.tailSeg ? this.tailEnd : s.length;
       while (s !== undefined && off < limit) {
         if (s.charCodeAt(off) === ERASED) break;
@@ -201,10 +193,10 @@ export class FlashOutbox implements TelemetryOutbox {
 
   /** Reads the record at (seg, off) back into RAM. */
   private message(seg: number, off: number): OutboxMessage | undefined {
-    const s = this.store.read(this.name(seg));
+    const s = this.store.read((this.prefix + seg));
     if (s === undefined || this.check(s, off) === 0) return undefined;
     const idLen = s.charCodeAt(off + 6);
-    const bagLen = u16(s, off + 7);
+    const bagLen = (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8));
     const payloadLen = u32(s, off + 9);
     let p = off + HEADER;
     // "" + copies into RAM: a flash-backed string would move under a Storage compaction.
@@ -220,11 +212,11 @@ export class FlashOutbox implements TelemetryOutbox {
   /** Programs the record's state byte to done (an ack or a drop). */
   private markDone(seg: number, off: number): void {
     const size = seg === this.tailSeg ? this.tailSize : this.segmentSize(seg);
-    if (size > 0) this.store.writeChunk(this.name(seg), new Uint8Array(1), off + 1, size);
+    if (size > 0) this.store.writeChunk((this.prefix + seg), new Uint8Array(1), off + 1, size);
   }
 
   private segmentSize(seg: number): number {
-    const s = this.store.read(this.name(seg));
+    const s = this.store.read((this.prefix + seg));
     return s === undefined ? 0 : s.length;
   }
 
@@ -250,7 +242,7 @@ export class FlashOutbox implements TelemetryOutbox {
       if (m) m.packetId = this.flightIds[i];
       this.forgetFlight(i);
     }
-    const s = this.store.read(this.name(seg));
+    const s = this.store.read((this.prefix + seg));
     const idLen = s === undefined ? 0 : s.charCodeAt(off + 6);
     if (mark) this.markDone(seg, off);
     this.count--;
@@ -281,19 +273,8 @@ export class FlashOutbox implements TelemetryOutbox {
 
   private eraseSegment(seg: number): void {
     const size = seg === this.tailSeg ? this.tailSize : this.segmentSize(seg);
-    this.store.erase(this.name(seg));
+    this.store.erase((this.prefix + seg));
     this.flashUsed -= size;
-  }
-
-  /** Drops the oldest queued message (full by count or bytes). */
-  private dropOldest(onDrop?: (message: OutboxMessage) => void): void {
-    if (!this.seek(this.headSeg, this.headOff)) {
-      this.count = 0;
-      this.bytes = 0;
-      return;
-    }
-    this.dropAt(this.posSeg, this.posOff, this.posLen, true, onDrop);
-    this.advanceHead();
   }
 
   /** Erases the oldest segment, dropping what it still holds (full flash). */
@@ -344,7 +325,7 @@ export class FlashOutbox implements TelemetryOutbox {
     const wasEmpty = this.count === 0;
     if (this.tailSeg >= this.headSeg && this.tailEnd + len <= this.tailSize) {
       const at = this.tailEnd;
-      if (this.store.writeChunk(this.name(this.tailSeg), record, at, this.tailSize)) {
+      if (this.store.writeChunk((this.prefix + this.tailSeg), record, at, this.tailSize)) {
         this.tailEnd += len;
         if (wasEmpty) {
           this.headSeg = this.tailSeg;
@@ -364,7 +345,7 @@ export class FlashOutbox implements TelemetryOutbox {
       this.dropSegment(onDrop);
     }
     const seg = this.tailSeg + 1;
-    if (!this.store.writeChunk(this.name(seg), record, 0, size)) return ERR_NO_SPACE;
+    if (!this.store.writeChunk((this.prefix + seg), record, 0, size)) return ERR_NO_SPACE;
     const first = this.tailSeg < this.headSeg;
     this.tailSeg = seg;
     this.tailSize = size;
@@ -394,7 +375,16 @@ export class FlashOutbox implements TelemetryOutbox {
         this.refused++;
         return ERR_FULL;
       }
-      while (this.count > 0 && (this.count >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) this.dropOldest(onDrop);
+      // The oldest queued message goes, as often as needed.
+      while (this.count > 0 && (this.count >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
+        if (!this.seek(this.headSeg, this.headOff)) {
+          this.count = 0;
+          this.bytes = 0;
+          break;
+        }
+        this.dropAt(this.posSeg, this.posOff, this.posLen, true, onDrop);
+        this.advanceHead();
+      }
     }
     const seq = this.nextSeq;
     const status = this.append(this.encode(bag, payload, messageId, seq), onDrop);
@@ -443,7 +433,7 @@ export class FlashOutbox implements TelemetryOutbox {
     const seg = this.flightSegs[i];
     const off = this.flightOffs[i];
     this.forgetFlight(i);
-    const s = this.store.read(this.name(seg));
+    const s = this.store.read((this.prefix + seg));
     if (s === undefined) return 0;
     const len = this.check(s, off);
     if (len === 0 || s.charCodeAt(off + 1) !== QUEUED) return 0;
@@ -475,7 +465,7 @@ export class FlashOutbox implements TelemetryOutbox {
     const ids: number[] = [];
     for (let i = 0; i < names.length; i++) {
       const n = parseInt(names[i].substring(this.prefix.length), 10);
-      if (n > 0 && this.name(n) === names[i]) ids.push(n);
+      if (n > 0 && (this.prefix + n) === names[i]) ids.push(n);
     }
     ids.sort(function (a: number, b: number) {
       return a - b;
@@ -499,7 +489,7 @@ export class FlashOutbox implements TelemetryOutbox {
     let headFound = false;
     for (let k = 0; k < ids.length; k++) {
       const seg = ids[k];
-      const s = this.store.read(this.name(seg));
+      const s = this.store.read((this.prefix + seg));
       if (s === undefined) continue;
       this.flashUsed += s.length;
       let off = 0;
@@ -537,7 +527,7 @@ export class FlashOutbox implements TelemetryOutbox {
     // Segments before the head hold nothing queued (a power cut may have stopped their erase).
     for (let k = 0; k < ids.length && ids[k] < this.headSeg; k++) {
       const size = this.segmentSize(ids[k]);
-      this.store.erase(this.name(ids[k]));
+      this.store.erase((this.prefix + ids[k]));
       this.flashUsed -= size;
     }
     this.sendSeg = this.headSeg;
