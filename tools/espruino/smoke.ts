@@ -5,15 +5,16 @@
 // the real bundle boots from Storage through the real boot stub, provisions through the
 // simulator over TLS and sends telemetry (filter "e2e" runs only that). Then the OTA switch
 // (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
-// the boot stub, confirmed or rolled back (filter "ota-switch"). The flash outbox across
-// process kills (tools/espruino/outbox-restart.ts, filter "outbox-restart"). Skipped, with exit 0, when
+// the boot stub, confirmed or rolled back (filter "ota-switch"). The end-to-end test again with
+// an X.509 identity (filter "e2e-x509"). The flash outbox across process kills
+// (tools/espruino/outbox-restart.ts, filter "outbox-restart"). Skipped, with exit 0, when
 // ESPRUINO is not set.
 import { startInterpreter, type InterpreterResult } from "./interpreter";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { rollup } from "rollup";
-import { espruinoBundle, bootStubBundle, type EspruinoRollupConfig } from "../build/espruino-pipeline.mjs";
+import { espruinoBundle, bootStubBundle, applicationBundles, type EspruinoRollupConfig } from "../build/espruino-pipeline.mjs";
 import { checkBundle } from "../build/espruino-gate.mjs";
 import { runEndToEnd } from "./e2e";
 import { runOtaSwitch } from "./ota-switch";
@@ -35,6 +36,13 @@ export async function buildProbe(input: string, outDir: string): Promise<[string
   const base = input.replace(/^.*\//, "").replace(/\.ts$/, "");
   await build(espruinoBundle({ input, file: join(outDir, `${base}.min.js`), debugFile: join(outDir, `${base}.debug.js`) }));
   return [join(outDir, `${base}.min.js`), join(outDir, `${base}.debug.js`)];
+}
+
+/** Builds the application's slot file (warm code and on-demand modules) as npm run build
+ *  does; returns its path. */
+export async function buildApplication(outDir: string): Promise<string> {
+  for (const config of applicationBundles({ input: join(root, "firmware/main.ts"), dir: outDir, name: "firmware" })) await build(config);
+  return join(outDir, "firmware.js");
 }
 
 /** Bundles the boot stub (firmware/boot.ts) as npm run build does; returns its path. */
@@ -104,13 +112,15 @@ async function main(): Promise<void> {
     }
     // The end-to-end smoke test: the shipping bundle boots from Storage against the simulator.
     const e2e = !filter || "e2e".includes(filter);
+    const e2eX509 = !filter || "e2e-x509".includes(filter);
     const otaSwitch = !filter || "ota-switch".includes(filter);
-    if (e2e || otaSwitch) {
-      const [bundle] = await buildProbe(join(root, "firmware/main.ts"), outDir);
+    if (e2e || e2eX509 || otaSwitch) {
+      const bundle = await buildApplication(outDir);
       const stub = await buildStub(outDir);
       const findings = checkBundle(readFileSync(bundle, "utf8"), bundle);
       const steps: Array<[string, () => Promise<{ ok: boolean; report: string[] }>]> = [];
       if (e2e) steps.push(["e2e firmware/main.ts [minified, from Storage]", () => runEndToEnd(interpreter, bundle, stub)]);
+      if (e2eX509) steps.push(["e2e-x509 firmware/main.ts [X.509: DER certificate and key, mutual TLS]", () => runEndToEnd(interpreter, bundle, stub, { identity: "x509" })]);
       if (otaSwitch) {
         const [app] = await buildProbe(join(root, "test/espruino/ota-switch-app.ts"), outDir);
         steps.push(["ota-switch [update written into Storage, verified, switched by the boot stub]", () => runOtaSwitch(interpreter, { app, firmware: bundle, stub })]);

@@ -25,6 +25,8 @@ export const MAKE_CONFIG_OPTIONS = {
   endpoint: { type: "string" },
   certificate: { type: "string" },
   "private-key": { type: "string" },
+  "test-certificate": { type: "boolean" },
+  "test-ca": { type: "string" },
   "model-id": { type: "string" },
   "wifi-ssid": { type: "string" },
   "wifi-password": { type: "string" },
@@ -59,6 +61,11 @@ Identity (one of):
     --certificate <file> --private-key <file>   X.509 (PEM or DER, unencrypted key)
   --endpoint <host>         DPS endpoint (default global.azure-devices-provisioning.net)
   (--certificate/--private-key also go with a connection string that has x509=true)
+    --test-certificate [--test-ca <dir>]   X.509 for the LOCAL SIMULATOR only, never for
+                            production: issues a device certificate (common name = the
+                            registration or device id) from a test CA kept in <dir>
+                            (default .sim-data/test-ca, made on first use); enroll its
+                            ca.pem in the simulator as an X.509 group
 
 Device:
   --wifi-ssid <ssid> [--wifi-password <password>]   Wi-Fi network of the device

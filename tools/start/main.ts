@@ -5,7 +5,7 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCENARIOS, runScenario } from "./tour";
-import { createDevice } from "../../firmware/device";
+import { createDevice } from "../../firmware/device/index";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
 import { createNodeHal } from "../../hal/node";
 import { LOG_INFO } from "../../hal/types";
