@@ -147,6 +147,9 @@ export const DEFAULTS = {
   operationTimeoutSeconds: 30 * 60,
   outboxMaxMessages: 64,
   outboxMaxBytes: 16 * 1024,
+  /** In flash (outbox.persist) a queued message costs no RAM: larger bounds by default. */
+  outboxPersistMaxMessages: 1000,
+  outboxPersistMaxBytes: 192 * 1024,
   /** Of the 896 KB Storage partition (two application slots take about 170 KB). */
   outboxMaxFlashBytes: 256 * 1024,
   maxInboundBytes: 8 * 1024,
@@ -183,7 +186,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     modelId: "", ca: [], tls: true, port: DEFAULTS.port, keepAliveSeconds: DEFAULTS.keepAliveSeconds,
     tokenLifetimeSeconds: DEFAULTS.tokenLifetimeSeconds, hubSuffixes: DEFAULT_HUB_SUFFIXES, retryNone: false,
     maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
-    fleet: undefined, outboxMaxMessages: DEFAULTS.outboxMaxMessages, outboxMaxBytes: DEFAULTS.outboxMaxBytes,
+    fleet: undefined, outboxMaxMessages: DEFAULTS.outboxPersistMaxMessages, outboxMaxBytes: DEFAULTS.outboxPersistMaxBytes,
     outboxPersist: true, outboxMaxFlashBytes: DEFAULTS.outboxMaxFlashBytes, outboxRefuseNew: false,
     maxInboundBytes: DEFAULTS.maxInboundBytes, methodTimeoutMs: DEFAULTS.methodTimeoutSeconds * 1000,
     otaKey: "", otaConfirmWindowMs: DEFAULTS.otaConfirmWindowSeconds * 1000, otaMaxBytes: DEFAULTS.otaMaxBytes,
@@ -312,7 +315,11 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
   if (c.outbox !== undefined) {
     if (c.outbox.persist !== undefined) {
       if (typeof c.outbox.persist !== "boolean") errors.push("outbox.persist must be true or false");
-      else r.outboxPersist = c.outbox.persist;
+      else if (!c.outbox.persist) {
+        r.outboxPersist = false;
+        r.outboxMaxMessages = DEFAULTS.outboxMaxMessages;
+        r.outboxMaxBytes = DEFAULTS.outboxMaxBytes;
+      }
     }
     if (c.outbox.maxFlashBytes !== undefined) {
       if (!intIn(c.outbox.maxFlashBytes, 8 * 1024, 512 * 1024)) errors.push("outbox.maxFlashBytes must be 8 KB to 512 KB");

@@ -88,8 +88,11 @@ const outboxFields = suite("resolveConfig: outbox persistence");
 outboxFields("persist on by default, 256 KB of flash, oldest dropped; each field resolved; bad values named", () => {
   const d = ok({});
   assert.equal([d.outboxPersist, d.outboxMaxFlashBytes, d.outboxRefuseNew], [true, DEFAULTS.outboxMaxFlashBytes, false]);
+  assert.equal([d.outboxMaxMessages, d.outboxMaxBytes], [1000, 192 * 1024], "in flash the bounds cost no RAM");
   const r = ok({ outbox: { persist: false, maxFlashBytes: 64 * 1024, whenFull: "refuseNew" } });
   assert.equal([r.outboxPersist, r.outboxMaxFlashBytes, r.outboxRefuseNew], [false, 64 * 1024, true]);
+  assert.equal([r.outboxMaxMessages, r.outboxMaxBytes], [64, 16 * 1024], "in RAM the bounds stay small");
+  assert.equal([ok({ outbox: { maxMessages: 5, maxBytes: 1000 } }).outboxMaxMessages, ok({ outbox: { persist: false, maxBytes: 1000 } }).outboxMaxBytes], [5, 1000]);
   assert.is(ok({ outbox: { whenFull: "dropOldest" } }).outboxRefuseNew, false);
   assert.equal(errors({ outbox: { persist: "yes", maxFlashBytes: 1024, whenFull: "dropNewest" } }), [
     "outbox.persist must be true or false",
