@@ -74,75 +74,70 @@ function put32(out: Uint8Array, at: number, v: number): void {
   out[at + 3] = (v >>> 24) & 0xff;
 }
 
-export class FlashOutbox implements TelemetryOutbox {
-  dropped = 0;
-  refused = 0;
-  acknowledged = 0;
-  damaged = 0;
-  private count = 0;
-  private bytes = 0;
-  private nextSeq = 1;
+/** The flash outbox; flashBytes() is what its segments take (Storage adds its headers). */
+export interface FlashOutbox extends TelemetryOutbox {
+  flashBytes(): number;
+}
+
+/** A closure, not a class: its state lives in local variables, whose names the minifier
+ *  shortens (on the device every property name of an object costs JsVars). */
+export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
+  const store = limits.store;
+  const crc32 = limits.crc32;
+  const prefix = limits.prefix === undefined ? OUTBOX_SEGMENT_PREFIX : limits.prefix;
+  const segment = limits.segmentBytes === undefined ? SEGMENT_BYTES : limits.segmentBytes;
+  // Two segments at least, so a full outbox keeps some of what it held.
+  const segmentBytes = segment * 2 > limits.maxFlashBytes ? Math.floor(limits.maxFlashBytes / 2) : segment;
+  const maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
+  let count = 0;
+  let bytes = 0;
+  let nextSeq = 1;
   /** Segments headSeg..tailSeg exist (tailSeg < headSeg: none). Appends go to the tail at
    *  tailEnd; tailEnd = tailSize seals it. */
-  private headSeg = 1;
-  private tailSeg = 0;
-  private tailSize = 0;
-  private tailEnd = 0;
+  let headSeg = 1;
+  let tailSeg = 0;
+  let tailSize = 0;
+  let tailEnd = 0;
   /** The first queued record (when count > 0), else the end of the log. */
-  private headOff = 0;
+  let headOff = 0;
   /** Queued records before this cursor are in flight; none at or after it is. */
-  private sendSeg = 1;
-  private sendOff = 0;
+  let sendSeg = 1;
+  let sendOff = 0;
   /** Total size of the segments. */
-  private flashUsed = 0;
+  let flashUsed = 0;
   /** What seek() found. */
-  private posSeg = 0;
-  private posOff = 0;
-  private posLen = 0;
+  let posSeg = 0;
+  let posOff = 0;
+  let posLen = 0;
   /** The record nextUnsent() returned, for markSent(). */
-  private lastSeq = 0;
-  private lastSeg = 0;
-  private lastOff = 0;
-  private lastLen = 0;
+  let lastSeq = 0;
+  let lastSeg = 0;
+  let lastOff = 0;
+  let lastLen = 0;
   /** In flight: packet id -> record (segment, offset); as long as the session's window. */
-  private flightIds: number[] = [];
-  private flightSegs: number[] = [];
-  private flightOffs: number[] = [];
-  private readonly store: SegmentStore;
-  private readonly crc32: (data: Uint8Array | string) => number;
-  private readonly prefix: string;
-  private readonly segmentBytes: number;
-  private readonly maxMessageBytes: number;
+  let flightIds: number[] = [];
+  let flightSegs: number[] = [];
+  let flightOffs: number[] = [];
 
-  constructor(private readonly limits: FlashOutboxOptions) {
-    this.store = limits.store;
-    this.crc32 = limits.crc32;
-    this.prefix = limits.prefix === undefined ? OUTBOX_SEGMENT_PREFIX : limits.prefix;
-    const segment = limits.segmentBytes === undefined ? SEGMENT_BYTES : limits.segmentBytes;
-    // Two segments at least, so a full outbox keeps some of what it held.
-    this.segmentBytes = segment * 2 > limits.maxFlashBytes ? Math.floor(limits.maxFlashBytes / 2) : segment;
-    this.maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
+  function size(): number {
+    return count;
   }
 
-  size(): number {
-    return this.count;
+  function sizeBytes(): number {
+    return bytes;
   }
 
-  sizeBytes(): number {
-    return this.bytes;
-  }
-
-  upcomingSeq(): number {
-    return this.nextSeq;
+  function upcomingSeq(): number {
+    return nextSeq;
   }
 
   /** Bytes of flash the segments take (without Storage's headers). */
-  flashBytes(): number {
-    return this.flashUsed;
+  function flashBytes(): number {
+    return flashUsed;
   }
 
   /** Length of the valid record at off in segment s, or 0 when the bytes there are not one. */
-  private check(s: string, off: number): number {
+  function check(s: string, off: number): number {
     const end = s.length;
     if (off + HEADER + TRAILER > end || s.charCodeAt(off) !== MAGIC) return 0;
     const idLen = s.charCodeAt(off + 6);
@@ -151,50 +146,50 @@ export class FlashOutbox implements TelemetryOutbox {
     const len = HEADER + idLen + (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8)) + payloadLen + TRAILER;
     if (off + len > end) return 0;
     // substr of a flash-backed string stays in flash on the device: checked in place.
-    return this.crc32(s.substr(off + 2, len - 6)) === u32(s, off + len - TRAILER) ? len : 0;
+    return crc32(s.substr(off + 2, len - 6)) === u32(s, off + len - TRAILER) ? len : 0;
   }
 
   /** The next offset from `from` where a valid record starts, or limit. */
-  private resync(s: string, from: number, limit: number): number {
-    for (let p = from; p < limit; p++) if (s.charCodeAt(p) === MAGIC && this.check(s, p) > 0) return p;
+  function resync(s: string, from: number, limit: number): number {
+    for (let p = from; p < limit; p++) if (s.charCodeAt(p) === MAGIC && check(s, p) > 0) return p;
     return limit;
   }
 
   /** Finds the first queued record at or after (seg, off): pos* set, true. At the end of the
    *  log: pos* = (tailSeg, tailEnd), false. Skips done and damaged records. */
-  private seek(seg: number, off: number): boolean {
-    while (seg <= this.tailSeg) {
-      const s = this.store.read((this.prefix + seg));
-      const limit = s === undefined ? 0 : seg === this.tailSeg ? this.tailEnd : s.length;
+  function seek(seg: number, off: number): boolean {
+    while (seg <= tailSeg) {
+      const s = store.read((prefix + seg));
+      const limit = s === undefined ? 0 : seg === tailSeg ? tailEnd : s.length;
       while (s !== undefined && off < limit) {
         if (s.charCodeAt(off) === ERASED) break;
-        const len = this.check(s, off);
+        const len = check(s, off);
         if (len === 0) {
-          off = this.resync(s, off + 1, limit);
+          off = resync(s, off + 1, limit);
           continue;
         }
         if (s.charCodeAt(off + 1) === QUEUED) {
-          this.posSeg = seg;
-          this.posOff = off;
-          this.posLen = len;
+          posSeg = seg;
+          posOff = off;
+          posLen = len;
           return true;
         }
         off += len;
       }
-      if (seg === this.tailSeg) break;
+      if (seg === tailSeg) break;
       seg++;
       off = 0;
     }
-    this.posSeg = this.tailSeg;
-    this.posOff = this.tailEnd;
-    this.posLen = 0;
+    posSeg = tailSeg;
+    posOff = tailEnd;
+    posLen = 0;
     return false;
   }
 
   /** Reads the record at (seg, off) back into RAM. */
-  private message(seg: number, off: number): OutboxMessage | undefined {
-    const s = this.store.read((this.prefix + seg));
-    if (s === undefined || this.check(s, off) === 0) return undefined;
+  function message(seg: number, off: number): OutboxMessage | undefined {
+    const s = store.read((prefix + seg));
+    if (s === undefined || check(s, off) === 0) return undefined;
     const idLen = s.charCodeAt(off + 6);
     const bagLen = (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8));
     const payloadLen = u32(s, off + 9);
@@ -210,97 +205,97 @@ export class FlashOutbox implements TelemetryOutbox {
   }
 
   /** Programs the record's state byte to done (an ack or a drop). */
-  private markDone(seg: number, off: number): void {
-    const size = seg === this.tailSeg ? this.tailSize : this.segmentSize(seg);
-    if (size > 0) this.store.writeChunk((this.prefix + seg), new Uint8Array(1), off + 1, size);
+  function markDone(seg: number, off: number): void {
+    const size = seg === tailSeg ? tailSize : segmentSize(seg);
+    if (size > 0) store.writeChunk((prefix + seg), new Uint8Array(1), off + 1, size);
   }
 
-  private segmentSize(seg: number): number {
-    const s = this.store.read((this.prefix + seg));
+  function segmentSize(seg: number): number {
+    const s = store.read((prefix + seg));
     return s === undefined ? 0 : s.length;
   }
 
-  private flightIndex(seg: number, off: number): number {
-    for (let i = 0; i < this.flightIds.length; i++) if (this.flightSegs[i] === seg && this.flightOffs[i] === off) return i;
+  function flightIndex(seg: number, off: number): number {
+    for (let i = 0; i < flightIds.length; i++) if (flightSegs[i] === seg && flightOffs[i] === off) return i;
     return -1;
   }
 
-  private forgetFlight(i: number): void {
-    this.flightIds.splice(i, 1);
-    this.flightSegs.splice(i, 1);
-    this.flightOffs.splice(i, 1);
+  function forgetFlight(i: number): void {
+    flightIds.splice(i, 1);
+    flightSegs.splice(i, 1);
+    flightOffs.splice(i, 1);
   }
 
   /** Takes the queued record at pos* out of the queue as dropped; onDrop hears it (with its
    *  packet id if in flight). mark: program its state byte (not needed for a segment about to
    *  be erased). */
-  private dropAt(seg: number, off: number, len: number, mark: boolean, onDrop?: (message: OutboxMessage) => void): void {
+  function dropAt(seg: number, off: number, len: number, mark: boolean, onDrop?: (message: OutboxMessage) => void): void {
     let m: OutboxMessage | undefined;
-    if (onDrop) m = this.message(seg, off);
-    const i = this.flightIndex(seg, off);
+    if (onDrop) m = message(seg, off);
+    const i = flightIndex(seg, off);
     if (i >= 0) {
-      if (m) m.packetId = this.flightIds[i];
-      this.forgetFlight(i);
+      if (m) m.packetId = flightIds[i];
+      forgetFlight(i);
     }
-    const s = this.store.read((this.prefix + seg));
+    const s = store.read((prefix + seg));
     const idLen = s === undefined ? 0 : s.charCodeAt(off + 6);
-    if (mark) this.markDone(seg, off);
-    this.count--;
-    this.bytes -= len - RECORD_OVERHEAD - idLen;
-    this.dropped++;
+    if (mark) markDone(seg, off);
+    count--;
+    bytes -= len - RECORD_OVERHEAD - idLen;
+    self.dropped++;
     if (onDrop && m) onDrop(m);
+  }
+
+  function eraseSegment(seg: number): void {
+    const size = seg === tailSeg ? tailSize : segmentSize(seg);
+    store.erase((prefix + seg));
+    flashUsed -= size;
   }
 
   /** Moves the head to the first queued record, erasing the segments left behind (the tail is
    *  kept for appends). With nothing queued the counters are reset: they cannot drift. */
-  private advanceHead(): void {
-    const from = this.headSeg;
-    if (this.seek(this.headSeg, this.headOff)) {
-      this.headSeg = this.posSeg;
-      this.headOff = this.posOff;
+  function advanceHead(): void {
+    const from = headSeg;
+    if (seek(headSeg, headOff)) {
+      headSeg = posSeg;
+      headOff = posOff;
     } else {
-      this.count = 0;
-      this.bytes = 0;
-      this.headSeg = this.tailSeg < this.headSeg ? this.headSeg : this.tailSeg;
-      this.headOff = this.tailSeg < this.headSeg ? 0 : this.tailEnd;
+      count = 0;
+      bytes = 0;
+      headSeg = tailSeg < headSeg ? headSeg : tailSeg;
+      headOff = tailSeg < headSeg ? 0 : tailEnd;
     }
-    for (let seg = from; seg < this.headSeg && seg < this.tailSeg + 1; seg++) this.eraseSegment(seg);
-    if (this.sendSeg < this.headSeg || (this.sendSeg === this.headSeg && this.sendOff < this.headOff)) {
-      this.sendSeg = this.headSeg;
-      this.sendOff = this.headOff;
+    for (let seg = from; seg < headSeg && seg < tailSeg + 1; seg++) eraseSegment(seg);
+    if (sendSeg < headSeg || (sendSeg === headSeg && sendOff < headOff)) {
+      sendSeg = headSeg;
+      sendOff = headOff;
     }
-  }
-
-  private eraseSegment(seg: number): void {
-    const size = seg === this.tailSeg ? this.tailSize : this.segmentSize(seg);
-    this.store.erase((this.prefix + seg));
-    this.flashUsed -= size;
   }
 
   /** Erases the oldest segment, dropping what it still holds (full flash). */
-  private dropSegment(onDrop?: (message: OutboxMessage) => void): void {
-    const seg = this.headSeg;
-    let off = this.headOff;
-    while (this.count > 0 && this.seek(seg, off) && this.posSeg === seg) {
-      off = this.posOff + this.posLen;
-      this.dropAt(seg, this.posOff, this.posLen, false, onDrop);
+  function dropSegment(onDrop?: (message: OutboxMessage) => void): void {
+    const seg = headSeg;
+    let off = headOff;
+    while (count > 0 && seek(seg, off) && posSeg === seg) {
+      off = posOff + posLen;
+      dropAt(seg, posOff, posLen, false, onDrop);
     }
-    this.eraseSegment(seg);
-    if (seg === this.tailSeg) {
-      this.tailSize = 0;
-      this.tailEnd = 0;
+    eraseSegment(seg);
+    if (seg === tailSeg) {
+      tailSize = 0;
+      tailEnd = 0;
     }
-    this.headSeg = seg + 1;
-    this.headOff = 0;
-    if (this.headSeg <= this.tailSeg) this.advanceHead();
-    else if (this.sendSeg < this.headSeg) {
-      this.sendSeg = this.headSeg;
-      this.sendOff = 0;
+    headSeg = seg + 1;
+    headOff = 0;
+    if (headSeg <= tailSeg) advanceHead();
+    else if (sendSeg < headSeg) {
+      sendSeg = headSeg;
+      sendOff = 0;
     }
   }
 
   /** The record for a message, checksum included. */
-  private encode(bag: string, payload: Uint8Array, messageId: string, seq: number): Uint8Array {
+  function encode(bag: string, payload: Uint8Array, messageId: string, seq: number): Uint8Array {
     const idLen = messageId.length;
     const len = RECORD_OVERHEAD + idLen + bag.length + payload.length;
     const r = new Uint8Array(len);
@@ -315,223 +310,242 @@ export class FlashOutbox implements TelemetryOutbox {
     for (let i = 0; i < idLen; i++) r[p++] = messageId.charCodeAt(i);
     for (let i = 0; i < bag.length; i++) r[p++] = bag.charCodeAt(i);
     r.set(payload, p);
-    put32(r, len - TRAILER, this.crc32(r.subarray(2, len - TRAILER)));
+    put32(r, len - TRAILER, crc32(r.subarray(2, len - TRAILER)));
     return r;
   }
 
   /** Writes a record at the end of the log, making room in flash by the policy. */
-  private append(record: Uint8Array, onDrop?: (message: OutboxMessage) => void): number {
+  function append(record: Uint8Array, onDrop?: (message: OutboxMessage) => void): number {
     const len = record.length;
-    const wasEmpty = this.count === 0;
-    if (this.tailSeg >= this.headSeg && this.tailEnd + len <= this.tailSize) {
-      const at = this.tailEnd;
-      if (this.store.writeChunk((this.prefix + this.tailSeg), record, at, this.tailSize)) {
-        this.tailEnd += len;
+    const wasEmpty = count === 0;
+    if (tailSeg >= headSeg && tailEnd + len <= tailSize) {
+      const at = tailEnd;
+      if (store.writeChunk((prefix + tailSeg), record, at, tailSize)) {
+        tailEnd += len;
         if (wasEmpty) {
-          this.headSeg = this.tailSeg;
-          this.headOff = at;
+          headSeg = tailSeg;
+          headOff = at;
         }
         return OK;
       }
       // The bytes there were not erased (damaged flash): seal this segment, start another.
-      this.tailEnd = this.tailSize;
+      tailEnd = tailSize;
     }
-    const size = len > this.segmentBytes ? len : this.segmentBytes;
-    while (this.flashUsed + size > this.limits.maxFlashBytes && this.tailSeg >= this.headSeg) {
-      if (this.count > 0 && this.limits.refuseNew) {
-        this.refused++;
+    const size = len > segmentBytes ? len : segmentBytes;
+    while (flashUsed + size > limits.maxFlashBytes && tailSeg >= headSeg) {
+      if (count > 0 && limits.refuseNew) {
+        self.refused++;
         return ERR_FULL;
       }
-      this.dropSegment(onDrop);
+      dropSegment(onDrop);
     }
-    const seg = this.tailSeg + 1;
-    if (!this.store.writeChunk((this.prefix + seg), record, 0, size)) return ERR_NO_SPACE;
-    const first = this.tailSeg < this.headSeg;
-    this.tailSeg = seg;
-    this.tailSize = size;
-    this.tailEnd = len;
-    this.flashUsed += size;
-    if (first || this.count === 0) {
+    const seg = tailSeg + 1;
+    if (!store.writeChunk((prefix + seg), record, 0, size)) return ERR_NO_SPACE;
+    const first = tailSeg < headSeg;
+    tailSeg = seg;
+    tailSize = size;
+    tailEnd = len;
+    flashUsed += size;
+    if (first || count === 0) {
       // Nothing queued before this record: it is the head, older segments are done.
-      const from = first ? seg : this.headSeg;
-      this.headSeg = seg;
-      this.headOff = 0;
-      for (let s = from; s < seg; s++) this.eraseSegment(s);
-      if (this.sendSeg < seg) {
-        this.sendSeg = seg;
-        this.sendOff = 0;
+      const from = first ? seg : headSeg;
+      headSeg = seg;
+      headOff = 0;
+      for (let s = from; s < seg; s++) eraseSegment(s);
+      if (sendSeg < seg) {
+        sendSeg = seg;
+        sendOff = 0;
       }
     }
     return OK;
   }
 
-  add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
+  function add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
     const idLen = messageId.length;
     if (idLen === 0 || idLen > 255) return ERR_BAD_ARGUMENT;
     const size = bag.length + payload.length;
-    if (size > this.maxMessageBytes || size > this.limits.maxBytes || bag.length > 0xffff || RECORD_OVERHEAD + idLen + size > this.limits.maxFlashBytes) return ERR_TOO_LARGE;
-    if (this.count > 0 && (this.count >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
-      if (this.limits.refuseNew) {
-        this.refused++;
+    if (size > maxMessageBytes || size > limits.maxBytes || bag.length > 0xffff || RECORD_OVERHEAD + idLen + size > limits.maxFlashBytes) return ERR_TOO_LARGE;
+    if (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+      if (limits.refuseNew) {
+        self.refused++;
         return ERR_FULL;
       }
       // The oldest queued message goes, as often as needed.
-      while (this.count > 0 && (this.count >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
-        if (!this.seek(this.headSeg, this.headOff)) {
-          this.count = 0;
-          this.bytes = 0;
+      while (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+        if (!seek(headSeg, headOff)) {
+          count = 0;
+          bytes = 0;
           break;
         }
-        this.dropAt(this.posSeg, this.posOff, this.posLen, true, onDrop);
-        this.advanceHead();
+        dropAt(posSeg, posOff, posLen, true, onDrop);
+        advanceHead();
       }
     }
-    const seq = this.nextSeq;
-    const status = this.append(this.encode(bag, payload, messageId, seq), onDrop);
+    const seq = nextSeq;
+    const status = append(encode(bag, payload, messageId, seq), onDrop);
     if (status !== OK) return status;
-    this.nextSeq++;
-    this.count++;
-    this.bytes += size;
+    nextSeq++;
+    count++;
+    bytes += size;
     return seq;
   }
 
-  nextUnsent(): OutboxMessage | undefined {
-    this.lastSeq = 0;
-    if (this.count === 0) return undefined;
-    const found = this.seek(this.sendSeg, this.sendOff);
+  function nextUnsent(): OutboxMessage | undefined {
+    lastSeq = 0;
+    if (count === 0) return undefined;
+    const found = seek(sendSeg, sendOff);
     // Done and damaged records on the way are passed for good.
-    this.sendSeg = this.posSeg;
-    this.sendOff = this.posOff;
+    sendSeg = posSeg;
+    sendOff = posOff;
     if (!found) return undefined;
-    const m = this.message(this.posSeg, this.posOff);
+    const m = message(posSeg, posOff);
     if (!m) return undefined;
-    this.lastSeq = m.seq;
-    this.lastSeg = this.posSeg;
-    this.lastOff = this.posOff;
-    this.lastLen = this.posLen;
+    lastSeq = m.seq;
+    lastSeg = posSeg;
+    lastOff = posOff;
+    lastLen = posLen;
     return m;
   }
 
-  markSent(message: OutboxMessage, packetId: number): void {
+  function markSent(message: OutboxMessage, packetId: number): void {
     message.packetId = packetId;
-    if (this.lastSeq === 0 || message.seq !== this.lastSeq) return;
-    this.flightIds.push(packetId);
-    this.flightSegs.push(this.lastSeg);
-    this.flightOffs.push(this.lastOff);
-    this.sendSeg = this.lastSeg;
-    this.sendOff = this.lastOff + this.lastLen;
-    this.lastSeq = 0;
+    if (lastSeq === 0 || message.seq !== lastSeq) return;
+    flightIds.push(packetId);
+    flightSegs.push(lastSeg);
+    flightOffs.push(lastOff);
+    sendSeg = lastSeg;
+    sendOff = lastOff + lastLen;
+    lastSeq = 0;
   }
 
-  inFlight(): number {
-    return this.flightIds.length;
+  function inFlight(): number {
+    return flightIds.length;
   }
 
-  acknowledge(packetId: number): number {
-    const i = this.flightIds.indexOf(packetId);
+  function acknowledge(packetId: number): number {
+    const i = flightIds.indexOf(packetId);
     if (i < 0) return 0;
-    const seg = this.flightSegs[i];
-    const off = this.flightOffs[i];
-    this.forgetFlight(i);
-    const s = this.store.read((this.prefix + seg));
+    const seg = flightSegs[i];
+    const off = flightOffs[i];
+    forgetFlight(i);
+    const s = store.read((prefix + seg));
     if (s === undefined) return 0;
-    const len = this.check(s, off);
+    const len = check(s, off);
     if (len === 0 || s.charCodeAt(off + 1) !== QUEUED) return 0;
     const seq = u32(s, off + 2);
     const size = len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
     // A failed mark (power going) only means the message may be sent again after the boot.
-    this.markDone(seg, off);
-    this.count--;
-    this.bytes -= size;
-    this.acknowledged++;
-    if (seg === this.headSeg && off === this.headOff) this.advanceHead();
+    markDone(seg, off);
+    count--;
+    bytes -= size;
+    self.acknowledged++;
+    if (seg === headSeg && off === headOff) advanceHead();
     return seq;
   }
 
-  forEachInFlight(release: (packetId: number) => void): void {
-    for (let i = 0; i < this.flightIds.length; i++) release(this.flightIds[i]);
-    this.flightIds = [];
-    this.flightSegs = [];
-    this.flightOffs = [];
-    this.lastSeq = 0;
-    this.sendSeg = this.headSeg;
-    this.sendOff = this.headOff;
+  function forEachInFlight(release: (packetId: number) => void): void {
+    for (let i = 0; i < flightIds.length; i++) release(flightIds[i]);
+    flightIds = [];
+    flightSegs = [];
+    flightOffs = [];
+    lastSeq = 0;
+    sendSeg = headSeg;
+    sendOff = headOff;
   }
 
   /** Scans the segments a previous boot left: counts what is queued and damaged, finds the
    *  head, the tail and the next seq, erases segments with nothing queued. */
-  load(): number {
-    const names = this.store.list(this.prefix);
+  function load(): number {
+    const names = store.list(prefix);
     const ids: number[] = [];
     for (let i = 0; i < names.length; i++) {
-      const n = parseInt(names[i].substring(this.prefix.length), 10);
-      if (n > 0 && (this.prefix + n) === names[i]) ids.push(n);
+      const n = parseInt(names[i].substring(prefix.length), 10);
+      if (n > 0 && (prefix + n) === names[i]) ids.push(n);
     }
     ids.sort(function (a: number, b: number) {
       return a - b;
     });
-    this.count = 0;
-    this.bytes = 0;
-    this.flashUsed = 0;
-    this.flightIds = [];
-    this.flightSegs = [];
-    this.flightOffs = [];
+    count = 0;
+    bytes = 0;
+    flashUsed = 0;
+    flightIds = [];
+    flightSegs = [];
+    flightOffs = [];
     if (ids.length === 0) {
-      this.headSeg = this.tailSeg + 1;
-      this.headOff = 0;
-      this.sendSeg = this.headSeg;
-      this.sendOff = 0;
+      headSeg = tailSeg + 1;
+      headOff = 0;
+      sendSeg = headSeg;
+      sendOff = 0;
       return 0;
     }
-    this.tailSeg = ids[ids.length - 1];
-    this.tailSize = 0;
-    this.tailEnd = 0;
+    tailSeg = ids[ids.length - 1];
+    tailSize = 0;
+    tailEnd = 0;
     let headFound = false;
     for (let k = 0; k < ids.length; k++) {
       const seg = ids[k];
-      const s = this.store.read((this.prefix + seg));
+      const s = store.read((prefix + seg));
       if (s === undefined) continue;
-      this.flashUsed += s.length;
+      flashUsed += s.length;
       let off = 0;
       let hurt = false;
       while (off < s.length && s.charCodeAt(off) !== ERASED) {
-        const len = this.check(s, off);
+        const len = check(s, off);
         if (len === 0) {
-          this.damaged++;
+          self.damaged++;
           hurt = true;
-          off = this.resync(s, off + 1, s.length);
+          off = resync(s, off + 1, s.length);
           continue;
         }
         const seq = u32(s, off + 2);
-        if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+        if (seq >= nextSeq) nextSeq = seq + 1;
         if (s.charCodeAt(off + 1) === QUEUED) {
-          this.count++;
-          this.bytes += len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
+          count++;
+          bytes += len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
           if (!headFound) {
             headFound = true;
-            this.headSeg = seg;
-            this.headOff = off;
+            headSeg = seg;
+            headOff = off;
           }
         }
         off += len;
       }
-      if (seg === this.tailSeg) {
-        this.tailSize = s.length;
-        this.tailEnd = hurt ? s.length : off;
+      if (seg === tailSeg) {
+        tailSize = s.length;
+        tailEnd = hurt ? s.length : off;
       }
     }
     if (!headFound) {
-      this.headSeg = this.tailSeg;
-      this.headOff = this.tailEnd;
+      headSeg = tailSeg;
+      headOff = tailEnd;
     }
     // Segments before the head hold nothing queued (a power cut may have stopped their erase).
-    for (let k = 0; k < ids.length && ids[k] < this.headSeg; k++) {
-      const size = this.segmentSize(ids[k]);
-      this.store.erase((this.prefix + ids[k]));
-      this.flashUsed -= size;
+    for (let k = 0; k < ids.length && ids[k] < headSeg; k++) {
+      const size = segmentSize(ids[k]);
+      store.erase((prefix + ids[k]));
+      flashUsed -= size;
     }
-    this.sendSeg = this.headSeg;
-    this.sendOff = this.headOff;
-    return this.count;
+    sendSeg = headSeg;
+    sendOff = headOff;
+    return count;
   }
+
+  const self: FlashOutbox = {
+    dropped: 0,
+    refused: 0,
+    acknowledged: 0,
+    damaged: 0,
+    load: load,
+    size: size,
+    sizeBytes: sizeBytes,
+    upcomingSeq: upcomingSeq,
+    flashBytes: flashBytes,
+    add: add,
+    nextUnsent: nextUnsent,
+    markSent: markSent,
+    inFlight: inFlight,
+    acknowledge: acknowledge,
+    forEachInFlight: forEachInFlight,
+  };
+  return self;
 }

@@ -5,7 +5,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32 } from "node:zlib";
-import { FlashOutbox, FlashOutboxOptions, RECORD_OVERHEAD } from "../firmware/outbox-flash";
+import { createFlashOutbox, FlashOutbox, FlashOutboxOptions, RECORD_OVERHEAD } from "../firmware/outbox-flash";
 import type { OutboxMessage } from "../firmware/outbox";
 import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE } from "../firmware/status";
 import { OUTBOX_SEGMENT_PREFIX } from "../firmware/storage-names";
@@ -16,7 +16,7 @@ const crc = (data: Uint8Array | string) => crc32(typeof data === "string" ? Buff
 const text = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
 
 function open(store: FlashStore, over: Partial<FlashOutboxOptions> = {}): FlashOutbox {
-  const o = new FlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 1 << 20, maxFlashBytes: 1 << 20, segmentBytes: 256, ...over });
+  const o = createFlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 1 << 20, maxFlashBytes: 1 << 20, segmentBytes: 256, ...over });
   o.load();
   return o;
 }

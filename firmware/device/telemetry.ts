@@ -8,7 +8,7 @@ import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
 import { telemetryTopic, encodePropertyBag, PropertyBag } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
 import { Outbox, OutboxMessage, TelemetryOutbox } from "../outbox";
-import { FlashOutbox } from "../outbox-flash";
+import { createFlashOutbox } from "../outbox-flash";
 import { ERR_FULL } from "../status";
 import { C2dCallback } from "./api";
 import { Core } from "./core";
@@ -35,7 +35,7 @@ export function createTelemetry(core: Core): Telemetry {
   const config = core.config;
   const hal = core.hal;
   const outbox: TelemetryOutbox = config.outboxPersist
-    ? new FlashOutbox({
+    ? createFlashOutbox({
       maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew,
       maxFlashBytes: config.outboxMaxFlashBytes, store: hal.store, crc32: hal.crc32,
     })

@@ -3,7 +3,7 @@
 // outbox on the same Storage) that finds all 500 in order with their ids, sending and acking
 // them all (segments erased), the flash each message took, and a torn record skipped.
 import { check, probe, figure, done } from "./probe-kit";
-import { FlashOutbox } from "../../firmware/outbox-flash";
+import { createFlashOutbox, type FlashOutbox } from "../../firmware/outbox-flash";
 import type { OutboxMessage } from "../../firmware/outbox";
 import { OUTBOX_SEGMENT_PREFIX } from "../../firmware/storage-names";
 import { createEspruinoStore } from "../../hal/espruino";
@@ -39,7 +39,7 @@ function storageUsed(): number {
   return s.fileBytes + s.trashBytes;
 }
 
-let outbox: FlashOutbox | undefined = new FlashOutbox(options);
+let outbox: FlashOutbox | undefined = createFlashOutbox(options);
 outbox.load();
 const flashBefore = storageUsed();
 let started = 0;
@@ -64,7 +64,7 @@ const flashAfterAdd = storageUsed();
 // A restart: nothing of the old instance survives but the Storage.
 outbox = undefined;
 const loadStarted = Date.now();
-const restarted = new FlashOutbox(options);
+const restarted = createFlashOutbox(options);
 const found = restarted.load();
 figure("outbox.load_ms_500", Date.now() - loadStarted);
 check("a restart finds the 500 queued messages", found === COUNT && restarted.damaged === 0, "found " + found + ", damaged " + restarted.damaged);
@@ -97,11 +97,11 @@ probe("a record torn at the tail is skipped and counted; the log goes on in a ne
   while (end > 0 && s.charCodeAt(end - 1) === 0xff) end--;
   // What a power cut leaves: the first bytes of a record (magic, state, part of its seq).
   storage.write(tail, "\xa5\xff\x02\x00", end, s.length);
-  const again = new FlashOutbox(options);
+  const again = createFlashOutbox(options);
   const n = again.load();
   const m = again.nextUnsent();
   const seq = again.add("%24.mid=boot3-1", bytes("after"), "boot3-1");
-  const third = new FlashOutbox(options);
+  const third = createFlashOutbox(options);
   third.load();
   const first = third.nextUnsent() as OutboxMessage;
   third.markSent(first, 1);

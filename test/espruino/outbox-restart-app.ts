@@ -4,13 +4,13 @@
 // with the damaged count), then either accept numbered messages one per tick, printing
 // "ACCEPTED <mid>" once add() returned (the harness kills the process somewhere in there),
 // or, when the Storage record "obxdrain" exists, send and acknowledge everything ("DRAINED").
-import { FlashOutbox } from "../../firmware/outbox-flash";
+import { createFlashOutbox } from "../../firmware/outbox-flash";
 import type { OutboxMessage } from "../../firmware/outbox";
 import { createEspruinoStore } from "../../hal/espruino";
 
 const storage = require("Storage");
 const store = createEspruinoStore();
-const outbox = new FlashOutbox({
+const outbox = createFlashOutbox({
   store: store,
   crc32: function (data: Uint8Array | string): number {
     return E.CRC32(data) >>> 0;

@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import type { BenchRow } from "./main";
-import { FlashOutbox } from "../../firmware/outbox-flash";
+import { createFlashOutbox } from "../../firmware/outbox-flash";
 import type { OutboxMessage } from "../../firmware/outbox";
 import { DEFAULTS } from "../../firmware/config";
 import { createFlashStore } from "../../test/helpers/flash-store";
@@ -41,7 +41,7 @@ const PAYLOAD_BYTES = 200;
 function measureFlash(): { allocated: number; programmed: number } {
   const store = createFlashStore(createPrng(1));
   const crc = (d: Uint8Array | string) => crc32(typeof d === "string" ? Buffer.from(d, "latin1") : d) >>> 0;
-  const o = new FlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 192 * 1024, maxFlashBytes: DEFAULTS.outboxMaxFlashBytes });
+  const o = createFlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 192 * 1024, maxFlashBytes: DEFAULTS.outboxMaxFlashBytes });
   o.load();
   const N = 10_000;
   const payload = new Uint8Array(PAYLOAD_BYTES).fill(0x41);
