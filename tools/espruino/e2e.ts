@@ -252,8 +252,8 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const coldRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
     cold = coldRun;
     const simNow = sim;
-    // The update agent's first report is waited for too: it may follow the queued telemetry.
-    const reportedOta = (): boolean => simNow.device(deviceId) !== undefined && simNow.twin(deviceId).reported.ota !== undefined;
+    // The update agent is loaded on demand once the twin has been read, and reports then.
+    const reportedOta = (): boolean => !!simNow.device(deviceId) && simNow.twin(deviceId).reported.ota !== undefined;
     const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2 && reportedOta(), coldRun);
     coldRun.stop();
     await coldRun.done;
@@ -311,15 +311,18 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const badLines = await setup(interpreter, cwd, "console.log(require(\"Storage\").write(" + JSON.stringify(CONFIG_RECORD) +
       ", '{\"dps\":{\"idScope\":\"bad scope\",\"registrationId\":\"r1\"}}') ? \"SETUP OK\" : \"SETUP FAIL\");\n");
     if (!badLines.some((l) => l.startsWith("SETUP OK"))) failures.push("bad config: could not write it");
-    const badRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+    // Waits for the message (a loaded machine may take seconds to boot), then 2.5 s more: the
+    // board must still be running and must not have printed it again.
+    let toldAt = 0;
+    const badRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, (line) => {
+      if (toldAt === 0 && /cannot start/.test(line)) toldAt = Date.now();
+    });
     let exited = false;
     void badRun.done.then(() => {
       exited = true;
     });
-    // Wait for the message (a loaded machine boots the interpreter slowly), then a little
-    // longer to see the interpreter keep running and not print it again.
-    await waitFor(() => badRun.lines.some((l) => /cannot start/.test(l)), badRun, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const waitStart = Date.now();
+    while (!exited && (toldAt === 0 ? Date.now() - waitStart < 30_000 : Date.now() - toldAt < 2500)) await new Promise((resolve) => setTimeout(resolve, 100));
     const stillRunning = !exited;
     badRun.stop();
     const bad = await badRun.done;

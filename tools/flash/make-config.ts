@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildDeviceConfig, MAKE_CONFIG_HELP, MAKE_CONFIG_OPTIONS, type MakeConfigValues } from "./config-builder";
+import { buildDeviceConfig, readSecrets, MAKE_CONFIG_HELP, MAKE_CONFIG_OPTIONS, type MakeConfigValues } from "./config-builder";
 import { checkDeviceConfig, maskConfig } from "./config-checks";
 import { describeConfig, processIo, type ToolIo } from "./summary";
 import { parseConnectionString } from "../../firmware/azure/connection-string";
@@ -16,7 +16,8 @@ export function runMakeConfig(argv: string[], io: ToolIo): number {
   try {
     values = parseArgs({ args: argv, options: MAKE_CONFIG_OPTIONS, strict: true, allowPositionals: false }).values as MakeConfigValues;
   } catch (e) {
-    io.err("make-config: " + (e as Error).message + " (see --help)");
+    io.err("make-config: " + (e as Error).message);
+    io.err(MAKE_CONFIG_HELP);
     return 2;
   }
   if (values.help) {
@@ -48,7 +49,10 @@ export function runMakeConfig(argv: string[], io: ToolIo): number {
     if (testCert && path === TEST_KEY) return Buffer.from(testCert.credentials.keyPem);
     return readFileSync(resolve(io.cwd, path));
   };
-  const built = buildDeviceConfig(values, readOption);
+  const secretErrors: string[] = [];
+  for (const note of readSecrets(values, io.env || {}, readOption, secretErrors)) io.out(note);
+  errors.push(...secretErrors);
+  const built = secretErrors.length > 0 ? { errors: [] } : buildDeviceConfig(values, readOption);
   errors.push(...built.errors);
   const check = built.config ? checkDeviceConfig(built.config, io.nowSeconds()) : undefined;
   if (check) errors.push(...check.errors);

@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   try {
     config = parseCli(process.argv.slice(2));
   } catch (error) {
-    console.error((error as Error).message);
+    // A wrong option never starts the simulator with defaults: the message, then the usage.
+    console.error("npm run sim: " + (error as Error).message + "\n");
+    process.stderr.write(HELP);
     process.exitCode = 2;
     return;
   }
