@@ -120,6 +120,16 @@ export class Outbox implements TelemetryOutbox {
     return message.seq;
   }
 
+  /** Low memory: drops the oldest messages until at most `keep` remain (counted as dropped). */
+  shed(keep: number, onDrop?: (message: OutboxMessage) => void): void {
+    while (this.queue.length > keep) {
+      const oldest = this.queue.shift() as OutboxMessage;
+      this.bytes -= oldest.bag.length + oldest.payload.length;
+      this.dropped++;
+      if (onDrop) onDrop(oldest);
+    }
+  }
+
   /** The oldest message not yet handed to the session, or undefined. */
   nextUnsent(): OutboxMessage | undefined {
     for (let i = 0; i < this.queue.length; i++) if (this.queue[i].packetId === 0) return this.queue[i];

@@ -148,6 +148,8 @@ export const REASON_REPROVISIONING = 9;
 export const REASON_UPDATING = 10;
 /** The server failed TLS verification (SOCKET_TLS_UNVERIFIED): nothing was sent to it. */
 export const REASON_SERVER_NOT_VERIFIED = 11;
+/** Few variables are left: the device shed what it could (reported with the status it has). */
+export const REASON_LOW_MEMORY = 12;
 
 const REASON_NAMES = [
   "None",
@@ -162,6 +164,7 @@ const REASON_NAMES = [
   "Reprovisioning",
   "Updating",
   "ServerNotVerified",
+  "LowMemory",
 ];
 
 /** The log name of a REASON_* value ("Unknown" for anything else). */

@@ -12,7 +12,7 @@ import { Hal, LOG_ERROR, LOG_INFO } from "../../hal/types";
 import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_DPS_ACTIVE } from "../policy/connection";
 import { createVerdict, KIND_DPS_SOCKET } from "../policy/classify";
 import { planFleet } from "../policy/fleet";
-import { reasonName, SOCKET_ERROR } from "../status";
+import { reasonName, SOCKET_ERROR, REASON_LOW_MEMORY } from "../status";
 import { ResolvedConfig, AUTH_KEY } from "../config";
 import { PropertyBag } from "../azure/hub-topics";
 import { SESSION_UP } from "../mqtt/session";
@@ -36,6 +36,11 @@ export const MODULE_PROVISIONING = "provisioning";
 export const MODULE_UPDATES = "updates";
 export type ProvisioningFactory = (core: Core) => Provisioning;
 export type UpdatesFactory = (core: Core, seed: unknown) => Updates;
+
+/** Memory is low below 1/16 of the pool free, and recovered above 1/8. */
+const LOW_MEMORY_SHIFT = 4;
+/** How often the pool is looked at (after events). */
+const MEMORY_CHECK_MS = 1000;
 
 function earliest(a: number, b: number): number {
   if (a < 0) return b;
@@ -70,6 +75,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
   let statusText = "Disconnected";
   let reasonText = "None";
   let statusCallbacks: StatusCallback[] = [];
+  let lowMemory = false;
+  let memoryCheckedAt = -1;
   /** The desired `ota` value last seen, for the next update agent loaded. */
   let otaSeed: unknown = undefined;
 
@@ -163,8 +170,42 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       core.updates.step();
       if (core.updates && core.updates.idle()) core.updates = undefined;
     }
+    watchMemory();
     pump();
     schedule();
+  }
+
+  /** Running out of variables is said, and survived: below 1/16 of the pool free the device
+   *  logs it, tells the status callbacks (reason LowMemory), drops the older half of a RAM
+   *  outbox and holds full twin reads until memory is back above 1/8. */
+  function watchMemory(): void {
+    const t = core.now();
+    if (memoryCheckedAt >= 0 && t - memoryCheckedAt < MEMORY_CHECK_MS) return;
+    memoryCheckedAt = t;
+    const m = hal.system.memory();
+    if (m.unit !== "jsvars") return;
+    const free = m.total - m.used;
+    const low = lowMemory ? free < m.total >> (LOW_MEMORY_SHIFT - 1) : free < m.total >> LOW_MEMORY_SHIFT;
+    if (low === lowMemory) return;
+    lowMemory = low;
+    core.twin.paused = low;
+    if (low) {
+      log(LOG_ERROR, "low memory: " + free + " of " + m.total + " JsVars free; dropping older queued telemetry held in RAM, holding twin reads");
+      core.telemetry.shed();
+    } else {
+      log(LOG_INFO, "memory recovered: " + free + " of " + m.total + " JsVars free");
+    }
+    tell(low ? reasonName(REASON_LOW_MEMORY) : reasonText);
+  }
+
+  function tell(reason: string): void {
+    for (let i = 0; i < statusCallbacks.length; i++) {
+      try {
+        statusCallbacks[i](statusText, reason);
+      } catch (e) {
+        log(LOG_ERROR, "status handler threw: " + (e as { message?: string }).message);
+      }
+    }
   }
 
   /** Moves queued telemetry and reported patches into the hub session while it has room. */
@@ -270,13 +311,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       statusText = statusName(status);
       reasonText = reasonName(reason);
       log(LOG_INFO, "status " + statusText + (reason ? " (" + reasonText + ")" : ""));
-      for (let i = 0; i < statusCallbacks.length; i++) {
-        try {
-          statusCallbacks[i](statusText, reasonText);
-        } catch (e) {
-          log(LOG_ERROR, "status handler threw: " + (e as { message?: string }).message);
-        }
-      }
+      tell(reasonText);
     },
     note: function (message: string) {
       log(LOG_INFO, message);

@@ -29,6 +29,8 @@ export interface Telemetry {
   setDeviceId(deviceId: string): void;
   /** The hub identity changed: what is in flight goes out again to the new one. */
   identityChanged(): void;
+  /** Low memory: a RAM outbox gives up its older half (a flash outbox holds little RAM). */
+  shed(): void;
 }
 
 export function createTelemetry(core: Core): Telemetry {
@@ -107,6 +109,10 @@ export function createTelemetry(core: Core): Telemetry {
 
     identityChanged: function (): void {
       outbox.forEachInFlight(release);
+    },
+
+    shed: function (): void {
+      if (outbox instanceof Outbox) outbox.shed(outbox.size() >> 1, dropped);
     },
   };
   return telemetry;

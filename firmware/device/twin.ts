@@ -23,6 +23,8 @@ export interface Twin {
   onDesired: DesiredCallback | undefined;
   /** The request id of the GET waiting for its answer ("" for none). */
   getRid: string;
+  /** Full reads wait while memory is low (a document may be kilobytes). */
+  paused: boolean;
   /** The reported `ota` member of the last full document read (undefined for none). */
   reportedOta: unknown;
   /** A connection was accepted: requests of an earlier one are void. */
@@ -81,6 +83,10 @@ export function createTwin(core: Core): Twin {
     twin.getRid = "";
     retryAt = -1;
     if (getDisabled) return;
+    if (twin.paused) {
+      retryAt = core.now() + TWIN_TIMEOUT_MS;
+      return;
+    }
     twin.getRid = core.nextRid();
     getAt = core.now();
     core.hubSession.publish(twinGetTopic(twin.getRid), new Uint8Array(0), 0, false, getAt);
@@ -97,6 +103,7 @@ export function createTwin(core: Core): Twin {
   const twin: Twin = {
     onDesired: undefined,
     getRid: "",
+    paused: false,
     reportedOta: undefined,
 
     connacked: function (): void {
