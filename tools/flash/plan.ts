@@ -163,7 +163,7 @@ export function planFlash(input: PlanInput): { plan?: FlashPlan; errors: string[
   else {
     const findings = checkBundle(stubText, stubPath);
     if (findings.length > 0) errors.push(shown(input.cwd, stubPath) + " fails the Espruino gate (" + findings[0].message + "); rebuild it with npm run build");
-    else if (!/^eval\(/.test(stubText) || !/^[\x20-\x7e\n]+$/.test(stubText)) errors.push(shown(input.cwd, stubPath) + " is not the boot stub npm run build makes (one ASCII eval statement); rebuild it with npm run build");
+    else if (!/^function AZLOAD\(n\)\{[^\n]*\}\neval\(/.test(stubText) || !/^[\x20-\x7e\n]+$/.test(stubText)) errors.push(shown(input.cwd, stubPath) + " is not the boot stub npm run build makes (the module loader and one ASCII eval statement); rebuild it with npm run build");
     if (input.stubPath === undefined && existsSync(stubPath)) {
       const newest = newestSource();
       if (newest && newest.mtimeMs > statSync(stubPath).mtimeMs) warnings.push(shown(input.cwd, stubPath) + " is older than " + shown(input.cwd, newest.path) + ": run npm run build to flash the current code");
