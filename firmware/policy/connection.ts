@@ -61,6 +61,12 @@ const POLL_BUDGET = 5;
 const CLOCK_RECHECK_MS = 1000;
 /** After Wi-Fi returns, reconnect within this (attempt 0, jittered). */
 const NETWORK_UP_JITTER_MS = 2000;
+/** Without a connection this long, hub retries slow down: the wait doubles for each such
+ *  span, up to 8x (a hub lost for hours is not hammered at the fleet's full rate). */
+const LONG_OUTAGE_MS = 3600000;
+
+/** classify()'s output, filled and read within one call (shared: policies never nest). */
+const verdict = createVerdict();
 
 export interface PolicyActions {
   /** Open the DPS connection (TLS, CONNECT with clean session, SUBSCRIBE, register). */
@@ -172,7 +178,6 @@ export class ConnectionPolicy {
 
   private readonly backoff: Backoff = createBackoff();
   private backoffProfileInUse = -1;
-  private readonly verdict = createVerdict();
 
   constructor(
     private readonly config: PolicyConfig,
@@ -319,7 +324,7 @@ export class ConnectionPolicy {
    *  allow-list (a configuration error on the service side: slow retry). */
   dpsResponse(now: number, status: number, operationStatus: number, retryAfterSeconds: number, operationId: string, hub: string, deviceId: string, allowed: boolean): void {
     if (this.state !== STATE_DPS_ACTIVE) return;
-    const action = classify(KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds, this.verdict);
+    const action = classify(KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds, verdict);
     if (action === ACTION_NONE) {
       if (!allowed) {
         this.note("DPS assigned hub " + hub + ", which is not on the allow-list");
@@ -337,7 +342,7 @@ export class ConnectionPolicy {
         return;
       }
       // Never more than 5 polls in 10 s, whatever retry-after says.
-      let at = now + this.verdict.waitMs;
+      let at = now + verdict.waitMs;
       const oldest = this.pollTimes[this.pollIndex];
       if (oldest >= 0 && at - (oldest + POLL_WINDOW_MS) < 0) at = oldest + POLL_WINDOW_MS;
       this.state = STATE_DPS_WAIT_POLL;
@@ -352,7 +357,7 @@ export class ConnectionPolicy {
     if (this.state !== STATE_DPS_ACTIVE && this.state !== STATE_DPS_WAIT_POLL) return;
     this.actions.closeDps();
     this.dpsDeadline = -1;
-    classify(kind, code, retryAfterSeconds, this.verdict);
+    classify(kind, code, retryAfterSeconds, verdict);
     this.retryLater(now, TARGET_DPS);
   }
 
@@ -410,8 +415,8 @@ export class ConnectionPolicy {
     // Whoever was connected may have lost the hub with the whole fleet: the spread draw.
     if (wasConnected) this.spreadNext = true;
     if (this.disconnectedSince < 0) this.disconnectedSince = now;
-    const action = classify(kind, code, 0, this.verdict);
-    if (action === ACTION_RETRY && (this.verdict.flags & FLAG_SUSPECT_CREDENTIALS) !== 0) {
+    const action = classify(kind, code, 0, verdict);
+    if (action === ACTION_RETRY && (verdict.flags & FLAG_SUSPECT_CREDENTIALS) !== 0) {
       // Every attempt signs a fresh token after the clock was synced, so a second CONNACK 5
       // in a row means the hub no longer knows this identity.
       this.suspectCount++;
@@ -421,8 +426,8 @@ export class ConnectionPolicy {
           this.fallBackToDps(now, "the hub refused a fresh token twice (CONNACK 5)", REASON_REPROVISIONING);
         } else {
           // Hub-only: nothing to re-register with; the key or the device is wrong.
-          this.verdict.action = ACTION_CONFIG_ERROR;
-          this.verdict.reason = REASON_BAD_CREDENTIAL;
+          verdict.action = ACTION_CONFIG_ERROR;
+          verdict.reason = REASON_BAD_CREDENTIAL;
           this.retryLater(now, TARGET_HUB);
         }
         return;
@@ -524,7 +529,7 @@ export class ConnectionPolicy {
   /** After a failure: wait as the verdict says, then try `target` again. */
   private retryLater(now: number, target: number): void {
     this.target = target;
-    const v = this.verdict;
+    const v = verdict;
     const reason = v.reason === REASON_NONE ? REASON_COMMUNICATION_ERROR : v.reason;
     const expired = this.disconnectedSince >= 0 && now - this.disconnectedSince >= this.config.operationTimeoutMs;
     if (expired && !this.expiredReported) {
@@ -540,7 +545,12 @@ export class ConnectionPolicy {
       this.stopWith(REASON_RETRY_EXPIRED, "the retry policy gave up");
       return;
     }
-    if (target === TARGET_HUB) wait += this.config.hubMinGapMs;
+    if (target === TARGET_HUB) {
+      const spans = this.disconnectedSince >= 0 && v.action === ACTION_RETRY ? Math.floor((now - this.disconnectedSince) / LONG_OUTAGE_MS) : 0;
+      if (spans > 0) wait = wait * (spans >= 3 ? 8 : spans === 2 ? 4 : 2);
+      wait += this.config.hubMinGapMs;
+      if (wait > MAX_DELAY_MS) wait = MAX_DELAY_MS;
+    }
     else if (this.config.retryMode === RETRY_EXPONENTIAL && this.disconnectedSince >= 0) {
       // DPS failed: spread the next request in proportion to how long the device has been
       // without a connection, so a fleet that failed together drains within DPS's quota.

@@ -78,6 +78,13 @@ function warmStart(h: Harness): void {
   assert.is(h.policy.state, STATE_HUB_CONNECTING);
 }
 
+/** A warm boot with any plan: start, then the warm-boot wait runs out. */
+function warmStartWith(h: Harness): void {
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  h.fire();
+  assert.is(h.policy.state, STATE_HUB_CONNECTING);
+}
+
 function connectedHarness(tweak?: (c: PolicyConfig) => void): Harness {
   const h = harness(tweak);
   warmStart(h);
@@ -479,3 +486,90 @@ retry("retry expiry configured to stop -> Stopped", () => {
 
 retry.run();
 
+
+const fleetRules = suite("policy: fleet-sized rules");
+
+// 1,000,000 devices on a 6000/s hub, DPS 1000/min: T = N / cps = 166.7 s.
+const million = planFleet({ devices: 1000000, hubConnectionsPerSecond: 6000, dpsRegistrationsPerMinute: 1000, load: 1 });
+
+fleetRules("warm boot of a large fleet -> the first hub attempt within T (166.7 s), spread over it", () => {
+  const waits: number[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const h = harness((c) => (c.fleet = million), seed);
+    h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+    waits.push(h.fire());
+    assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+  }
+  assert.ok(Math.max(...waits) <= 166667 && Math.min(...waits) >= 0);
+  assert.ok(Math.max(...waits) > 150000 && Math.min(...waits) < 15000, "spread over the window");
+});
+
+fleetRules("a connection that held drops -> the spread draw over the cap (222 s), then the backoff at the cap", () => {
+  let below = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const h = harness((c) => (c.fleet = million), seed);
+    warmStartWith(h);
+    h.policy.hubConnected(h.now);
+    h.now += 3600000;
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+    const first = h.fire();
+    assert.ok(first >= 0 && first <= 222223, `${first}`);
+    if (first < 111112) below++;
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+    const second = h.fire();
+    assert.ok(second >= 111111 && second <= 222223, `second ${second}`);
+  }
+  // Two thirds of the first waits fall in the first half of the window.
+  assert.ok(below > 170 && below < 230, `${below}`);
+});
+
+fleetRules("renewal -> from 80 % of the token's life on, within the fleet's renewal spread (at most a fifth more)", () => {
+  const at: number[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const h = harness((c) => (c.fleet = million), seed);
+    warmStartWith(h);
+    h.policy.hubConnected(h.now);
+    at.push(h.fire());
+    assert.equal(lastStatus(h), [STATUS_CONNECTING, REASON_EXPIRED_SAS_TOKEN]);
+  }
+  assert.ok(Math.min(...at) >= 2880000 && Math.max(...at) <= 2880000 + 555556, `${Math.min(...at)}..${Math.max(...at)}`);
+  assert.ok(Math.max(...at) - Math.min(...at) > 450000, "spread");
+});
+
+fleetRules("DPS failure of a large fleet -> the next request waits up to 40 x the time without a connection", () => {
+  const h = harness((c) => (c.fleet = million), 3);
+  h.policy.start(h.now, undefined, true, true);
+  const stagger = h.fire();
+  h.policy.dpsFailed(h.now, KIND_DPS_SOCKET, SOCKET_REFUSED, 0);
+  const wait = h.fire();
+  assert.ok(wait >= 5000 && wait <= Math.max(10000, 40 * stagger), `${wait} after ${stagger}`);
+  // A fleet nobody sized (DPS spread 100 s) keeps waits within 100 s.
+  const small = inDps();
+  small.policy.dpsFailed(small.now, KIND_DPS_SOCKET, SOCKET_REFUSED, 0);
+  assert.ok(small.fire() <= 100000);
+});
+
+fleetRules("hubMinGapMs = 60000 -> every hub retry waits at least a minute more", () => {
+  const h = connectedHarness((c) => (c.hubMinGapMs = 60000));
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  const first = h.fire();
+  assert.ok(first >= 60000 && first <= 62000, `${first}`);
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.ok(h.fire() >= 62000);
+});
+
+fleetRules("hours without a connection -> hub waits doubled after 1 h, x4 after 2 h, x8 after 3 h", () => {
+  const h = connectedHarness((c) => (c.useDps = false));
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  const start = h.now;
+  let most = 0;
+  while (h.now - start < 4 * 3600000) {
+    const w = h.fire();
+    if (h.now - start > 3 * 3600000 + 900000) most = Math.max(most, w);
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  }
+  // The cap is 100 s: 8x makes waits of 400 to 800 s.
+  assert.ok(most > 400000 && most <= 800000, `${most}`);
+});
+
+fleetRules.run();

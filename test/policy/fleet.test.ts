@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { fallbackDelay, planFleet, staggerDelay, type FleetPlan, type FleetSettings } from "../../firmware/policy/fleet";
+import { fallbackDelay, planFleet, staggerDelay, warmDelay, renewalDelay, dpsRetrySpread, type FleetPlan, type FleetSettings } from "../../firmware/policy/fleet";
 import { MAX_DELAY_MS } from "../../firmware/policy/backoff";
 import { createPrng } from "../helpers/prng";
 import { measureAllocation } from "../../tools/bench/backoff.bench";
@@ -149,15 +149,40 @@ draws("fallback with negative or NaN rounds -> as round 0", () => {
   assert.is(fallbackDelay(worked, NaN, 599000), 600000);
 });
 
+draws("warm boot, renewal and DPS retry draws -> their windows, ends reachable", () => {
+  assert.is(warmDelay(worked, 0), 0);
+  assert.is(warmDelay(worked, 100000), 100000);
+  // Renewal: [renewAfter, renewAfter + min(spread, renewAfter / 5)].
+  assert.is(renewalDelay(worked, 2880000, 0), 2880000);
+  assert.is(renewalDelay(worked, 2880000, 300000), 3180000);
+  assert.is(renewalDelay(worked, 480000, 96000), 576000);
+  assert.is(renewalDelay(worked, 480000, 96001), 480000);
+  // DPS: [0, min(40 x failing, fallbackSpreadMs)].
+  assert.is(dpsRetrySpread(worked, 10000, 400000), 400000);
+  assert.is(dpsRetrySpread(worked, 10000, 400001), 0);
+  assert.is(dpsRetrySpread(worked, 3600000, 600000), 600000);
+  assert.is(dpsRetrySpread(worked, 0, 12345), 0);
+  const prng = createPrng(0xd5);
+  for (let i = 0; i < 100000; i++) {
+    const failing = prng.int(100000000);
+    const d = dpsRetrySpread(worked, failing, prng.int(4294967296));
+    if (!(d >= 0 && d <= Math.min(40 * failing, 600000) && d === Math.floor(d))) assert.unreachable(`${failing}: ${d}`);
+  }
+});
+
 draws.run();
 
 const memory = suite("fleet draws: allocation");
 
-memory("1,000,000 stagger and fallback draws -> no GC, new space +< 64 KB", async () => {
+memory("1,000,000 stagger, fallback, warm-boot, renewal and DPS retry draws -> no GC, new space +< 64 KB", async () => {
   const prng = createPrng(0x3);
   const rands = new Int32Array(4096);
   for (let i = 0; i < rands.length; i++) rands[i] = prng.int(4294967296) | 0;
-  const a = await measureAllocation((i) => staggerDelay(worked, rands[i & 4095]) + fallbackDelay(worked, i & 7, rands[(i + 1) & 4095]), 1000000);
+  const a = await measureAllocation(
+    (i) => staggerDelay(worked, rands[i & 4095]) + fallbackDelay(worked, i & 7, rands[(i + 1) & 4095]) + warmDelay(worked, rands[(i + 2) & 4095]) +
+      renewalDelay(worked, 2880000, rands[(i + 3) & 4095]) + dpsRetrySpread(worked, i * 17, rands[(i + 4) & 4095]),
+    1000000,
+  );
   assert.is(a.gcs, 0, JSON.stringify(a));
   assert.ok(a.newSpaceBytes < 65536, JSON.stringify(a));
   assert.ok(a.retainedBytes < 1000000, JSON.stringify(a));
