@@ -62,7 +62,7 @@ export const HUB_BURST = 1.5;
 export const RENEWAL_SHARE = 0.3;
 /** A DPS retry after a DPS failure is spread over up to this many times the time the device
  *  has been without a connection (dpsRetrySpread). */
-export const DPS_RETRY_FACTOR = 40;
+export const DPS_RETRY_FACTOR = 100;
 /** Floor of the first-retry and warm-boot windows: a small fleet is back within seconds. */
 export const SMALL_FLEET_WINDOW_MS = 2000;
 

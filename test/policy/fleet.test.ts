@@ -157,16 +157,16 @@ draws("warm boot, renewal and DPS retry draws -> their windows, ends reachable",
   assert.is(renewalDelay(worked, 2880000, 300000), 3180000);
   assert.is(renewalDelay(worked, 480000, 96000), 576000);
   assert.is(renewalDelay(worked, 480000, 96001), 480000);
-  // DPS: [0, min(40 x failing, fallbackSpreadMs)].
-  assert.is(dpsRetrySpread(worked, 10000, 400000), 400000);
-  assert.is(dpsRetrySpread(worked, 10000, 400001), 0);
+  // DPS: [0, min(100 x failing, fallbackSpreadMs)].
+  assert.is(dpsRetrySpread(worked, 1000, 100000), 100000);
+  assert.is(dpsRetrySpread(worked, 1000, 100001), 0);
   assert.is(dpsRetrySpread(worked, 3600000, 600000), 600000);
   assert.is(dpsRetrySpread(worked, 0, 12345), 0);
   const prng = createPrng(0xd5);
   for (let i = 0; i < 100000; i++) {
     const failing = prng.int(100000000);
     const d = dpsRetrySpread(worked, failing, prng.int(4294967296));
-    if (!(d >= 0 && d <= Math.min(40 * failing, 600000) && d === Math.floor(d))) assert.unreachable(`${failing}: ${d}`);
+    if (!(d >= 0 && d <= Math.min(100 * failing, 600000) && d === Math.floor(d))) assert.unreachable(`${failing}: ${d}`);
   }
 });
 
