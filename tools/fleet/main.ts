@@ -40,6 +40,7 @@ registration quota; one run per policy, side by side.
   --horizon-h H        simulate at most H hours after recovery
   --events-per-device K  stop a run after K x N events (default ${DEFAULTS.eventsPerDevice})
   --seed S             random seed (default ${DEFAULTS.seed})
+  --plan K=MS,...      replace fields of our fleet plan (experiments), e.g. --plan staggerMaxMs=71903440
   --progress           progress on stderr
 `;
 
@@ -97,6 +98,16 @@ function parse(argv: string[]): { o: FleetOptions; scenarios: string[]; policies
       case "--events-per-device": o.eventsPerDevice = num(); break;
       case "--seed": o.seed = Math.floor(num()); break;
       case "--progress": o.progress = true; break;
+      case "--plan": {
+        const over: Record<string, number> = {};
+        for (const kv of v().split(",")) {
+          const [k, ms] = kv.split("=");
+          if (!k || !(Number(ms) > 0)) throw new Error(`--plan needs key=ms pairs, got ${kv}`);
+          over[k] = Number(ms);
+        }
+        o.planOverride = over;
+        break;
+      }
       default:
         throw new Error(`unknown option ${a} (--help)`);
     }
