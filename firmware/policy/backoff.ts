@@ -138,3 +138,34 @@ export function backoffNext(b: Backoff, random32: number): number {
   b.windowMs = w < (b.capMs >> 1) ? w + w : b.capMs;
   return delay;
 }
+
+/**
+ * The first wait after a connection that held, for a fleet that may have lost it together:
+ * drawn over [0, w] (w = windowMs clamped to [2, cap]) from the distribution of the time left
+ * until the next retry of a device that has been drawing from [w/2, w] for ever: uniform over
+ * [0, w/2] with probability 2/3, else w/2 plus the smaller of two uniform draws over [0, w/2]
+ * (a density falling to 0 at w). N devices that start so and keep drawing from [w/2, w]
+ * offer N / (0.75 w) attempts per second from the first second on, with no burst where the
+ * first and second retries overlap (a plain uniform first wait over [0, w] peaks at 2N / w
+ * there). Then the window doubles from w as in backoffNext, saturating at the cap. Uses both
+ * random numbers' low 31 bits. Returns the wait in ms, or ERR_RETRY_EXHAUSTED with b
+ * unchanged once maxAttempts waits were handed out.
+ */
+export function backoffSpread(b: Backoff, windowMs: number, random32: number, random32b: number): number {
+  if (b.maxAttempts >= 0 && b.attempts >= b.maxAttempts) return ERR_RETRY_EXHAUSTED;
+  let w = clampMs(windowMs);
+  if (w > b.capMs) w = b.capMs;
+  if (w < 2) w = 2;
+  const half = w >> 1;
+  // x uniform over [0, 3 half): its first two thirds give [0, half), the last third the tail.
+  const x = (random32 & 0x7fffffff) % (3 * half);
+  let delay: number;
+  if (x < half + half) delay = x >> 1;
+  else {
+    const y = (random32b & 0x7fffffff) % half;
+    delay = half + (x - half - half < y ? x - half - half : y);
+  }
+  if (b.attempts < MAX_DELAY_MS) b.attempts++;
+  b.windowMs = w < (b.capMs >> 1) ? w + w : b.capMs;
+  return delay;
+}

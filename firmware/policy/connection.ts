@@ -13,10 +13,10 @@ import {
   FLAG_SUSPECT_CREDENTIALS, AWAIT_CONNACK, AWAIT_RESPONSE, DPS_FAILED,
 } from "./classify";
 import {
-  Backoff, createBackoff, backoffProfile, backoffReset, backoffNext,
+  Backoff, createBackoff, backoffProfile, backoffReset, backoffNext, backoffSpread,
   PROFILE_NORMAL, PROFILE_SERVER, PROFILE_THROTTLED, PROFILE_SLOW, RETRY_FOREVER, MAX_DELAY_MS,
 } from "./backoff";
-import { FleetPlan, staggerDelay, fallbackDelay } from "./fleet";
+import { FleetPlan, staggerDelay, fallbackDelay, warmDelay, renewalDelay, dpsRetrySpread } from "./fleet";
 import {
   REASON_NONE, REASON_NO_NETWORK, REASON_UPDATING, REASON_CLOCK_NOT_SET, REASON_EXPIRED_SAS_TOKEN, REASON_BAD_CREDENTIAL,
   REASON_COMMUNICATION_ERROR, REASON_RETRY_EXPIRED, REASON_REPROVISIONING, reasonName,
@@ -61,6 +61,12 @@ const POLL_BUDGET = 5;
 const CLOCK_RECHECK_MS = 1000;
 /** After Wi-Fi returns, reconnect within this (attempt 0, jittered). */
 const NETWORK_UP_JITTER_MS = 2000;
+/** Without a connection this long, hub retries slow down: the wait doubles for each such
+ *  span, up to 8x (a hub lost for hours is not hammered at the fleet's full rate). */
+const LONG_OUTAGE_MS = 3600000;
+
+/** classify()'s output, filled and read within one call (shared: policies never nest). */
+const verdict = createVerdict();
 
 export interface PolicyActions {
   /** Open the DPS connection (TLS, CONNECT with clean session, SUBSCRIBE, register). */
@@ -86,7 +92,8 @@ export interface PolicyConfig {
   useDps: boolean;
   /** SAS authentication: never connect before the clock is synced. */
   needsClock: boolean;
-  /** Renew the hub token this long after connecting (80 % of its lifetime); 0 = never (X.509). */
+  /** Renew the hub token from this long after connecting on (80 % of its lifetime), at a
+   *  random point from the fleet plan (renewalDelay); 0 = never (X.509). */
   renewAfterMs: number;
   fleet: FleetPlan;
   /** Consecutive hub failures AND time on the failing hub before going back to DPS. */
@@ -105,6 +112,9 @@ export interface PolicyConfig {
   customDelay?: (attempt: number, reason: number) => number;
   /** Waits handed out before giving up (RETRY_FOREVER = never). */
   maxAttempts: number;
+  /** Added to every hub retry's wait: 60000 follows the large-scale guidance's "at least a
+   *  minute before a retry" to the letter (the fleet simulator shows what it costs); 0 = off. */
+  hubMinGapMs: number;
 }
 
 export function defaultPolicyConfig(fleet: FleetPlan): PolicyConfig {
@@ -122,6 +132,7 @@ export function defaultPolicyConfig(fleet: FleetPlan): PolicyConfig {
     stopOnRetryExpired: false,
     retryMode: RETRY_EXPONENTIAL,
     maxAttempts: RETRY_FOREVER,
+    hubMinGapMs: 0,
   };
 }
 
@@ -144,6 +155,8 @@ export class ConnectionPolicy {
   private fallingBack = false;
   /** When the deferred DPS round comes due (-1: none); the hub is retried until then. */
   private fallbackAt = -1;
+  /** A connection has just ended (or a renewal began): the next hub wait is the spread draw. */
+  private spreadNext = false;
 
   private target = TARGET_HUB;
   private deadline = -1;
@@ -165,7 +178,6 @@ export class ConnectionPolicy {
 
   private readonly backoff: Backoff = createBackoff();
   private backoffProfileInUse = -1;
-  private readonly verdict = createVerdict();
 
   constructor(
     private readonly config: PolicyConfig,
@@ -180,8 +192,13 @@ export class ConnectionPolicy {
     this.clockSynced = clockSynced;
     this.disconnectedSince = now;
     if (assignment) {
+      // Warm boot: a region's power returning boots the whole fleet within seconds, so the
+      // first attempt is spread over N / cps like the fleet's return after a hub outage.
       this.target = TARGET_HUB;
-      this.attemptOrWait(now);
+      const wait = warmDelay(this.config.fleet, this.random32());
+      this.actions.note("warm boot: hub in " + wait + " ms (fleet spread)");
+      this.report(STATUS_CONNECTING, REASON_NONE);
+      this.waitUntil(now + wait);
     } else if (!this.config.useDps) {
       this.stopWith(REASON_BAD_CREDENTIAL, "no hub configured and DPS is off");
     } else {
@@ -307,7 +324,7 @@ export class ConnectionPolicy {
    *  allow-list (a configuration error on the service side: slow retry). */
   dpsResponse(now: number, status: number, operationStatus: number, retryAfterSeconds: number, operationId: string, hub: string, deviceId: string, allowed: boolean): void {
     if (this.state !== STATE_DPS_ACTIVE) return;
-    const action = classify(KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds, this.verdict);
+    const action = classify(KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds, verdict);
     if (action === ACTION_NONE) {
       if (!allowed) {
         this.note("DPS assigned hub " + hub + ", which is not on the allow-list");
@@ -325,7 +342,7 @@ export class ConnectionPolicy {
         return;
       }
       // Never more than 5 polls in 10 s, whatever retry-after says.
-      let at = now + this.verdict.waitMs;
+      let at = now + verdict.waitMs;
       const oldest = this.pollTimes[this.pollIndex];
       if (oldest >= 0 && at - (oldest + POLL_WINDOW_MS) < 0) at = oldest + POLL_WINDOW_MS;
       this.state = STATE_DPS_WAIT_POLL;
@@ -340,7 +357,7 @@ export class ConnectionPolicy {
     if (this.state !== STATE_DPS_ACTIVE && this.state !== STATE_DPS_WAIT_POLL) return;
     this.actions.closeDps();
     this.dpsDeadline = -1;
-    classify(kind, code, retryAfterSeconds, this.verdict);
+    classify(kind, code, retryAfterSeconds, verdict);
     this.retryLater(now, TARGET_DPS);
   }
 
@@ -359,6 +376,7 @@ export class ConnectionPolicy {
     this.hubFailures = 0;
     this.streakStart = -1;
     this.suspectCount = 0;
+    this.spreadNext = false;
     this.target = TARGET_HUB;
     backoffReset(this.backoff);
     this.attemptOrWait(now);
@@ -378,7 +396,9 @@ export class ConnectionPolicy {
     // The hub answered before a deferred DPS round came due: that round is cancelled.
     this.fallingBack = false;
     this.fallbackAt = -1;
-    this.deadline = this.config.renewAfterMs > 0 ? now + this.config.renewAfterMs : -1;
+    this.spreadNext = false;
+    // A random renewal point: a fleet that connected together does not renew together.
+    this.deadline = this.config.renewAfterMs > 0 ? now + renewalDelay(this.config.fleet, this.config.renewAfterMs, this.random32()) : -1;
     this.report(STATUS_CONNECTED, REASON_NONE);
   }
 
@@ -392,9 +412,11 @@ export class ConnectionPolicy {
     this.actions.closeHub(false);
     // A connection that held long enough ends the streak: this failure starts a new one.
     if (wasConnected && now - this.connectedAt >= this.config.stableMs) this.endStreak();
+    // Whoever was connected may have lost the hub with the whole fleet: the spread draw.
+    if (wasConnected) this.spreadNext = true;
     if (this.disconnectedSince < 0) this.disconnectedSince = now;
-    const action = classify(kind, code, 0, this.verdict);
-    if (action === ACTION_RETRY && (this.verdict.flags & FLAG_SUSPECT_CREDENTIALS) !== 0) {
+    const action = classify(kind, code, 0, verdict);
+    if (action === ACTION_RETRY && (verdict.flags & FLAG_SUSPECT_CREDENTIALS) !== 0) {
       // Every attempt signs a fresh token after the clock was synced, so a second CONNACK 5
       // in a row means the hub no longer knows this identity.
       this.suspectCount++;
@@ -404,8 +426,8 @@ export class ConnectionPolicy {
           this.fallBackToDps(now, "the hub refused a fresh token twice (CONNACK 5)", REASON_REPROVISIONING);
         } else {
           // Hub-only: nothing to re-register with; the key or the device is wrong.
-          this.verdict.action = ACTION_CONFIG_ERROR;
-          this.verdict.reason = REASON_BAD_CREDENTIAL;
+          verdict.action = ACTION_CONFIG_ERROR;
+          verdict.reason = REASON_BAD_CREDENTIAL;
           this.retryLater(now, TARGET_HUB);
         }
         return;
@@ -471,7 +493,7 @@ export class ConnectionPolicy {
 
   private renewToken(now: number): void {
     // MQTT 3.1.1 cannot re-authenticate a live session: clean DISCONNECT, new token, CONNECT.
-    this.note("token at 80 % of its lifetime: reconnecting with a new one");
+    this.note("token at 80 % of its lifetime or later (fleet spread): reconnecting with a new one");
     // The connection held: an old failure streak must not count against the renewal.
     if (now - this.connectedAt >= this.config.stableMs) this.endStreak();
     this.actions.closeHub(true);
@@ -483,6 +505,7 @@ export class ConnectionPolicy {
   private endStreak(): void {
     this.hubFailures = 0;
     this.streakStart = -1;
+    this.spreadNext = true;
     backoffReset(this.backoff);
   }
 
@@ -506,7 +529,7 @@ export class ConnectionPolicy {
   /** After a failure: wait as the verdict says, then try `target` again. */
   private retryLater(now: number, target: number): void {
     this.target = target;
-    const v = this.verdict;
+    const v = verdict;
     const reason = v.reason === REASON_NONE ? REASON_COMMUNICATION_ERROR : v.reason;
     const expired = this.disconnectedSince >= 0 && now - this.disconnectedSince >= this.config.operationTimeoutMs;
     if (expired && !this.expiredReported) {
@@ -517,10 +540,22 @@ export class ConnectionPolicy {
         return;
       }
     }
-    const wait = this.waitFor(v.action, v.profile, v.waitMs, reason);
+    let wait = this.waitFor(v.action, v.profile, v.waitMs, reason);
     if (wait < 0) {
       this.stopWith(REASON_RETRY_EXPIRED, "the retry policy gave up");
       return;
+    }
+    if (target === TARGET_HUB) {
+      const spans = this.disconnectedSince >= 0 && v.action === ACTION_RETRY ? Math.floor((now - this.disconnectedSince) / LONG_OUTAGE_MS) : 0;
+      if (spans > 0) wait = wait * (spans >= 3 ? 8 : spans === 2 ? 4 : 2);
+      wait += this.config.hubMinGapMs;
+      if (wait > MAX_DELAY_MS) wait = MAX_DELAY_MS;
+    }
+    else if (this.config.retryMode === RETRY_EXPONENTIAL && this.disconnectedSince >= 0) {
+      // DPS failed: spread the next request in proportion to how long the device has been
+      // without a connection, so a fleet that failed together drains within DPS's quota.
+      const spread = dpsRetrySpread(this.config.fleet, now - this.disconnectedSince, this.random32());
+      if (spread > wait) wait = spread;
     }
     this.report(STATUS_DISCONNECTED, this.expiredReported ? REASON_RETRY_EXPIRED : reason);
     this.note("retry " + (target === TARGET_DPS ? "DPS" : "hub") + " in " + wait + " ms (" + reasonName(reason) + ", attempt " + this.backoff.attempts + ")");
@@ -542,7 +577,13 @@ export class ConnectionPolicy {
       backoffProfile(this.backoff, profile, this.config.fleet.capMs, this.config.maxAttempts);
       this.backoffProfileInUse = profile;
     }
-    const drawn = backoffNext(this.backoff, this.random32());
+    // The first wait after a connection ended is the fleet's spread draw (backoffSpread), over
+    // the fleet's window or the backoff's own when a short connection left it wider.
+    const b = this.backoff;
+    const drawn = this.spreadNext && profile === PROFILE_NORMAL
+      ? backoffSpread(b, b.windowMs > this.config.fleet.spreadMs ? b.windowMs : this.config.fleet.spreadMs, this.random32(), this.random32())
+      : backoffNext(b, this.random32());
+    this.spreadNext = false;
     if (drawn < 0) return -1;
     if (serviceWaitMs > 0) {
       // retry-after is a floor: the service's wait plus up to a fifth more, so a fleet told

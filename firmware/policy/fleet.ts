@@ -26,6 +26,12 @@ export interface FleetPlan {
    *  the upper end doubled per DPS round that returned the same hub. */
   fallbackMinMs: number;
   fallbackSpreadMs: number;
+  /** The backoff window of the first hub retry after a connection that held (backoffSpread). */
+  spreadMs: number;
+  /** A warm boot waits uniformly in [0, warmMs] before its first hub attempt. */
+  warmMs: number;
+  /** Token renewals are drawn over at least this much of the token's life. */
+  renewalSpreadMs: number;
 }
 
 export const DEFAULT_HUB_CONNECTIONS_PER_SECOND = 100;
@@ -36,10 +42,6 @@ function spanMs(ms: number): number {
   if (!(ms > DEFAULT_MIN_MS)) return DEFAULT_MIN_MS;
   return ms < MAX_DELAY_MS ? Math.ceil(ms) : MAX_DELAY_MS;
 }
-
-/** How much of its traffic-shaping queue (reference 7.1: bursts queue, overflow is refused)
- *  the fleet may fill when it comes back from the cap: this many seconds of the hub's rate. */
-export const SHAPING_ALLOWANCE_MS = 5000;
 
 /**
  * The largest mean per minute whose random minutes stay within `perMinute`. N devices that
@@ -53,46 +55,107 @@ function safePerMinute(perMinute: number): number {
   return root * root;
 }
 
+/** The share of the hub's limit a fleet's attempts may reach in any second (DESIGN section 4:
+ *  within 1.5x, counting attempts at a hub that is down). */
+export const HUB_BURST = 1.5;
+/** The share of the hub's limit a fleet's token renewals may take. */
+export const RENEWAL_SHARE = 0.3;
+/** A DPS retry after a DPS failure is spread over up to this many times the time the device
+ *  has been without a connection (dpsRetrySpread). */
+export const DPS_RETRY_FACTOR = 100;
+/** Floor of the first-retry and warm-boot windows: a small fleet is back within seconds. */
+export const SMALL_FLEET_WINDOW_MS = 2000;
+
 /**
  * The plan for a fleet, or the reference defaults without settings (stagger and fallback
- * in [1 s, 100 s], cap 100 s). A bad field (missing, zero, negative, NaN) takes its default.
+ * in [1 s, 100 s], cap 100 s, first-retry and warm-boot windows 2 s). A bad field (missing,
+ * zero, negative, NaN) takes its default. T below is N / (load x hub) seconds, the least time
+ * the hub needs to take the whole fleet back.
  *
  * - stagger: max = N / safePerMinute(load x cpm) minutes, cpm being the slower of DPS
  *   (registrations per minute) and the hub (60 x connections per second): a first boot goes
  *   through both. This is the reference's (1 / load) x (N / cps) with room for randomness
  *   (x 1.13 at 1000 per minute).
- * - cap: the default policy draws a wait at the cap from [cap/2, cap], so after an outage the
- *   fleet's next attempts arrive at N / (0.75 cap) per second for cap/2, then fewer, and every
- *   device has tried within cap. Sizing that rate at exactly load x hub (cap = 4/3 N / (load
- *   x hub)) leaves the hub half idle in the second half: 99 % are back only after 1.22 N / cps.
- *   So the cap is the smallest that keeps the excess over load x hub in that first half within
- *   SHAPING_ALLOWANCE_MS of the hub's rate, which traffic shaping queues: 4/3 N / (load x hub)
- *   - 2 x SHAPING_ALLOWANCE_MS. At 1,000,000 devices and 6000/s it is 212 s (5 % above the
- *   rate; 99 % back in 1.16 N / cps). Never below the 100 s default.
+ * - cap: 2N / (1.5 x load x hub) = 4/3 T, never below the 100 s default. Devices drawing from
+ *   [cap/2, cap] offer at most 2N / cap = 1.5x the rate in any second even if they all failed
+ *   at once, and N / (0.75 cap) = the hub's rate once their phases are mixed; the last 1 %
+ *   of a mixed fleet retries within 0.91 cap = 1.22 T of the hub's return.
+ * - spread: the first retry after a connection that held is drawn by backoffSpread over this
+ *   window, the cap for a large fleet (4/3 T, so the fleet's phases are mixed from the first
+ *   second: N / T per second, whether the hub is up or down), 2 s for a small one.
+ * - warm: a warm boot waits uniformly over T (the fleet arrives at the hub's rate), at least
+ *   2 s and at most the cap.
  * - fallback: the stagger's sizing against DPS alone.
+ * - renewalSpread: N / (0.3 x load x hub): renewals of a fleet that connected together stay
+ *   within 0.3x the hub's rate (renewalDelay bounds it by a fifth of the renewal time).
  */
 export function planFleet(settings?: FleetSettings): FleetPlan {
   if (settings === undefined || settings === null) {
-    return { staggerMinMs: DEFAULT_MIN_MS, staggerMaxMs: DEFAULT_CAP_MS, capMs: DEFAULT_CAP_MS, fallbackMinMs: DEFAULT_MIN_MS, fallbackSpreadMs: DEFAULT_CAP_MS };
+    return {
+      staggerMinMs: DEFAULT_MIN_MS, staggerMaxMs: DEFAULT_CAP_MS, capMs: DEFAULT_CAP_MS, fallbackMinMs: DEFAULT_MIN_MS, fallbackSpreadMs: DEFAULT_CAP_MS,
+      spreadMs: SMALL_FLEET_WINDOW_MS, warmMs: SMALL_FLEET_WINDOW_MS, renewalSpreadMs: DEFAULT_MIN_MS,
+    };
   }
   const n = settings.devices >= 1 ? settings.devices : 1;
   const hub = settings.hubConnectionsPerSecond > 0 ? settings.hubConnectionsPerSecond : DEFAULT_HUB_CONNECTIONS_PER_SECOND;
   const dps = (settings.dpsRegistrationsPerMinute > 0 ? settings.dpsRegistrationsPerMinute : DEFAULT_DPS_REGISTRATIONS_PER_MINUTE) / 60;
   const load = settings.load > 0 ? settings.load : 1;
   const slowest = dps < hub ? dps : hub;
-  const cap = spanMs((4 * n * 1000) / (3 * load * hub) - 2 * SHAPING_ALLOWANCE_MS);
+  const tMs = (n * 1000) / (load * hub);
+  const fleetCap = spanMs((2 * tMs) / HUB_BURST);
+  const cap = fleetCap > DEFAULT_CAP_MS ? fleetCap : DEFAULT_CAP_MS;
   return {
     staggerMinMs: DEFAULT_MIN_MS,
     staggerMaxMs: spanMs((n / safePerMinute(load * slowest * 60)) * 60000),
-    capMs: cap > DEFAULT_CAP_MS ? cap : DEFAULT_CAP_MS,
+    capMs: cap,
     fallbackMinMs: DEFAULT_MIN_MS,
     fallbackSpreadMs: spanMs((n / safePerMinute(load * dps * 60)) * 60000),
+    spreadMs: windowMs(fleetCap, cap),
+    warmMs: windowMs(tMs, cap),
+    renewalSpreadMs: spanMs(tMs / RENEWAL_SHARE),
   };
+}
+
+/** A window of ms in [SMALL_FLEET_WINDOW_MS, cap]. */
+function windowMs(ms: number, cap: number): number {
+  if (!(ms > SMALL_FLEET_WINDOW_MS)) return SMALL_FLEET_WINDOW_MS;
+  return ms < cap ? Math.ceil(ms) : cap;
 }
 
 /** Uniform in [lo, hi] from the low 31 bits of random32 (lo <= hi, both int32). */
 function uniform(lo: number, hi: number, random32: number): number {
   return lo + ((random32 & 0x7fffffff) % (hi - lo + 1));
+}
+
+/** A warm boot's wait before its first hub attempt: uniform in [0, warmMs]. */
+export function warmDelay(plan: FleetPlan, random32: number): number {
+  return uniform(0, plan.warmMs, random32);
+}
+
+/**
+ * The renewal point of a token the device renews from renewAfterMs on (80 % of its life):
+ * uniform in [renewAfterMs, renewAfterMs + spread], spread being the fleet's renewalSpreadMs
+ * but at most a fifth of renewAfterMs (so at the latest at 96 % of the life), so a fleet that
+ * connected together does not renew together. Never earlier than renewAfterMs.
+ */
+export function renewalDelay(plan: FleetPlan, renewAfterMs: number, random32: number): number {
+  let spread = plan.renewalSpreadMs;
+  if (spread > renewAfterMs / 5) spread = Math.floor(renewAfterMs / 5);
+  return uniform(renewAfterMs, renewAfterMs + spread, random32);
+}
+
+/**
+ * The least wait before the next DPS attempt after a DPS failure, for a device without a
+ * connection for `failingMs`: uniform in [0, min(DPS_RETRY_FACTOR x failingMs,
+ * fallbackSpreadMs)]. A fleet whose DPS requests failed together (a DPS outage during a first
+ * boot) then drains at a small share of the quota instead of retrying at the backoff cap, and
+ * a small fleet (a 1 s spread) keeps its backoff.
+ */
+export function dpsRetrySpread(plan: FleetPlan, failingMs: number, random32: number): number {
+  let hi = plan.fallbackSpreadMs;
+  if (failingMs >= 0 && failingMs < hi / DPS_RETRY_FACTOR) hi = Math.floor(failingMs * DPS_RETRY_FACTOR);
+  if (!(hi > 0)) return 0;
+  return uniform(0, hi, random32);
 }
 
 /** The first-provisioning wait (boot without a cached hub): uniform in the stagger window. */

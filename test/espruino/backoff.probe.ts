@@ -1,8 +1,8 @@
 // The retry policy on the interpreter (firmware/policy): the upstream vectors, the overflow
-// case, the default policy's context, a few classifier rows, the fleet plan, and
+// case, the default policy's context, a few classifier rows, the fleet plan and its draws, and
 // process.memory().usage unchanged across 10,000 calls of each function.
 import { check, probe, figure, done } from "./probe-kit";
-import { azRetryDelay, backoffInit, backoffNext, backoffProfile, createBackoff, PROFILE_NORMAL, PROFILE_THROTTLED, RETRY_FOREVER } from "../../firmware/policy/backoff";
+import { azRetryDelay, backoffInit, backoffNext, backoffProfile, backoffReset, backoffSpread, createBackoff, PROFILE_NORMAL, PROFILE_THROTTLED, RETRY_FOREVER } from "../../firmware/policy/backoff";
 import {
   ACTION_CONFIG_ERROR,
   ACTION_RETRY,
@@ -16,7 +16,7 @@ import {
   KIND_HUB_SOCKET,
   KIND_TWIN_RESPONSE,
 } from "../../firmware/policy/classify";
-import { fallbackDelay, planFleet, staggerDelay } from "../../firmware/policy/fleet";
+import { dpsRetrySpread, fallbackDelay, planFleet, renewalDelay, staggerDelay, warmDelay } from "../../firmware/policy/fleet";
 import { ERR_RETRY_EXHAUSTED, SOCKET_RESET, reasonName } from "../../firmware/status";
 
 console.log("VERSION " + process.version);
@@ -122,8 +122,22 @@ probe("classify: CONNACK 5, DPS 429, twin 503, DPS 401, hub reset", () => {
 
 probe("planFleet: the reference's worked example (10,000 devices), with room for randomness", () => {
   const p = planFleet({ devices: 10000, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 });
-  const got = [p.staggerMinMs, p.staggerMaxMs, p.capMs, p.fallbackMinMs, p.fallbackSpreadMs].join(",");
-  return got === "1000,680847,123334,1000,680847" || got;
+  const got = [p.staggerMinMs, p.staggerMaxMs, p.capMs, p.fallbackMinMs, p.fallbackSpreadMs, p.spreadMs, p.warmMs, p.renewalSpreadMs].join(",");
+  return got === "1000,680847,133334,1000,680847,133334,100000,333334" || got;
+});
+
+probe("backoffSpread, warmDelay, renewalDelay, dpsRetrySpread: the values Node computes", () => {
+  const b = createBackoff();
+  const out: string[] = [];
+  const rows = [[222223, 123456789, 987654321], [222223, -5, 77777], [2000, 2147483647, 3], [100000000, 1999999999, 1234567891]];
+  for (let i = 0; i < rows.length; i++) {
+    backoffProfile(b, PROFILE_NORMAL, 222223, RETRY_FOREVER);
+    out.push(backoffSpread(b, rows[i][0], rows[i][1], rows[i][2]) + "/" + b.windowMs);
+  }
+  const p = planFleet({ devices: 10000, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 });
+  out.push([warmDelay(p, 123456789), renewalDelay(p, 2880000, 987654321), renewalDelay(p, 480000, -1), dpsRetrySpread(p, 1000, 55555), dpsRetrySpread(p, 3600000, 1999999999)].join(","));
+  const got = out.join(",");
+  return got === "61789/222223,76228/222223,1003/4000,999/222223,55555,3196051,517278,55555,349423" || got;
 });
 
 // Memory: all counters live in one object made up front, so the measurement itself adds
@@ -157,6 +171,13 @@ const cases: Array<[string, (i: number, r: number) => number]> = [
   ["classify", (i, r) => classify(3 + (i & 7), r & 1023, i & 15, verdict)],
   ["staggerDelay", (i, r) => staggerDelay(plan, r)],
   ["fallbackDelay", (i, r) => fallbackDelay(plan, i & 7, r)],
+  ["backoffSpread", (i, r) => {
+    backoffReset(ctx);
+    return backoffSpread(ctx, 133334, r, r ^ i);
+  }],
+  ["warmDelay", (i, r) => warmDelay(plan, r)],
+  ["renewalDelay", (i, r) => renewalDelay(plan, 2880000, r)],
+  ["dpsRetrySpread", (i, r) => dpsRetrySpread(plan, i * 13, r)],
 ];
 for (let c = 0; c < cases.length; c++) {
   const name = cases[c][0];

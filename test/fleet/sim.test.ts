@@ -62,7 +62,7 @@ limits("first boot and DPS outage, every policy -> DPS quota held; every device 
 
 limits("failover -> policies that go back to DPS end on hub B; the others never connect", () => {
   const o = small({ scenario: "failover", eventsPerDevice: 400 });
-  for (const p of ["ours", "dps-at-spread", "upstream-c"]) {
+  for (const p of ["ours", "upstream-c"]) {
     const f = runPolicy(o, p).figures;
     limitsHeld(f, o);
     allBack(f);

@@ -6,6 +6,7 @@ import {
   backoffNext,
   backoffProfile,
   backoffReset,
+  backoffSpread,
   createBackoff,
   type Backoff,
   MAX_DELAY_MS,
@@ -417,4 +418,81 @@ memory("backoffNext x 1e6 -> no GC, new space +< 64 KB, nothing retained", async
   assert.ok(a.retainedBytes < 1000000, JSON.stringify(a));
 });
 
+memory("backoffSpread x 1e6 -> no GC, new space +< 64 KB, nothing retained", async () => {
+  const b = createBackoff();
+  backoffProfile(b, PROFILE_NORMAL, 222223, RETRY_FOREVER);
+  const a = await measureAllocation((i) => {
+    backoffReset(b);
+    return backoffSpread(b, 222223, rands[i & 4095], rands[(i + 7) & 4095]);
+  }, 1000000);
+  assert.is(a.gcs, 0, JSON.stringify(a));
+  assert.ok(a.newSpaceBytes < 65536, JSON.stringify(a));
+  assert.ok(a.retainedBytes < 1000000, JSON.stringify(a));
+});
+
 memory.run();
+
+const firstRetry = suite("backoffSpread: the first retry after a connection ended");
+
+firstRetry("400,000 draws over w = 120 s -> the stationary residual: flat on [0, w/2] (2/3), falling to 0 at w", () => {
+  const prng = createPrng(0x5b);
+  const b = createBackoff();
+  const bins = new Array<number>(12).fill(0);
+  const total = 400000;
+  for (let i = 0; i < total; i++) {
+    backoffProfile(b, PROFILE_NORMAL, 240000, RETRY_FOREVER);
+    const d = backoffSpread(b, 120000, u32(prng), u32(prng));
+    if (!(d >= 0 && d <= 120000 && d === Math.floor(d))) assert.unreachable(`${d}`);
+    bins[Math.min(11, Math.floor(d / 10000))]++;
+  }
+  // Density P(X > r) / E[X] for X uniform in [60, 120] s: 1/90 per s below 60 s, then
+  // (120 - r) / 60 / 90: a bin of 10 s holds 11.1 % below 60 s, then 10.2 %, 8.3 %, ... 0.9 %.
+  for (let k = 0; k < 12; k++) {
+    const mid = 10 * k + 5;
+    const expect = mid < 60 ? 10 / 90 : ((120 - mid) / 60) * (10 / 90);
+    assert.ok(Math.abs(bins[k] / total - expect) < 0.004, `bin ${k}: ${bins[k] / total} vs ${expect}`);
+  }
+});
+
+firstRetry("N devices starting with it and drawing from [w/2, w] after -> a flat rate N / (0.75 w), no burst where the draws overlap", () => {
+  const prng = createPrng(0x77);
+  const w = 100000;
+  const perSecond = new Array<number>(400).fill(0);
+  const n = 20000;
+  const b = createBackoff();
+  for (let i = 0; i < n; i++) {
+    backoffProfile(b, PROFILE_NORMAL, w, RETRY_FOREVER);
+    let t = backoffSpread(b, w, u32(prng), u32(prng));
+    while (t < 400000) {
+      perSecond[Math.floor(t / 1000)]++;
+      t += backoffNext(b, u32(prng));
+    }
+  }
+  // 20,000 / 75 s = 266.7 per second; a Poisson second is within +-5 sigma (82).
+  for (let s = 0; s < 400; s++) assert.ok(Math.abs(perSecond[s] - 266.7) < 82, `second ${s}: ${perSecond[s]}`);
+});
+
+firstRetry("window: clamped to [2, cap]; the next window doubles from it, saturating at the cap", () => {
+  const b = createBackoff();
+  backoffProfile(b, PROFILE_NORMAL, 100000, RETRY_FOREVER);
+  assert.ok(backoffSpread(b, 2000, 12345, 678) <= 2000);
+  assert.is(b.windowMs, 4000);
+  assert.is(b.attempts, 1);
+  assert.ok(backoffNext(b, 99) >= 2000);
+  backoffReset(b);
+  assert.ok(backoffSpread(b, 500000, -1, -1) <= 100000);
+  assert.is(b.windowMs, 100000);
+  backoffReset(b);
+  assert.ok(backoffSpread(b, 0, 7, 7) <= 2);
+});
+
+firstRetry("maxAttempts reached -> ERR_RETRY_EXHAUSTED, context unchanged", () => {
+  const b = createBackoff();
+  backoffProfile(b, PROFILE_NORMAL, 100000, 1);
+  backoffSpread(b, 2000, 1, 1);
+  const before = { ...b };
+  assert.is(backoffSpread(b, 2000, 1, 1), ERR_RETRY_EXHAUSTED);
+  assert.equal({ ...b }, before);
+});
+
+firstRetry.run();

@@ -69,18 +69,37 @@ function harness(tweak?: (c: PolicyConfig) => void, seed = 1): Harness {
 const last = (h: Harness) => h.calls[h.calls.length - 1];
 const lastStatus = (h: Harness) => h.statuses[h.statuses.length - 1];
 
+/** A warm boot: start with the cached hub, then the warm-boot wait (2 s at most for a fleet
+ *  nobody sized) runs out and the hub attempt starts. */
+function warmStart(h: Harness): void {
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  assert.is(h.policy.state, STATE_WAIT_RETRY);
+  assert.ok(h.fire() <= 2000, "warm-boot wait");
+  assert.is(h.policy.state, STATE_HUB_CONNECTING);
+}
+
+/** A warm boot with any plan: start, then the warm-boot wait runs out. */
+function warmStartWith(h: Harness): void {
+  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  h.fire();
+  assert.is(h.policy.state, STATE_HUB_CONNECTING);
+}
+
 function connectedHarness(tweak?: (c: PolicyConfig) => void): Harness {
   const h = harness(tweak);
-  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  warmStart(h);
   h.policy.hubConnected(h.now);
   return h;
 }
 
 const boot = suite("policy: boot");
 
-boot("valid cached hub -> straight to the hub, no DPS", () => {
+boot("valid cached hub -> straight to the hub after the warm-boot wait, no DPS", () => {
   const h = harness();
   h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  assert.equal(h.calls, []);
+  assert.equal(lastStatus(h), [STATUS_CONNECTING, REASON_NONE]);
+  assert.ok(h.fire() <= 2000);
   assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
   assert.is(h.policy.state, STATE_HUB_CONNECTING);
   h.policy.hubConnected(h.now);
@@ -113,6 +132,7 @@ boot("no network -> no attempt, NoNetwork; network up -> attempt soon", () => {
 boot("clock not synced with SAS -> no token signed until it is", () => {
   const h = harness();
   h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, false);
+  h.fire();
   assert.is(h.policy.state, STATE_WAIT_CLOCK);
   assert.equal(lastStatus(h), [STATUS_DISCONNECTED, REASON_CLOCK_NOT_SET]);
   h.fire();
@@ -126,6 +146,7 @@ boot("clock not synced with SAS -> no token signed until it is", () => {
 boot("X.509 (no clock needed) connects with an unsynced clock", () => {
   const h = harness((c) => (c.needsClock = false));
   h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, false);
+  h.fire();
   assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
 });
 
@@ -181,8 +202,10 @@ dps("429 with retry-after -> not before retry-after; without -> throttled profil
   const h = inDps();
   h.policy.dpsResponse(h.now, 429, DPS_OP_FAILED, 30, "", "", "", true);
   assert.equal(h.calls, ["closeDps"]);
+  // retry-after plus up to a fifth more, or the DPS retry spread (up to 100 x the time the
+  // device has been without a connection, at most the fleet's 100 s fallback spread).
   const waited = h.fire();
-  assert.ok(waited >= 30000 && waited <= 36000, `waited ${waited}`);
+  assert.ok(waited >= 30000 && waited <= 100000, `waited ${waited}`);
   assert.equal(last(h), "connectDps");
   h.policy.dpsResponse(h.now, 429, DPS_OP_FAILED, 0, "", "", "", true);
   assert.ok(h.fire() >= 10000);
@@ -293,7 +316,7 @@ hub("failures back off and retry the same hub", () => {
 
 hub("10 failures in under 15 minutes -> still the same hub; 10 failures AND 15 minutes -> DPS after a spread", () => {
   const h = harness();
-  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  warmStart(h);
   for (let i = 0; i < 10; i++) {
     h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
     h.fire();
@@ -312,7 +335,7 @@ hub("DPS due after the streak, but the hub answers first -> the DPS round is can
   const h = harness((c) => {
     c.fleet = { ...c.fleet, fallbackMinMs: 3 * 3600_000, fallbackSpreadMs: 4 * 3600_000 };
   });
-  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  warmStart(h);
   while (h.now - 1000 < 15 * 60000 || h.policy.hubFailures > 0) {
     h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
     h.fire();
@@ -343,7 +366,7 @@ hub("CONNACK 5 twice in a row with fresh tokens -> re-register through DPS", () 
 
 hub("hub-only: CONNACK 5 twice -> BadCredential, slow retry, no DPS", () => {
   const h = harness((c) => (c.useDps = false));
-  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  warmStart(h);
   h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
   h.fire();
   h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
@@ -364,7 +387,9 @@ hub("CONNACK 1, 2, 4 -> BadCredential, slow retry", () => {
 hub("token at 80 % -> clean DISCONNECT and reconnect, not a failure", () => {
   const h = connectedHarness();
   h.calls.length = 0;
-  assert.is(h.fire(), 2880000);
+  // From 80 % on, within the fleet's renewal spread (1 s for a fleet nobody sized).
+  const at = h.fire();
+  assert.ok(at >= 2880000 && at <= 2881000, `${at}`);
   assert.equal(h.calls, ["closeHub clean", `connectHub ${HUB} dev1`]);
   assert.equal(lastStatus(h), [STATUS_CONNECTING, REASON_EXPIRED_SAS_TOKEN]);
   assert.is(h.policy.hubFailures, 0);
@@ -372,7 +397,7 @@ hub("token at 80 % -> clean DISCONNECT and reconnect, not a failure", () => {
 
 hub("an old failure streak does not count against a token renewal after a stable connection", () => {
   const h = harness();
-  h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+  warmStart(h);
   for (let i = 0; i < 12; i++) {
     h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
     h.fire();
@@ -384,7 +409,7 @@ hub("an old failure streak does not count against a token renewal after a stable
   h.fire();
   h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 3);
   assert.is(h.policy.hubFailures, 1, "a new streak");
-  assert.ok(h.fire() < 3000, "first backoff step, not the cap");
+  assert.ok(h.fire() <= 2000, "the spread draw over the fleet's 2 s window, not the cap");
   assert.not.ok(h.calls.includes("connectDps"));
 });
 
@@ -461,3 +486,90 @@ retry("retry expiry configured to stop -> Stopped", () => {
 
 retry.run();
 
+
+const fleetRules = suite("policy: fleet-sized rules");
+
+// 1,000,000 devices on a 6000/s hub, DPS 1000/min: T = N / cps = 166.7 s.
+const million = planFleet({ devices: 1000000, hubConnectionsPerSecond: 6000, dpsRegistrationsPerMinute: 1000, load: 1 });
+
+fleetRules("warm boot of a large fleet -> the first hub attempt within T (166.7 s), spread over it", () => {
+  const waits: number[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const h = harness((c) => (c.fleet = million), seed);
+    h.policy.start(h.now, { hub: HUB, deviceId: "dev1" }, true, true);
+    waits.push(h.fire());
+    assert.equal(h.calls, [`connectHub ${HUB} dev1`]);
+  }
+  assert.ok(Math.max(...waits) <= 166667 && Math.min(...waits) >= 0);
+  assert.ok(Math.max(...waits) > 150000 && Math.min(...waits) < 15000, "spread over the window");
+});
+
+fleetRules("a connection that held drops -> the spread draw over the cap (222 s), then the backoff at the cap", () => {
+  let below = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const h = harness((c) => (c.fleet = million), seed);
+    warmStartWith(h);
+    h.policy.hubConnected(h.now);
+    h.now += 3600000;
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+    const first = h.fire();
+    assert.ok(first >= 0 && first <= 222223, `${first}`);
+    if (first < 111112) below++;
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+    const second = h.fire();
+    assert.ok(second >= 111111 && second <= 222223, `second ${second}`);
+  }
+  // Two thirds of the first waits fall in the first half of the window.
+  assert.ok(below > 170 && below < 230, `${below}`);
+});
+
+fleetRules("renewal -> from 80 % of the token's life on, within the fleet's renewal spread (at most a fifth more)", () => {
+  const at: number[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const h = harness((c) => (c.fleet = million), seed);
+    warmStartWith(h);
+    h.policy.hubConnected(h.now);
+    at.push(h.fire());
+    assert.equal(lastStatus(h), [STATUS_CONNECTING, REASON_EXPIRED_SAS_TOKEN]);
+  }
+  assert.ok(Math.min(...at) >= 2880000 && Math.max(...at) <= 2880000 + 555556, `${Math.min(...at)}..${Math.max(...at)}`);
+  assert.ok(Math.max(...at) - Math.min(...at) > 450000, "spread");
+});
+
+fleetRules("DPS failure of a large fleet -> the next request waits up to 100 x the time without a connection", () => {
+  const h = harness((c) => (c.fleet = million), 3);
+  h.policy.start(h.now, undefined, true, true);
+  const stagger = h.fire();
+  h.policy.dpsFailed(h.now, KIND_DPS_SOCKET, SOCKET_REFUSED, 0);
+  const wait = h.fire();
+  assert.ok(wait >= 5000 && wait <= Math.max(10000, 100 * stagger), `${wait} after ${stagger}`);
+  // A fleet nobody sized (DPS spread 100 s) keeps waits within 100 s.
+  const small = inDps();
+  small.policy.dpsFailed(small.now, KIND_DPS_SOCKET, SOCKET_REFUSED, 0);
+  assert.ok(small.fire() <= 100000);
+});
+
+fleetRules("hubMinGapMs = 60000 -> every hub retry waits at least a minute more", () => {
+  const h = connectedHarness((c) => (c.hubMinGapMs = 60000));
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  const first = h.fire();
+  assert.ok(first >= 60000 && first <= 62000, `${first}`);
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  assert.ok(h.fire() >= 62000);
+});
+
+fleetRules("hours without a connection -> hub waits doubled after 1 h, x4 after 2 h, x8 after 3 h", () => {
+  const h = connectedHarness((c) => (c.useDps = false));
+  h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  const start = h.now;
+  let most = 0;
+  while (h.now - start < 4 * 3600000) {
+    const w = h.fire();
+    if (h.now - start > 3 * 3600000 + 900000) most = Math.max(most, w);
+    h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+  }
+  // The cap is 100 s: 8x makes waits of 400 to 800 s.
+  assert.ok(most > 400000 && most <= 800000, `${most}`);
+});
+
+fleetRules.run();

@@ -1,16 +1,18 @@
-// npm run fleet -- [--devices N] [--scenario NAME] [--policy NAME|all] [--json] [--svg FILE] ...
+// npm run fleet -- [--devices N] [--scenario NAME|all] [--policy NAME|all] [--json] [--svg FILE] ...
 // Simulates a fleet reconnecting against the hub's and DPS's published limits, once per
-// policy, and prints one row of figures per policy; --json adds a last line with one JSON
-// object, --svg writes a chart of attempts per second over time for all the policies.
+// scenario and policy, and prints one row of figures per policy; --json adds a last line with
+// one JSON object (fleet.<scenario>.<figure> for our policy), --svg writes a chart of
+// attempts per second over time for all the policies (one scenario).
 import { writeFileSync } from "node:fs";
 import { DEFAULTS, runPolicy, planOf, limitsOf, type FleetOptions } from "./run";
 import { POLICIES } from "./devices";
 import { SCENARIOS, hubConnectionsPerSecond, boundSeconds, scenario, type RunResult } from "./sim";
 import { attemptsChart } from "./svg";
+import { headline } from "./figures";
 
 export const LABELS: Record<string, string> = {
   ours: "ours (connection.ts)",
-  "dps-at-spread": "ours, earlier rule: wait for DPS",
+  "ours-1min-gap": "ours, 1 min gap (hubMinGapMs)",
   "upstream-c": "Embedded C calculator",
   "node-sdk": "Node SDK backoff",
   "fixed-2s": "fixed 2 s",
@@ -24,7 +26,7 @@ against IoT Hub's new-connection throttle (traffic shaping, then refusal) and DP
 registration quota; one run per policy, side by side.
 
   --devices N          fleet size (default ${DEFAULTS.devices})
-  --scenario NAME      ${SCENARIOS.join(" | ")} (default ${DEFAULTS.scenario})
+  --scenario NAME|all  ${SCENARIOS.join(" | ")} | all, or a comma list (default ${DEFAULTS.scenario})
   --policy NAME|all    ${POLICIES.join(" | ")} | all, or a comma list (default all)
   --json               last line: one JSON object with every figure
   --svg FILE           write a chart of attempts per second over time
@@ -38,12 +40,14 @@ registration quota; one run per policy, side by side.
   --horizon-h H        simulate at most H hours after recovery
   --events-per-device K  stop a run after K x N events (default ${DEFAULTS.eventsPerDevice})
   --seed S             random seed (default ${DEFAULTS.seed})
+  --plan K=MS,...      replace fields of our fleet plan (experiments), e.g. --plan staggerMaxMs=71903440
   --progress           progress on stderr
 `;
 
-function parse(argv: string[]): { o: FleetOptions; policies: string[]; json: boolean; svg?: string } {
+function parse(argv: string[]): { o: FleetOptions; scenarios: string[]; policies: string[]; json: boolean; svg?: string } {
   const o: FleetOptions = { ...DEFAULTS };
   let policies = POLICIES.slice();
+  let scenarios = [DEFAULTS.scenario];
   let json = false;
   let svg: string | undefined;
   let tier = "S3";
@@ -68,7 +72,12 @@ function parse(argv: string[]): { o: FleetOptions; policies: string[]; json: boo
         process.exit(0);
         break;
       case "--devices": o.devices = Math.floor(num()); break;
-      case "--scenario": o.scenario = v(); break;
+      case "--scenario": {
+        const sc = v();
+        scenarios = sc === "all" ? SCENARIOS.slice() : sc.split(",");
+        for (const q of scenarios) if (!SCENARIOS.includes(q)) throw new Error(`unknown scenario ${q} (${SCENARIOS.join(", ")}, all)`);
+        break;
+      }
       case "--policy": {
         const p = v();
         policies = p === "all" ? POLICIES.slice() : p.split(",");
@@ -89,25 +98,37 @@ function parse(argv: string[]): { o: FleetOptions; policies: string[]; json: boo
       case "--events-per-device": o.eventsPerDevice = num(); break;
       case "--seed": o.seed = Math.floor(num()); break;
       case "--progress": o.progress = true; break;
+      case "--plan": {
+        const over: Record<string, number> = {};
+        for (const kv of v().split(",")) {
+          const [k, ms] = kv.split("=");
+          if (!k || !(Number(ms) > 0)) throw new Error(`--plan needs key=ms pairs, got ${kv}`);
+          over[k] = Number(ms);
+        }
+        o.planOverride = over;
+        break;
+      }
       default:
         throw new Error(`unknown option ${a} (--help)`);
     }
   }
   o.hubCps = hubCps > 0 ? hubCps : hubConnectionsPerSecond(tier, units);
-  if (!SCENARIOS.includes(o.scenario)) throw new Error(`unknown scenario ${o.scenario} (${SCENARIOS.join(", ")})`);
-  return { o, policies, json, svg };
+  if (svg && scenarios.length > 1) throw new Error("--svg needs one scenario");
+  return { o, scenarios, policies, json, svg };
 }
 
 const fmt = (v: number | null, digits = 0): string => (v === null ? "-" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 function table(results: RunResult[]): string {
-  const head = ["policy", "peak/s", "x limit", "refused", "back 50%", "99%", "100%", "x bound 50/99/100", "DPS reg/dev", "DPS max/min", "min>quota", "wall s"];
+  const head = ["policy", "peak all/s", "x limit", "s > 1.5x", "up hub x", "refused", "back 50%", "99%", "100%", "x bound 50/99/100", "DPS reg/dev", "DPS max/min", "min>quota", "renewal x", "wall s"];
   const rows = results.map((r) => {
     const f = r.figures;
     const back = (s: number | null) => (s === null ? (f.truncated ? ">end" : "-") : `${fmt(s)} s`);
     return [
       LABELS[f.policy] ?? f.policy,
-      fmt(f.peakOfferedPerS),
+      fmt(f.peakAllPerS),
+      fmt(f.peakAllRatio, 2),
+      fmt(f.secondsAbove15),
       fmt(f.peakOfferedRatio, 2),
       fmt(f.hubRefused),
       back(f.back50S),
@@ -117,6 +138,7 @@ function table(results: RunResult[]): string {
       fmt(f.dpsRegPerDevice, 4),
       fmt(f.dpsPeakPerMin),
       fmt(f.dpsMinutesOverQuota),
+      fmt(f.renewalPeakRatio, 2),
       fmt(f.wallMs / 1000, 1),
     ];
   });
@@ -158,31 +180,40 @@ async function main(): Promise<void> {
     process.stderr.write(`npm run fleet: ${(e as Error).message}\n\n${HELP}`);
     process.exit(2);
   }
-  const { o, policies, json, svg } = args;
-  const sc = scenario(o.scenario, o.outageS * 1000);
+  const { o, scenarios, policies, json, svg } = args;
   const plan = planOf(o);
   const lim = limitsOf(o);
-  console.log(`fleet: ${o.devices.toLocaleString("en-US")} devices, ${sc.title}`);
   console.log(`service: hub ${o.hubCps}/s new connections (shaping queue ${o.queueS} s, then refused), DPS ${o.dpsPerMin} registrations/min, 5 polls/10 s/device, latency ${o.latencyMs} ms`);
-  console.log(`our fleet plan (load ${o.load}): cap ${plan.capMs} ms, stagger [${plan.staggerMinMs}, ${plan.staggerMaxMs}] ms, DPS fallback [${plan.fallbackMinMs}, ${plan.fallbackSpreadMs}] ms`);
-  console.log(`quota-bound minimum after recovery: ${fmt(boundSeconds(sc, o.devices, lim), 1)} s`);
-  const results: RunResult[] = [];
-  for (const p of policies) {
-    if (o.progress) process.stderr.write(`running ${p}\n`);
-    results.push(runPolicy(o, p));
-  }
-  console.log("");
-  console.log(table(results));
-  const truncated = results.filter((r) => r.figures.truncated).map((r) => r.figures.policy);
-  if (truncated.length > 0) console.log(`\nnot every device was back by the end of the run (event budget or horizon): ${truncated.join(", ")}`);
-  if (svg) {
-    writeFileSync(svg, chartFor(results, `${o.devices.toLocaleString("en-US")} devices: ${sc.title} (hub ${o.hubCps}/s)`));
-    console.log(`\nchart: ${svg}`);
+  console.log(`our fleet plan (load ${o.load}): cap ${plan.capMs} ms, first retry after a drop over ${plan.spreadMs} ms, warm boot over ${plan.warmMs} ms, renewal spread ${plan.renewalSpreadMs} ms, stagger [${plan.staggerMinMs}, ${plan.staggerMaxMs}] ms, DPS fallback [${plan.fallbackMinMs}, ${plan.fallbackSpreadMs}] ms`);
+  const keys: Record<string, number | null> = {};
+  const runs: Record<string, Record<string, unknown>> = {};
+  for (const name of scenarios) {
+    const so = { ...o, scenario: name };
+    const sc = scenario(name, o.outageS * 1000);
+    console.log("");
+    console.log(`fleet: ${o.devices.toLocaleString("en-US")} devices, ${sc.title}; quota-bound minimum after recovery: ${fmt(boundSeconds(sc, o.devices, lim), 1)} s`);
+    const results: RunResult[] = [];
+    for (const p of policies) {
+      if (o.progress) process.stderr.write(`running ${name} / ${p}\n`);
+      results.push(runPolicy(so, p));
+    }
+    console.log(table(results));
+    const truncated = results.filter((r) => r.figures.truncated).map((r) => r.figures.policy);
+    if (truncated.length > 0) console.log(`not every device was back by the end of the run (event budget or horizon): ${truncated.join(", ")}`);
+    if (svg) {
+      writeFileSync(svg, chartFor(results, `${o.devices.toLocaleString("en-US")} devices: ${sc.title} (hub ${o.hubCps}/s)`));
+      console.log(`chart: ${svg}`);
+    }
+    runs[name] = {};
+    for (const r of results) {
+      runs[name][r.figures.policy] = r.figures;
+      const h = headline(r.figures);
+      const prefix = r.figures.policy === "ours" ? `fleet.${name}.` : `fleet.${name}.${r.figures.policy}.`;
+      for (const k of Object.keys(h)) keys[prefix + k] = h[k];
+    }
   }
   if (json) {
-    const figures: Record<string, unknown> = {};
-    for (const r of results) figures[r.figures.policy] = r.figures;
-    console.log(JSON.stringify({ scenario: o.scenario, devices: o.devices, hubCps: o.hubCps, dpsPerMin: o.dpsPerMin, queueS: o.queueS, load: o.load, seed: o.seed, plan, boundS: boundSeconds(sc, o.devices, lim), policies: figures }));
+    console.log(JSON.stringify({ devices: o.devices, hubCps: o.hubCps, dpsPerMin: o.dpsPerMin, queueS: o.queueS, load: o.load, seed: o.seed, plan, ...keys, runs }));
   }
 }
 

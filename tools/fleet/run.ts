@@ -4,7 +4,6 @@
 import { planFleet, type FleetPlan } from "../../firmware/policy/fleet";
 import { Sim, scenario, boundSeconds, type RunResult, type ServiceLimits } from "./sim";
 import { makeModel } from "./devices";
-import { ReferenceModel } from "./reference";
 
 export interface FleetOptions {
   devices: number;
@@ -17,7 +16,7 @@ export interface FleetOptions {
   /** Traffic shaping queue, in seconds of the hub's rate. */
   queueS: number;
   latencyMs: number;
-  /** Outage length (outage and dps-outage scenarios). */
+  /** Outage length (outage and dps-outage scenarios; blip is 30 s unless this is shorter). */
   outageS: number;
   /** Events allowed per device before a run stops (truncated). */
   eventsPerDevice: number;
@@ -50,7 +49,7 @@ export function planOf(o: FleetOptions): FleetPlan {
   return o.planOverride ? { ...plan, ...o.planOverride } : plan;
 }
 
-/** Runs one policy ("reference" = ConnectionPolicy objects, for tests). */
+/** Runs one policy (POLICIES in devices.ts). */
 export function runPolicy(o: FleetOptions, policy: string): RunResult {
   const sc = scenario(o.scenario, o.outageS * 1000);
   const limits = limitsOf(o);
@@ -66,5 +65,5 @@ export function runPolicy(o: FleetOptions, policy: string): RunResult {
     progressEvery: o.progress ? 100000000 : 0,
   });
   const plan = planOf(o);
-  return sim.run((core) => (policy === "reference" ? new ReferenceModel(core, plan) : makeModel(policy, core, plan, o.latencyMs)));
+  return sim.run((core) => makeModel(policy, core, plan, o.latencyMs));
 }

@@ -89,6 +89,10 @@ export interface Scenario {
   recoverAt: number;
   /** Hub A drops every connection at disruptAt (within a second). */
   dropAtDisrupt: boolean;
+  /** The power goes off at disruptAt and comes back at once: every device boots again
+   *  (warm, hub cached) at a uniform time in [disruptAt, disruptAt + rebootSpreadMs). */
+  powerCycle: boolean;
+  rebootSpreadMs: number;
   /** Hub A is down in [from, to); DPS is down in [from, to). -1: never. */
   hubADown: [number, number];
   dpsDown: [number, number];
@@ -102,40 +106,58 @@ export interface Scenario {
   chartAfterMs: number;
 }
 
-export const SCENARIOS = ["outage", "failover", "same-minute", "first-boot", "dps-outage"];
+export const SCENARIOS = ["outage", "blip", "power-restore", "failover", "same-minute", "first-boot", "dps-outage"];
+
+/** The blip scenario's outage. */
+export const BLIP_MS = 30000;
+/** The power-restore scenario: every device boots again within this. */
+export const REBOOT_SPREAD_MS = 10000;
 
 export function scenario(name: string, outageMs: number): Scenario {
   const never: [number, number] = [-1, -1];
+  const no = { powerCycle: false, rebootSpreadMs: 0 };
   switch (name) {
     case "outage":
       return {
         name, title: `hub outage of ${outageMs / 60000} min, then recovery`, cached: true, bootSpreadMs: RENEW_MS,
         disruptAt: WARM_MS, recoverAt: WARM_MS + outageMs, dropAtDisrupt: true, hubADown: [WARM_MS, WARM_MS + outageMs],
-        dpsDown: never, assignBFrom: -1, bound: "hub", minAfterMs: 3600000, chartAfterMs: 900000,
+        dpsDown: never, assignBFrom: -1, bound: "hub", minAfterMs: 3600000, chartAfterMs: 900000, ...no,
+      };
+    case "blip":
+      return {
+        name, title: `hub drops every device and is down ${BLIP_MS / 1000} s`, cached: true, bootSpreadMs: RENEW_MS,
+        disruptAt: WARM_MS, recoverAt: WARM_MS + BLIP_MS, dropAtDisrupt: true, hubADown: [WARM_MS, WARM_MS + BLIP_MS],
+        dpsDown: never, assignBFrom: -1, bound: "hub", minAfterMs: 3600000, chartAfterMs: 600000, ...no,
+      };
+    case "power-restore":
+      return {
+        name, title: `power restored to a region: the whole fleet warm-boots within ${REBOOT_SPREAD_MS / 1000} s, hub cached`, cached: true,
+        bootSpreadMs: RENEW_MS, disruptAt: WARM_MS, recoverAt: WARM_MS, dropAtDisrupt: false, hubADown: never, dpsDown: never,
+        assignBFrom: -1, bound: "hub", minAfterMs: 3600000, chartAfterMs: 600000, powerCycle: true, rebootSpreadMs: REBOOT_SPREAD_MS,
       };
     case "failover":
       return {
         name, title: "hub A lost for good, DPS reassigns to hub B", cached: true, bootSpreadMs: RENEW_MS,
         disruptAt: WARM_MS, recoverAt: WARM_MS, dropAtDisrupt: true, hubADown: [WARM_MS, 2147483647],
-        dpsDown: never, assignBFrom: WARM_MS, bound: "both", minAfterMs: 600000, chartAfterMs: 7200000,
+        dpsDown: never, assignBFrom: WARM_MS, bound: "both", minAfterMs: 600000, chartAfterMs: 7200000, ...no,
       };
     case "same-minute":
       return {
         name, title: "whole fleet boots in the same minute (token renewals in sync)", cached: true, bootSpreadMs: 60000,
         disruptAt: 0, recoverAt: 0, dropAtDisrupt: false, hubADown: never, dpsDown: never, assignBFrom: -1,
-        bound: "hub", minAfterMs: 3 * RENEW_MS + 600000, chartAfterMs: 2 * RENEW_MS + 600000,
+        bound: "hub", minAfterMs: 3 * RENEW_MS + 600000, chartAfterMs: 2 * RENEW_MS + 600000, ...no,
       };
     case "first-boot":
       return {
         name, title: "mass first boot (no cached hub), all powered within 10 s", cached: false, bootSpreadMs: 10000,
         disruptAt: 0, recoverAt: 0, dropAtDisrupt: false, hubADown: never, dpsDown: never, assignBFrom: -1,
-        bound: "both", minAfterMs: 600000, chartAfterMs: 900000,
+        bound: "both", minAfterMs: 600000, chartAfterMs: 900000, ...no,
       };
     case "dps-outage":
       return {
         name, title: `mass first boot with DPS down for the first ${outageMs / 60000} min`, cached: false, bootSpreadMs: 10000,
         disruptAt: 0, recoverAt: outageMs, dropAtDisrupt: false, hubADown: never, dpsDown: [0, outageMs], assignBFrom: -1,
-        bound: "both", minAfterMs: 600000, chartAfterMs: 900000,
+        bound: "both", minAfterMs: 600000, chartAfterMs: 900000, ...no,
       };
   }
   throw new Error(`unknown scenario ${name} (${SCENARIOS.join(", ")})`);
@@ -172,6 +194,14 @@ export interface RunFigures {
   peakAfterRecoveryPerS: number;
   /** Peak attempts per second against a hub that was down. */
   peakOfferedDownPerS: number;
+  /** Peak attempts per second over all attempts (hub up or down), its ratio to the limit, and
+   *  the seconds in which all attempts were above 1.5x the limit. */
+  peakAllPerS: number;
+  peakAllRatio: number;
+  secondsAbove15: number;
+  /** Peak token renewals (reconnects of a connected device) per second, and its ratio. */
+  renewalPeakPerS: number;
+  renewalPeakRatio: number;
   hubAttempts: number;
   /** Refused by traffic shaping (queue full). */
   hubRefused: number;
@@ -275,6 +305,7 @@ export class Sim implements Core {
   private readonly secs: number;
   private readonly offeredUp: Int32Array;
   private readonly offeredDown: Int32Array;
+  private readonly offeredRenewal: Int32Array;
   private readonly connectedAt: Int32Array;
   private readonly dpsOffered: Int32Array;
   private readonly served: Int32Array;
@@ -318,6 +349,7 @@ export class Sim implements Core {
     this.secs = Math.ceil((this.sc.recoverAt + o.maxAfterMs) / 1000) + 2;
     this.offeredUp = new Int32Array(this.secs);
     this.offeredDown = new Int32Array(this.secs);
+    this.offeredRenewal = new Int32Array(this.secs);
     this.connectedAt = new Int32Array(this.secs);
     this.dpsOffered = new Int32Array(this.secs);
     this.served = new Int32Array(2 * this.secs);
@@ -425,9 +457,13 @@ export class Sim implements Core {
   /** A CONNECT reaches the hub at t: down -> refused at once; else the shaping queue. */
   private hubArrive(d: number, hub: number, t: number): void {
     const lat = this.lim.latencyMs;
-    this.disconnect(d); // a renewal closes the old connection first
-    this.hubAttempts++;
     const sec = (t / 1000) | 0;
+    if (this.conn[d] !== 0) {
+      // A renewal: it closes the old connection first.
+      this.offeredRenewal[sec]++;
+      this.disconnect(d);
+    }
+    this.hubAttempts++;
     if (this.hubDown(hub, t)) {
       this.offeredDown[sec]++;
       this.hubFailedDown++;
@@ -577,7 +613,7 @@ export class Sim implements Core {
     }
     let end = sc.recoverAt + this.o.maxAfterMs;
     const hardEnd = end;
-    let disrupted = !sc.dropAtDisrupt;
+    let disrupted = !sc.dropAtDisrupt && !sc.powerCycle;
     let allBack = false;
     let truncated = false;
     const every = this.o.progressEvery ?? 0;
@@ -588,6 +624,18 @@ export class Sim implements Core {
         if (!disrupted && wheel.now >= sc.disruptAt) {
           disrupted = true;
           this.sample(sc.disruptAt);
+          if (sc.powerCycle) {
+            // Power off and on: every device loses its connection, its timer and whatever
+            // it had in flight, and boots again.
+            for (let d = 0; d < n; d++) {
+              this.disconnect(d);
+              wheel.remove(d);
+              this.opAt[d] = -1;
+              this.svKind[d] = SV_BOOT;
+              wheel.push(n + d, sc.disruptAt + ((this.rand() >>> 0) % sc.rebootSpreadMs));
+            }
+            continue;
+          }
           // Hub A fails: every open connection drops within a second.
           for (let d = 0; d < n; d++) {
             if (this.conn[d] === HUB_A) {
@@ -633,10 +681,16 @@ export class Sim implements Core {
     let peak = 0;
     let peakAfter = 0;
     let peakDown = 0;
+    let peakAll = 0;
+    let above = 0;
+    let renewalPeak = 0;
     const recSec = Math.floor(sc.recoverAt / 1000);
     for (let s = 0; s < secs; s++) {
       const up = this.offeredUp[s];
       offered[s] = up + this.offeredDown[s];
+      if (offered[s] > peakAll) peakAll = offered[s];
+      if (offered[s] > 1.5 * lim.hubCps) above++;
+      if (this.offeredRenewal[s] > renewalPeak) renewalPeak = this.offeredRenewal[s];
       if (up > peak) peak = up;
       if (s >= recSec && up > peakAfter) peakAfter = up;
       if (this.offeredDown[s] > peakDown) peakDown = this.offeredDown[s];
@@ -687,6 +741,11 @@ export class Sim implements Core {
       peakOfferedRatio: Math.round((peak / lim.hubCps) * 1000) / 1000,
       peakAfterRecoveryPerS: peakAfter,
       peakOfferedDownPerS: peakDown,
+      peakAllPerS: peakAll,
+      peakAllRatio: Math.round((peakAll / lim.hubCps) * 1000) / 1000,
+      secondsAbove15: above,
+      renewalPeakPerS: renewalPeak,
+      renewalPeakRatio: Math.round((renewalPeak / lim.hubCps) * 1000) / 1000,
       hubAttempts: this.hubAttempts,
       hubRefused: this.hubRefused,
       hubFailedDown: this.hubFailedDown,
