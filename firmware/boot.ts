@@ -4,7 +4,7 @@
 // slot once the update used its tries) and runs that slot's record.
 //
 // How the application runs: eval of the record straight from Storage, a flash-backed string,
-// so function bodies stay in memory-mapped flash (reference/espruino.md sections 6-7). The
+// so function bodies stay in memory-mapped flash. The
 // eval must happen at the top level of .bootcde, as a one-line `eval(read(...))` stub does:
 // Espruino's eval runs in the calling function's scope and every function then carries a
 // copy of the whole scope chain, so an eval inside this module's function would keep the

@@ -1,8 +1,8 @@
 // The whole standard library of the device build: tsconfig.json sets "noLib", so this file is
 // everything firmware/ may use, and anything Espruino 2v29 lacks (Map, Set, Symbol, Array.from,
 // Number.isInteger, Math.imul, Object.freeze, Promise.race, RangeError...) fails to compile.
-// Source: ../shared/reference/espruino.md §3 (built-ins matrix) and §4 (semantics), checked
-// against the 2v29 Linux builds. Where a method exists but ignores an argument, the argument is
+// Measured against the 2v29 Linux builds (docs/ARCHITECTURE.md lists what breaks on the
+// interpreter). Where a method exists but ignores an argument, the argument is
 // left out on purpose. Espruino-only globals (E, print, getTime, eval...) come from
 // @types/espruino and hal/espruino-api.d.ts. Only hal/espruino.ts may use timers and console.
 

@@ -1,12 +1,12 @@
 // The telemetry outbox in RAM: a bounded queue in which every message waits until the hub has
 // acknowledged it (PUBACK). Bounded by count and by bytes; when full, the oldest message is
 // dropped (or, by choice, the new one refused) and counted so an outage can never exhaust
-// memory silently (reference §12.9). Pure bookkeeping: the driver moves messages into the
+// memory silently. Pure bookkeeping: the driver moves messages into the
 // MQTT session and reports acks. firmware/outbox-flash.ts keeps the same queue in flash,
 // across reboots; both implement TelemetryOutbox.
 import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL } from "./status";
 
-/** IoT Hub's device-to-cloud message limit (reference §7.1). */
+/** IoT Hub's device-to-cloud message limit. */
 export const HUB_MAX_MESSAGE_BYTES = 256 * 1024;
 
 export interface OutboxMessage {

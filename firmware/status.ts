@@ -1,4 +1,4 @@
-// Numeric result codes shared by the sans-I/O core (STYLE 17-19): 0 is success, negative
+// Numeric result codes shared by the sans-I/O core: 0 is success, negative
 // values are failures, small positive values are ordinary "not a failure" answers. Errors
 // are classified by these codes, never by class or e.name (Espruino has no e.name).
 
@@ -132,7 +132,7 @@ export const ERR_HTTP_TRUNCATED = -726;
 /** HTTP: the parser was stopped by its owner. */
 export const ERR_HTTP_STOPPED = -727;
 
-// Status reasons (DESIGN section 4), reported with the device status: why it is in that
+// Status reasons, reported with the device status: why it is in that
 // status. Small positive numbers, 0 = no particular reason; reasonName() is for logs only.
 export const REASON_NONE = 0;
 export const REASON_NO_NETWORK = 1;

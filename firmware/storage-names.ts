@@ -1,6 +1,6 @@
 // Storage record names shared by the device (firmware/main.ts, firmware/boot.ts) and the
 // flasher (tools/flash): one place, so both sides agree. Espruino keeps at most 28 characters
-// of a name and silently drops the rest (reference/espruino.md section 7), so keep them short.
+// of a name and silently drops the rest, so keep them short.
 // The application slots, the boot selector and the download progress record are named in
 // firmware/ota/slots.ts (SLOT_A_RECORD, SLOT_B_RECORD, SELECTOR_RECORD, ...).
 

@@ -1,5 +1,5 @@
-// The Espruino 2v29 APIs hal/espruino.ts uses, typed from ../shared/reference/espruino.md
-// (§3-§8). @types/espruino is older and partly wrong for ESP32 (it types Wifi.setSNTP's zone
+// The Espruino 2v29 APIs hal/espruino.ts uses, typed as measured on the 2v29 builds.
+// @types/espruino is older and partly wrong for ESP32 (it types Wifi.setSNTP's zone
 // as a number, which throws there), so modules are reached through these typed require()
 // overloads instead of its module declarations.
 

@@ -1,6 +1,6 @@
 // The HAL on the Espruino interpreter (ESP32, or the upstream Linux build for smoke tests).
-// It absorbs the interpreter's quirks so nothing above it has to know them
-// (../shared/reference/espruino.md): connect throws synchronously, sockets take and give
+// It absorbs the interpreter's quirks so nothing above it has to know them:
+// connect throws synchronously, sockets take and give
 // strings, clearTimeout needs a defined id, the wall clock jumps at the first SNTP sync.
 // It also holds the board itself (Wi-Fi with backoff, SNTP, status LED, watchdog), so
 // firmware/main.ts needs no Espruino global either.
@@ -20,7 +20,7 @@ const WIFI_FIRST_RETRY_MS = 5000;
 const WIFI_MAX_RETRY_MS = 120000;
 /** A join that reports nothing for this long is tried again. */
 const WIFI_ATTEMPT_TIMEOUT_MS = 30000;
-/** The ESP32 takes the zone as a POSIX TZ string; a number throws (reference section 8). */
+/** The ESP32 takes the zone as a POSIX TZ string; a number throws. */
 const SNTP_ZONE = "UTC0";
 /** The socket error codes of a server that failed verification on a patched interpreter
  *  (interpreter/): -16 not trusted, -17 expired or not yet valid, -18 another name. */

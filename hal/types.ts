@@ -1,5 +1,5 @@
 // The hardware-abstraction layer: everything the device driver (firmware/device/) needs
-// from a platform, and nothing more (DESIGN §3). hal/espruino.ts implements it on the
+// from a platform, and nothing more. hal/espruino.ts implements it on the
 // interpreter, hal/node.ts on Node. Small and synchronous where the device is.
 //
 // Contract rules that hold for every implementation:

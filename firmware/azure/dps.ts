@@ -1,5 +1,5 @@
 // Device Provisioning Service over MQTT: client id, username, topics, register payload and
-// the response parser (../shared/reference/azure-iot.md §5). Pure: strings in, strings or
+// the response parser. Pure: strings in, strings or
 // a parsed response out. Bad input from the network gives a status, never an exception.
 import { NO_MATCH, ERR_MALFORMED } from "../status";
 import { isDeviceId, isHostName, isOperationId } from "./identifiers";

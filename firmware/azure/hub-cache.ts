@@ -1,5 +1,5 @@
-// The hub cache: the DPS assignment kept in flash so a warm boot goes straight to the hub
-// (DESIGN §5, reference §8). A small versioned record bound to the id scope, registration
+// The hub cache: the DPS assignment kept in flash so a warm boot goes straight to the hub.
+// A small versioned record bound to the id scope, registration
 // id and a fingerprint of the credential, with a checksum. Anything that does not verify
 // is ignored, never trusted and never thrown on.
 import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT } from "../status";

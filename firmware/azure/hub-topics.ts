@@ -1,7 +1,7 @@
 // IoT Hub over MQTT: client id, username, and the topics of telemetry, cloud-to-device
-// messages, direct methods and the device twin (../shared/reference/azure-iot.md §4).
+// messages, direct methods and the device twin.
 // Incoming topics go through parse functions that each answer NO_MATCH for topics that
-// belong to another feature (STYLE 7). Strings are byte strings, as on the device.
+// belong to another feature. Strings are byte strings, as on the device.
 //
 // Property bags: names and values are percent-encoded strictly when sent, and decoded when
 // received, so an application always sees the same text it (or the service) sent. A bare

@@ -1,6 +1,6 @@
 // The device: the one firmware part that talks to the HAL. This file is the dispatcher: the
 // public API, the one timer, the policy's actions and the order in which the parts act after
-// every event. The parts (DESIGN of the repository: docs/ARCHITECTURE.md):
+// every event. The parts:
 //   link.ts        the one socket; hub, DPS and an update download take turns
 //   hub.ts         the hub connection and where its messages go
 //   twin.ts        desired and reported properties

@@ -1,6 +1,6 @@
 // MQTT 3.1.1 decoder for what a QoS 0/1 client receives: CONNACK, PUBLISH, PUBACK, SUBACK,
 // UNSUBACK, PINGRESP (§3.2, 3.3, 3.4, 3.9, 3.11, 3.13). It reads one whole packet (the frame
-// reader finds the bounds) into a reused record, with views instead of copies (STYLE 12).
+// reader finds the bounds) into a reused record, with views instead of copies.
 // Bad input never throws: it yields ERR_MALFORMED or ERR_PROTOCOL.
 import { OK, ERR_MALFORMED, ERR_PROTOCOL } from "../status";
 import { Packet, CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP } from "./packet";

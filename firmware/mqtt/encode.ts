@@ -1,5 +1,5 @@
 // MQTT 3.1.1 encoders for what a client sends (§3.1, 3.3, 3.4, 3.8, 3.10, 3.12, 3.14). Each
-// packet has a size step and a write step into a caller buffer (STYLE 11); a write returns
+// packet has a size step and a write step into a caller buffer; a write returns
 // the offset after the packet or a negative status and never writes past the buffer.
 // Strings are byte strings: one char per byte, char codes 0..255 (Espruino's native form).
 //

@@ -1,5 +1,5 @@
 // MQTT 3.1.1 control packet types (§2.2.1) and the record the decoder fills in. The record
-// is created once per reader and reused for every packet (STYLE 10, 12).
+// is created once per reader and reused for every packet.
 
 // The types a client receives; the ones it sends have one writer each in encode.ts.
 export const CONNACK = 2;

@@ -146,7 +146,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   const packet = createPacket();
   const reader = createFrameReader(o.maxPacket || 4096, onFrame, !!events.oversized, io);
   const empty = packet.payload;
-  // The window: `size` slots in parallel arrays, created once (STYLE 10, 15). A slot is
+  // The window: `size` slots in parallel arrays, created once. A slot is
   // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
   const kind: number[] = [];
   const ids: number[] = [];

@@ -1,6 +1,6 @@
 // The update manifest: what the desired twin property `ota` announces, and how the device
-// decides to trust it. Stock Espruino does not verify TLS server certificates
-// (reference/espruino.md section 5), so the twin and the file host are both open to a man in
+// decides to trust it. Stock Espruino does not verify TLS server certificates,
+// so the twin and the file host are both open to a man in
 // the middle; a manifest is trusted only if its authenticator verifies under the device's own
 // OTA key, and the file only if its SHA-256 equals the authenticated one.
 //

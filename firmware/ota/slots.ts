@@ -1,5 +1,5 @@
 // Application slots A/B in Storage, the boot selector, and the download progress record
-// (reference/espruino.md sections 7-8: OTA here means replacing the app bundle in Storage).
+// (OTA here means replacing the application bundle in Storage).
 //
 // Why two selector copies: Espruino Storage rewrites a file by erasing the old one first and
 // then writing the new one (jsflash.c jsfWriteFile), so a power loss in between leaves no

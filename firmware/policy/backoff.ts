@@ -1,4 +1,4 @@
-// Retry delays (../shared/reference/azure-iot.md section 6): the Azure SDK for Embedded C
+// Retry delays: the Azure SDK for Embedded C
 // calculator with its exact semantics but without its int32 overflow, and the default
 // policy, a fixed context that keeps randomness at the cap. Integers only, no Math.pow, no
 // allocation per call; the random number always comes in from the caller (HAL random32()).
@@ -13,7 +13,7 @@ export const DEFAULT_MIN_MS = 1000;
 export const DEFAULT_CAP_MS = 100000;
 export const DEFAULT_JITTER_MS = 5000;
 
-// Backoff profiles: which first wait a failure deserves (DESIGN section 4, reference 6.3).
+// Backoff profiles: which first wait a failure deserves.
 /** No wait to draw (success, a poll, a reprovision, waiting for an event). */
 export const PROFILE_NONE = 0;
 /** Hub connection failures: first wait in [1 s, 2 s]. */

@@ -1,4 +1,4 @@
-// The failure classifier (DESIGN section 4, reference sections 4.6, 5.2, 6.3): every failure
+// The failure classifier: every failure
 // the device can see, as a small numeric kind plus a code, becomes one verdict (what to do,
 // which backoff profile, a service-given wait, the status reason). Pure, no allocation: the
 // caller owns the verdict object and classify() overwrites all of its fields.
@@ -52,7 +52,7 @@ export const AWAIT_PUBACK = 4;
 export const AWAIT_SUBACK = 9;
 export const AWAIT_PINGRESP = 13;
 
-// DPS operation statuses (reference 5.2), the code of KIND_DPS_RESPONSE when the topic
+// DPS operation statuses, the code of KIND_DPS_RESPONSE when the topic
 // status is below 300. They cannot collide with a status of 300 or more.
 export const DPS_UNASSIGNED = 1;
 export const DPS_ASSIGNING = 2;
@@ -108,7 +108,7 @@ export function createVerdict(): Verdict {
 }
 
 /** The KIND_DPS_RESPONSE code: the topic status when it is 300 or more, else the operation
- *  status (a 200 topic may carry "failed": both are checked, reference 5.2). */
+ *  status. */
 export function dpsCode(topicStatus: number, operationStatus: number): number {
   return topicStatus >= 300 ? topicStatus : operationStatus;
 }
@@ -203,7 +203,7 @@ export function classify(kind: number, code: number, retryAfterSeconds: number, 
     case KIND_METHOD_RESPONSE:
       if (code >= 200 && code <= 299) return set(out, ACTION_NONE, REASON_NONE, PROFILE_NONE, 0, 0);
       if (serviceStatus(code, after, out) >= 0) return out.action;
-      // The hub no longer accepts this identity (reference 6.3): register again through DPS.
+      // The hub no longer accepts this identity: register again through DPS.
       if (code === 401 || code === 403 || code === 404) return set(out, ACTION_REPROVISION, REASON_REPROVISIONING, PROFILE_NONE, 0, 0);
       return set(out, ACTION_GIVE_UP, REASON_NONE, PROFILE_NONE, 0, 0);
   }

@@ -1,10 +1,10 @@
-// The reconnection state machine (DESIGN §4): sans-I/O, events in, actions out. The driver
+// The reconnection state machine: sans-I/O, events in, actions out. The driver
 // (firmware/device/) reports what happened (network, clock, DPS replies, hub CONNACKs and
 // failures, timer expiries) and carries out the actions this machine asks for (open DPS,
 // poll, open the hub, close, save or forget the assignment, report a status). It holds one
 // deadline at a time; the driver arms a single timer for it and calls tick().
 //
-// Every row of the DESIGN §4 table is decided here; classify.ts maps a failure to a verdict,
+// Every row of the reconnection table (README.md, docs/ARCHITECTURE.md) is decided here; classify.ts maps a failure to a verdict,
 // backoff.ts and fleet.ts turn verdicts into waits. Randomness comes in through random32.
 import {
   classify, createVerdict, dpsCode,
@@ -54,7 +54,7 @@ export const RETRY_EXPONENTIAL = 0;
 export const RETRY_NONE = 1;
 export const RETRY_CUSTOM = 2;
 
-/** The least time between two DPS polls, and the budget: 5 polls per 10 s (reference §7.2). */
+/** The least time between two DPS polls, and the budget: 5 polls per 10 s. */
 const POLL_WINDOW_MS = 10000;
 const POLL_BUDGET = 5;
 /** Recheck an unsynced clock this often. */

@@ -1,4 +1,4 @@
-// Fleet settings (reference sections 7.1-7.3, DESIGN section 4): how long a fleet of N
+// Fleet settings: how long a fleet of N
 // devices must spread its first provisioning, its backoff cap and its fallback to DPS so
 // the whole fleet stays near the hub's new-connection rate and DPS's registration rate.
 // planFleet runs once at setup (floating point is fine there); the draws are integer-only
@@ -55,8 +55,7 @@ function safePerMinute(perMinute: number): number {
   return root * root;
 }
 
-/** The share of the hub's limit a fleet's attempts may reach in any second (DESIGN section 4:
- *  within 1.5x, counting attempts at a hub that is down). */
+/** The share of the hub's limit a fleet's attempts may reach in any second. */
 export const HUB_BURST = 1.5;
 /** The share of the hub's limit a fleet's token renewals may take. */
 export const RENEWAL_SHARE = 0.3;

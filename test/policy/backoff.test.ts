@@ -24,7 +24,7 @@ import { measureAllocation } from "../../tools/bench/backoff.bench";
 
 const INT32_MAX = 2147483647;
 
-/** The upstream C code as gcc runs it (reference 6.1/6.2): the product wraps in int32. */
+/** The upstream C code as gcc runs it: the product wraps in int32. */
 function upstreamC(op: number, attempt: number, min: number, max: number, jitter: number): number {
   let d = Math.imul(min, attempt <= 30 ? 1 << attempt : INT32_MAX);
   if (d > max) d = max;
@@ -174,7 +174,7 @@ props("hostile inputs (negative, NaN, fractions, beyond int32) -> an integer in 
 
 props.run();
 
-/** The whole context as a plain object (STYLE 31). */
+/** The whole context as a plain object. */
 const state = (b: Backoff) => ({ attempts: b.attempts, windowMs: b.windowMs, baseMs: b.baseMs, capMs: b.capMs, maxAttempts: b.maxAttempts });
 
 const context = suite("backoffNext: the context after every step");

@@ -76,7 +76,7 @@ const dpsRetry: Want = [ACTION_RETRY, REASON_COMMUNICATION_ERROR, PROFILE_SERVER
 const badCredential: Want = [ACTION_CONFIG_ERROR, REASON_BAD_CREDENTIAL, PROFILE_SLOW, 0, 0];
 const throttled = (waitMs: number): Want => [ACTION_THROTTLED, REASON_THROTTLED, PROFILE_THROTTLED, waitMs, 0];
 
-/** One group per row of DESIGN section 4 that the classifier decides. */
+/** One group per row of the reconnection table that the classifier decides. */
 const design: Array<[string, Row[]]> = [
   ["No network -> no attempt, nothing counted, NoNetwork", [["network down", KIND_NO_NETWORK, 0, 0, [ACTION_WAIT, REASON_NO_NETWORK, PROFILE_NONE, 0, 0]]]],
   ["Clock not synced and SAS auth -> wait for the clock, ClockNotSet", [["clock not set", KIND_CLOCK_NOT_SET, 0, 0, [ACTION_WAIT, REASON_CLOCK_NOT_SET, PROFILE_NONE, 0, 0]]]],
@@ -169,13 +169,13 @@ const design: Array<[string, Row[]]> = [
   ],
 ];
 
-/** Decisions outside the DESIGN table, stated here so they are deliberate. */
+/** Decisions outside the reconnection table, stated here so they are deliberate. */
 const extra: Row[] = [
   ["twin GET 200", KIND_TWIN_RESPONSE, 200, 0, none],
   ["twin PATCH 204", KIND_TWIN_RESPONSE, 204, 0, none],
   ["method 200", KIND_METHOD_RESPONSE, 200, 0, none],
   ["twin 408 request timeout -> retriable like 5xx", KIND_TWIN_RESPONSE, 408, 0, dpsRetry],
-  ["twin 401 -> identity gone: reprovision (reference 6.3)", KIND_TWIN_RESPONSE, 401, 0, [ACTION_REPROVISION, REASON_REPROVISIONING, PROFILE_NONE, 0, 0]],
+  ["twin 401 -> identity gone: reprovision", KIND_TWIN_RESPONSE, 401, 0, [ACTION_REPROVISION, REASON_REPROVISIONING, PROFILE_NONE, 0, 0]],
   ["twin 403", KIND_TWIN_RESPONSE, 403, 0, [ACTION_REPROVISION, REASON_REPROVISIONING, PROFILE_NONE, 0, 0]],
   ["method 404", KIND_METHOD_RESPONSE, 404, 0, [ACTION_REPROVISION, REASON_REPROVISIONING, PROFILE_NONE, 0, 0]],
   ["twin 400 bad request -> drop the request", KIND_TWIN_RESPONSE, 400, 0, [ACTION_GIVE_UP, REASON_NONE, PROFILE_NONE, 0, 0]],
@@ -225,7 +225,7 @@ for (const [title, rows] of design) {
   table.run();
 }
 
-const others = suite("classify: decisions beyond the DESIGN table");
+const others = suite("classify: decisions beyond the reconnection table");
 for (const [name, kind, code, after, want] of extra) {
   others(`${name} -> action ${want[0]}`, () => {
     assert.equal(run(kind, code, after), want);

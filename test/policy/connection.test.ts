@@ -1,5 +1,5 @@
 // The reconnection state machine on its own: scripted events, recorded actions, time as a
-// plain number. One suite per group of DESIGN §4 rows; the same rows run end to end against
+// plain number. One suite per group of reconnection-table rows; the same rows run end to end against
 // the simulator in test/device/.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

@@ -19,7 +19,7 @@ plan("no settings -> reference defaults: stagger and fallback [1 s, 100 s], cap 
 });
 
 plan("10,000 devices, DPS 1000/min, hub 100/s, load 1 -> the reference's 600 s stagger with room for randomness; T = 100 s", () => {
-  // T = 10000 / 16.7 = 600 s (reference 7.3), at a mean of 881.3/min instead of 1000/min so
+  // T = 10000 / 16.7 = 600 s, at a mean of 881.3/min instead of 1000/min so
   // that mean + 4 sigma stays within the quota: 10000 / 881.26 min = 680.8 s. N / cps = 100 s:
   // cap and spread 2N / (1.5 cps) = 133.3 s, warm boot over 100 s, renewals over 333.3 s.
   assert.equal(planFleet(fleet(10000, 100, 1000, 1)), { staggerMinMs: 1000, staggerMaxMs: 680847, capMs: 133334, fallbackMinMs: 1000, fallbackSpreadMs: 680847, spreadMs: 133334, warmMs: 100000, renewalSpreadMs: 333334 });

@@ -1,5 +1,5 @@
 // The fleet simulator's core: a discrete-event simulation on a virtual millisecond clock of N
-// devices against a service model with the published limits (reference sections 7.1-7.2).
+// devices against a service model with the published limits.
 // Devices are numbers; their state lives in typed arrays inside a DeviceModel (devices.ts),
 // which makes every decision with the real firmware/policy code. This file holds the
 // service (hubs with traffic shaping and refusal, DPS with a per-minute registration quota
@@ -65,7 +65,7 @@ export interface ServiceLimits {
   latencyMs: number;
 }
 
-/** IoT Hub new-connection throttle by tier and units (reference 7.1). */
+/** IoT Hub new-connection throttle by tier and units. */
 export function hubConnectionsPerSecond(tier: string, units: number): number {
   const t = tier.toUpperCase();
   const u = units >= 1 ? Math.floor(units) : 1;

@@ -1,4 +1,4 @@
-// One IoT Hub: an aedes broker behind a TLS host, with the hub's rules (reference §1, §4):
+// One IoT Hub: an aedes broker behind a TLS host, with the hub's rules:
 // CONNECT checked by SAS token (device or module key, or a DeviceConnect policy) or by the
 // client certificate of mutual TLS (thumbprint or CA); every refusal is CONNACK 5. One
 // connection per identity (device, or module "d/m"), at most 5 subscriptions to its own
@@ -23,9 +23,9 @@ import type { Properties } from "./topics";
 import { parseJsonObject } from "./twin";
 import type { HubCounters, OutageMode, TelemetryRecord } from "./types";
 
-/** Telemetry messages above this size close the connection (reference §7.1: D2C 256 KB). */
+/** Telemetry messages above this size close the connection. */
 const MAX_D2C_BYTES = 256 * 1024;
-/** Reported patches above this size are answered 400 (reference §4.5: 32 KB). */
+/** Reported patches above this size are answered 400. */
 const MAX_REPORTED_BYTES = 32 * 1024;
 const MAX_SUBSCRIPTIONS = 5;
 
@@ -153,7 +153,7 @@ export class Hub {
     } else if (packet.cmd === "publish" && packet.qos === 1 && packet.messageId !== undefined && packet.topic.includes("/messages/devicebound/")) {
       link.c2dInFlight.add(packet.messageId);
     } else if (packet.cmd === "suback") {
-      // IoT Hub grants a QoS 2 subscription as QoS 1 (reference §1).
+      // IoT Hub grants a QoS 2 subscription as QoS 1.
       packet.granted = packet.granted.map((g) => (g === 2 ? 1 : g)) as typeof packet.granted;
     } else if (packet.cmd === "puback" && link.clientId !== undefined) {
       const fault = this.core.faults.takePuback(link.clientId);
@@ -242,7 +242,7 @@ export class Hub {
   }
 
   /**
-   * Judges the CONNECT's credential (reference §3.2, §4.6): with a password, a SAS token
+   * Judges the CONNECT's credential: with a password, a SAS token
    * signed with one of the identity's keys over `host/devices/{d}[/modules/{m}]`, or one with
    * `skn` naming a shared access policy of this hub that has DeviceConnect, scoped to that
    * resource or a prefix of it; without one, the client certificate of the TLS handshake
@@ -328,7 +328,7 @@ export class Hub {
     if (what.kind === "denied") return callback(isWill ? new Error(what.reason) : this.violation(conn, client, what.reason));
     const payload = Buffer.from(packet.payload);
     const retained = packet.retain === true;
-    packet.retain = false; // never stored (reference §1); forwarded as the mqtt-retain property
+    packet.retain = false; // never stored; forwarded as the mqtt-retain property
     const device = this.core.registry.devices.get(conn.deviceId);
     if (!device) return callback(this.violation(conn, client, "device vanished"));
     switch (what.kind) {
