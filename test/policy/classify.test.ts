@@ -318,7 +318,8 @@ props("every reason -> a log name; out of range -> Unknown", () => {
     "Updating",
   ]);
   assert.is(status.reasonName(status.REASON_SERVER_NOT_VERIFIED), "ServerNotVerified");
-  assert.is(status.reasonName(12), "Unknown");
+  assert.is(status.reasonName(status.REASON_LOW_MEMORY), "LowMemory");
+  assert.is(status.reasonName(13), "Unknown");
   assert.is(status.reasonName(-1), "Unknown");
   assert.is(status.reasonName(1.5), "Unknown");
 });
