@@ -40,6 +40,7 @@ export const MAKE_CONFIG_OPTIONS = {
   "fleet-hub-rate": { type: "string" },
   "fleet-dps-rate": { type: "string" },
   "fleet-load": { type: "string" },
+  "ota-key-file": { type: "string" },
 } as const;
 
 export type MakeConfigValues = { [K in keyof typeof MAKE_CONFIG_OPTIONS]?: (typeof MAKE_CONFIG_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof MAKE_CONFIG_OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
@@ -78,6 +79,11 @@ Fleet (spreads first boots and retries; see DESIGN section 4):
   --fleet-hub-rate <n>      hub connections per second (default 100, S1)
   --fleet-dps-rate <n>      DPS registrations per minute (default 1000)
   --fleet-load <x>          share of those rates the fleet may use (default 1)
+
+Updates:
+  --ota-key-file <file>     turns application updates on: the OTA key (base64 text, 16+
+                            bytes) that update manifests are signed with; the same file
+                            npm run sign-update --key-file reads (--new-key makes one)
 
 Output:
   --out <file>              where to write (default ./device.json)
@@ -276,6 +282,15 @@ export function buildDeviceConfig(v: MakeConfigValues, readFile: ReadFile): Buil
     if (load !== undefined && load > 1) errors.push("--fleet-load is a share of the service rates: above 0, at most 1");
     if (devices !== undefined && devices >= 1) {
       config.fleet = { devices, hubConnectionsPerSecond: hub === undefined ? 100 : hub, dpsRegistrationsPerMinute: dpsRate === undefined ? 1000 : dpsRate, load: load === undefined ? 1 : load };
+    }
+  }
+  if (v["ota-key-file"] !== undefined) {
+    const data = readOne("ota-key-file", v["ota-key-file"], readFile, errors);
+    if (data) {
+      const key = data.toString("latin1").trim();
+      const bytes = base64DecodeLenient(key);
+      if (typeof bytes === "number" || bytes.length < 16) errors.push("--ota-key-file " + v["ota-key-file"] + ": not a base64 key of at least 16 bytes (npm run sign-update -- --new-key <file> makes one)");
+      else config.ota = { key };
     }
   }
   return errors.length > 0 ? { errors } : { config, errors };

@@ -20,6 +20,8 @@ Options:
   --allocation <policy>        static (default) or round-robin
   --rate-hub <n>               new hub connections per second (default 100)
   --rate-dps <n>               DPS registrations per minute (default 1000)
+  --serve <path>=<file>        serve a file on the HTTPS file host from the start,
+                               e.g. --serve /ota/app.js=dist/firmware.js; repeat
   --out <dir>                  where ca.pem, ca.der and sim.json go (default .sim-data)
   --no-demo                    no demo enrollments
   --quiet                      no event lines
@@ -35,7 +37,8 @@ Config file (every field optional):
     "devices": [ { "deviceId": "plain1", "hub": "hub-a", "key": "<base64>" } ] }
 
 Stdin commands: outage hub-a 30 refuse | move dev1 hub-b | puback drop dev1 3 |
-  reject dev1 | dps-throttle 60 10 | c2d dev1 hello k=v | method dev1 reboot {} | help
+  reject dev1 | dps-throttle 60 10 | c2d dev1 hello k=v | method dev1 reboot {} |
+  announce dev1 manifest.json dist/firmware.js (an update from npm run sign-update) | help
 `;
 
 export interface EnrollmentConfig {
@@ -59,6 +62,8 @@ export interface CliConfig {
   options: SimulatorOptions;
   enrollments: EnrollmentConfig[];
   devices: DeviceConfig[];
+  /** Files served on the file host from the start: URL path -> local file. */
+  serve: Array<{ path: string; file: string }>;
   portBase: number | undefined;
   outDir: string;
   demo: boolean;
@@ -81,7 +86,7 @@ function number(text: string | undefined, flag: string): number {
 
 /** Parses argv (without node and script). Throws with a message on bad input. */
 export function parseCli(argv: string[], readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): CliConfig {
-  const out: CliConfig = { help: false, options: {}, enrollments: [], devices: [], portBase: undefined, outDir: ".sim-data", demo: true, quiet: false };
+  const out: CliConfig = { help: false, options: {}, enrollments: [], devices: [], serve: [], portBase: undefined, outDir: ".sim-data", demo: true, quiet: false };
   const hubs: string[] = [];
   const ports: Record<string, number> = {};
   const rates: RateOptions = {};
@@ -116,6 +121,13 @@ export function parseCli(argv: string[], readFile: (path: string) => string = (p
         const eq = v.indexOf("=");
         if (eq <= 0) throw new Error("--port wants <host>=<port>");
         ports[v.slice(0, eq)] = number(v.slice(eq + 1), "--port");
+        break;
+      }
+      case "--serve": {
+        const v = value();
+        const eq = v.indexOf("=");
+        if (eq <= 0 || eq === v.length - 1) throw new Error("--serve wants <path>=<file>, e.g. /ota/app.js=dist/firmware.js");
+        out.serve.push({ path: v.slice(0, eq), file: v.slice(eq + 1) });
         break;
       }
       case "--port-base":

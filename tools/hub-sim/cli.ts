@@ -1,6 +1,6 @@
 // `npm run sim`: starts the simulator, prints the hosts table, the CA path and the demo
 // credentials, then one line per event; fault commands are read from stdin.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { DEMO, HELP, parseCli, type CliConfig } from "./cli-options";
@@ -22,6 +22,7 @@ function setUp(sim: Simulator, config: CliConfig): void {
     } else throw new Error("an enrollment needs registrationId or group");
   }
   for (const d of config.devices) sim.addDevice(d.deviceId, { hub: d.hub, key: d.key });
+  for (const s of config.serve) sim.serveFile(s.path, readFileSync(s.file));
 }
 
 async function main(): Promise<void> {
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   for (const h of Object.keys(sim.hosts)) lines.push("  " + h.padEnd(40) + " " + sim.hosts[h]);
   lines.push("CA: " + caPemPath + " (DER: " + caDerPath + ")");
   lines.push("ID scope: " + sim.idScope + "   settings: " + resolve(outDir, "sim.json"));
+  lines.push("update files: https://" + sim.fileHost + "/<path> (serve <path> <file>; announce <device> <manifest.json> [bundle])");
   if (summary.demo) {
     lines.push("demo individual enrollment: " + DEMO.registrationId + " key " + DEMO.key);
     lines.push("demo group: " + DEMO.group + " key " + DEMO.groupKey);
