@@ -5,8 +5,9 @@ import type { AllocationPolicy, RateOptions, SimulatorOptions } from "./types";
 export const HELP = `npm run sim -- [options]
 
 A local Azure DPS + IoT Hub simulator over TLS on loopback. Prints one line per event,
-writes the CA and the hosts table to the output directory, and takes fault commands on
-stdin (type "help").
+writes the CA and the hosts table to the output directory (plus demo-device.json, a
+device configuration for npm start -- --config, and its OTA key demo-ota.key), and takes
+fault commands on stdin (type "help").
 
 Options:
   --help                       this text
@@ -77,6 +78,8 @@ export const DEMO = {
   group: "demo-group",
   groupKey: Buffer.from("espruino-azure-iot demo group key, 64 bytes long, for the sim!!!").toString("base64"),
   groupDevice: "demo-sensor-1",
+  /** The OTA key of the demo device's config (demo-ota.key; updates signed with it install). */
+  otaKey: Buffer.from("espruino-azure-iot demo OTA key.").toString("base64"),
 };
 
 function number(text: string | undefined, flag: string): number {

@@ -66,6 +66,19 @@ async function main(): Promise<void> {
       : undefined,
   };
   writeFileSync(resolve(outDir, "sim.json"), JSON.stringify(summary, null, 2) + "\n");
+  if (config.demo) {
+    // A device.json for the demo enrollment, pointed at this simulator (hosts table, CA), for
+    // npm start -- --config; a one-device fleet, so its first boot waits about a second.
+    const demoDevice = {
+      dps: { idScope: sim.idScope, registrationId: DEMO.registrationId, symmetricKey: DEMO.key, endpoint: sim.dpsHost },
+      ca: [sim.caPem],
+      hosts: sim.hosts,
+      fleet: { devices: 1, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 },
+      ota: { key: DEMO.otaKey },
+    };
+    writeFileSync(resolve(outDir, "demo-device.json"), JSON.stringify(demoDevice, null, 2) + "\n", { mode: 0o600 });
+    writeFileSync(resolve(outDir, "demo-ota.key"), DEMO.otaKey + "\n", { mode: 0o600 });
+  }
 
   const lines = ["", "hub-sim ready", "hosts:"];
   for (const h of Object.keys(sim.hosts)) lines.push("  " + h.padEnd(40) + " " + sim.hosts[h]);
@@ -76,6 +89,7 @@ async function main(): Promise<void> {
     lines.push("demo individual enrollment: " + DEMO.registrationId + " key " + DEMO.key);
     lines.push("demo group: " + DEMO.group + " key " + DEMO.groupKey);
     lines.push("  e.g. device " + DEMO.groupDevice + " key " + summary.demo.groupDeviceKey);
+    lines.push("demo device config: " + resolve(outDir, "demo-device.json") + " (npm start -- --config it; OTA key " + resolve(outDir, "demo-ota.key") + ")");
   }
   lines.push('type "help" for fault commands, "quit" to stop', "");
   console.log(lines.join("\n"));

@@ -1,14 +1,16 @@
 // npm start: a device's whole life against the local simulator, one time-stamped line per
 // event, then a summary (last line: `summary {...}`). With --config it runs the same device
 // against a real DPS and hub instead.
-import { readFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCENARIOS, runScenario } from "./tour";
 import { createDevice } from "../../firmware/device";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
-import { createNodeHal } from "../../hal/node";
+import { createFolderStore, createNodeHal } from "../../hal/node";
 import { LOG_INFO } from "../../hal/types";
+import { bootSelect, DEFAULT_MAX_TRIES } from "../../firmware/ota/slots";
+import { explainStagger } from "./stagger-line";
 
 const HELP = `npm start [-- options]
 
@@ -20,7 +22,11 @@ Options:
   --speed N         device time runs N times faster than real time (default: 100)
   --config FILE     run against a real DPS and hub with this device.json instead
                     (no simulator, real time, certificates verified by Node); --minutes N
-                    stops it after N minutes (default: run until Ctrl-C)
+                    stops it after N minutes (default: run until Ctrl-C); --store DIR
+                    keeps the device's Storage there across runs (cached hub, update
+                    slots; default: a new folder, so every run is a first boot and waits
+                    out the first-boot stagger). To run it against npm run sim instead, see
+                    docs/simulator.md
   --help            this text
 
 Scenarios:
@@ -38,7 +44,7 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
-async function realDevice(file: string, minutes: number | undefined): Promise<void> {
+async function realDevice(file: string, minutes: number | undefined, storeDir: string | undefined): Promise<void> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -51,19 +57,41 @@ async function realDevice(file: string, minutes: number | undefined): Promise<vo
     console.error(`${file} is not a valid device configuration:\n  - ${config.join("\n  - ")}`);
     process.exit(2);
   }
-  const hal = createNodeHal({
-    storeDir: mkdtempSync(join(tmpdir(), "azdevice-real-")),
-    hosts: (raw as { hosts?: Record<string, string> }).hosts,
-    logLevel: LOG_INFO,
-  });
-  const device = createDevice(config as ResolvedConfig, hal);
-  device.onStatus((status, reason) => console.log(`status ${status} (${reason})`));
-  device.onDesired((desired, version) => console.log(`desired v${version}: ${JSON.stringify(desired)}`));
-  device.onC2D((body) => console.log(`c2d: ${body}`));
-  device.start();
-  const timer = setInterval(() => device.sendTelemetry(JSON.stringify({ uptime: Math.round(process.uptime()) })), 60_000);
+  const resolved = config as ResolvedConfig;
+  const dir = storeDir ?? mkdtempSync(join(tmpdir(), "azdevice-real-"));
+  mkdirSync(dir, { recursive: true });
+  console.log(`storage: ${dir}${storeDir ? "" : " (new: a first boot; --store DIR keeps it)"}`);
+  const store = createFolderStore(dir);
+  let device: ReturnType<typeof createDevice>;
+  let timer: NodeJS.Timeout | undefined;
+  const boot = (): void => {
+    // As the boot stub does on the board: count a trial boot of an update, or roll back.
+    bootSelect(store, DEFAULT_MAX_TRIES);
+    const hal = createNodeHal({
+      storeDir: dir,
+      store,
+      hosts: (raw as { hosts?: Record<string, string> }).hosts,
+      logLevel: LOG_INFO,
+      log: (level, message) => console.log(`${new Date().toISOString()} ${["ERROR", "WARN", "INFO", "DEBUG"][level] ?? level} ${explainStagger(message, resolved.fleet)}`),
+      // A reboot (after an update, or asked for) starts the device again on the same Storage.
+      onReboot: () =>
+        setImmediate(() => {
+          console.log("reboot");
+          device.stop();
+          if (timer) clearInterval(timer);
+          boot();
+        }),
+    });
+    device = createDevice(resolved, hal);
+    device.onStatus((status, reason) => console.log(`status ${status} (${reason})`));
+    device.onDesired((desired, version) => console.log(`desired v${version}: ${JSON.stringify(desired)}`));
+    device.onC2D((body) => console.log(`c2d: ${body}`));
+    device.start();
+    timer = setInterval(() => device.sendTelemetry(JSON.stringify({ uptime: Math.round(process.uptime()) })), 60_000);
+  };
+  boot();
   const stop = () => {
-    clearInterval(timer);
+    if (timer) clearInterval(timer);
     device.stop();
     console.log(`summary ${JSON.stringify(device.stats())}`);
     process.exit(0);
@@ -81,7 +109,7 @@ async function main(): Promise<void> {
   const configFile = option(args, "--config");
   if (configFile) {
     const minutes = option(args, "--minutes");
-    await realDevice(configFile, minutes === undefined ? undefined : Number(minutes));
+    await realDevice(configFile, minutes === undefined ? undefined : Number(minutes), option(args, "--store"));
     return;
   }
   const name = option(args, "--scenario") ?? "tour";
