@@ -254,7 +254,7 @@ export function espruinoBundle(o) {
         tsconfig: o.tsconfig || resolve(root, "tsconfig.json"),
         noEmit: false,
         outputToFilesystem: false,
-        include: ["firmware/**/*.ts", "hal/**/*.ts", "test/espruino/**/*.ts"],
+        include: ["firmware/**/*.ts", "hal/**/*.ts", "test/espruino/**/*.ts", "examples/**/*.ts"],
         compilerOptions: { noEmit: false, declaration: false, sourceMap: false },
       }),
     ],
