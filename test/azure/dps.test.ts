@@ -1,5 +1,5 @@
 // DPS messages and the response parser, against the reference's Embedded C vectors
-// (../shared/reference/azure-iot.md §5.3) and broken inputs, each with what is wrong.
+// (the Azure SDK for Embedded C's DPS tests) and broken inputs, each with what is wrong.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {

@@ -1,5 +1,5 @@
 // tsconfig.json (the device build) must reject built-ins Espruino 2v29 lacks at compile time
-// and accept the ones it has (firmware/espruino-lib.d.ts, ../shared/reference/espruino.md §3).
+// and accept the ones it has (firmware/espruino-lib.d.ts, docs/espruino.md, "Built-ins").
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";

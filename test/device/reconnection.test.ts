@@ -1,4 +1,4 @@
-// The reconnection behaviour table (DESIGN §4), one test per row, end to end: the real
+// The reconnection behaviour table (README, "How it reconnects"), one test per row, end to end: the real
 // device core on the Node HAL over TLS against the simulator, on a shared virtual clock.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -40,7 +40,7 @@ async function connackServer(host: string, code: number): Promise<{ address: str
   return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, close: () => server.close() };
 }
 
-const rows = suite("DESIGN §4: the reconnection table");
+const rows = suite("the reconnection table");
 
 rows("no network -> no attempts, NoNetwork; network up -> reconnect at once (jittered)", () =>
   scenario(async ({ w, device }) => {
@@ -89,7 +89,7 @@ rows("boot with a valid cached hub -> straight to it, no DPS call", () =>
 
 rows("boot without cache -> a stagger uniform in [1 s, N/cps], then DPS", () =>
   scenario(async ({ w }) => {
-    // 10,000 devices, DPS at 1,000/min: T = 600 s (reference §7.3).
+    // 10,000 devices, DPS at 1,000/min: T = 600 s (staggered first provisioning).
     const fleet = { devices: 10000, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 };
     const e2 = w.sim.enrollIndividual("dev2");
     const waits: number[] = [];

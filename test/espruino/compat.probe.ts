@@ -1,5 +1,5 @@
-// What breaks on Espruino when plain TypeScript output is used (../shared/reference/
-// espruino.md §10), compiled through the shipping pipeline and run on the interpreter.
+// What breaks on Espruino when plain TypeScript output is used (docs/espruino.md, "The
+// build pipeline"), compiled through the shipping pipeline and run on the interpreter.
 import { check, probe, done } from "./probe-kit";
 
 console.log("VERSION " + process.version);

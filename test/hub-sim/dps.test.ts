@@ -1,4 +1,4 @@
-// DPS over MQTT (reference §5, §7.2), driven by a plain MQTT client.
+// DPS over MQTT (as Microsoft documents it, with its published limits), driven by a plain MQTT client.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { dpsPassword, dpsUsername, sas } from "./mqtt-client";

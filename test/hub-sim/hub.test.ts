@@ -1,4 +1,4 @@
-// IoT Hub over MQTT (reference §1, §4, §7.1), driven by a plain MQTT client.
+// IoT Hub over MQTT (its documented topics, quotas and throttling), driven by a plain MQTT client.
 import type { IConnackPacket } from "mqtt-packet";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

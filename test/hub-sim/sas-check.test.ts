@@ -1,4 +1,4 @@
-// The simulator's own SAS checker, against the published vectors (reference §3.4, §3.5) and
+// The simulator's own SAS checker, against the published vectors (HMAC, group-enrollment key derivation) and
 // each way a token can be wrong.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

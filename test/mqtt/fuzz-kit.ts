@@ -1,4 +1,4 @@
-// Seeded fuzzing of the inbound path (STYLE 28): random bytes and mutations of valid server
+// Seeded fuzzing of the inbound path: random bytes and mutations of valid server
 // packets, fed in random splits to the frame reader + decoder and to a live session. Nothing
 // may throw; every input ends in packets or a status code. Used by fuzz.test.ts (fixed seed,
 // fixed count) and tools/mqtt-fuzz.ts (fresh seed, long run).

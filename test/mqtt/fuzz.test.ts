@@ -1,5 +1,5 @@
 // 100,000 seeded random and mutated inputs through the frame reader, the decoder and a live
-// session (STYLE 28). A longer run with a fresh seed: node --import tsx tools/mqtt-fuzz.ts
+// session. A longer run with a fresh seed: node --import tsx tools/mqtt-fuzz.ts
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { setFlagsFromString } from "node:v8";

@@ -8,7 +8,7 @@ import {
 } from "../../firmware/status";
 import { mpParse, mpGenerate, encodeWith, hex } from "./kit";
 
-// A scripted transport and a hand-driven clock (STYLE 32): the test feeds server bytes,
+// A scripted transport and a hand-driven clock (no real timers): the test feeds server bytes,
 // reads what the session sent and what it reported.
 
 interface Harness {

@@ -1,4 +1,4 @@
-// MQTT 3.1.1 codec vectors: one per case, bytes with a comment per field group (STYLE 26).
+// MQTT 3.1.1 codec vectors: one per case, bytes with a comment per field group.
 // Outbound vectors (what the client sends) carry the size and write steps that produce
 // them; inbound vectors (what a server sends) carry the fields our decoder must report.
 // `mp` is the same packet as mqtt-packet describes it, for the cross-checks.

@@ -1,5 +1,5 @@
 // The Espruino compatibility gate: proves a built bundle uses only what Espruino 2v29 has
-// (../shared/reference/espruino.md §2-§4, §11). It parses the bundle as ES5 and rejects the
+// (docs/espruino.md: language and built-ins). It parses the bundle as ES5 and rejects the
 // constructs and built-ins the interpreter lacks, each with a message naming the construct
 // and its line:column. Usage: node espruino-gate.mjs FILE... (exit 1 on any finding).
 import { readFileSync } from "node:fs";

@@ -1,7 +1,7 @@
 // make-config's core: command-line values -> a DeviceConfig (firmware/config.ts), or the
 // list of what is wrong. A group key is turned into the device key here, on the desktop
-// (azure-iot.md section 3.5), and never leaves this function. Certificates and keys are
-// stored as base64 DER: every Espruino TLS build parses DER (reference/espruino.md section 5).
+// (the derivation DPS documents for group enrollments), and never leaves this function. Certificates and keys are
+// stored as base64 DER: every Espruino TLS build parses DER (docs/espruino.md, TLS).
 import { createHash } from "node:crypto";
 import type { DeviceConfig } from "../../firmware/config";
 import { parseConnectionString, AUTH_X509 } from "../../firmware/azure/connection-string";
@@ -74,7 +74,7 @@ Device:
   --watchdog <s>            hardware watchdog, 5-3600 s (default off)
   --status-interval <s>     seconds between console status lines (default 60)
   --telemetry-interval <s>  demo telemetry every so many seconds, 0 = none (default 60)
-Fleet (spreads first boots and retries; see DESIGN section 4):
+Fleet (spreads first boots and retries; see docs/configuration.md):
   --fleet-devices <n>       devices that may boot or fail together
   --fleet-hub-rate <n>      hub connections per second (default 100, S1)
   --fleet-dps-rate <n>      DPS registrations per minute (default 1000)

@@ -17,7 +17,7 @@ export const ROOT = resolve(import.meta.dirname, "../..");
 export const BOARD_FILE = join(import.meta.dirname, "ESP32.board.json");
 export const DEFAULT_BUNDLE = join(ROOT, "dist/firmware.js");
 /** Console speed of the official ESP32 image. The CLI's default (9600) can report
- *  "Upload Complete" while nothing arrived (reference/espruino.md section 9). */
+ *  "Upload Complete" while nothing arrived (docs/espruino.md, "Uploading with the espruino CLI"). */
 export const BAUD = 115200;
 /** Espruino keeps 28 characters of a Storage name and silently drops the rest. */
 export const MAX_STORAGE_NAME = 28;

@@ -1,4 +1,4 @@
-// The Device Provisioning Service global endpoint (reference §5, §7.2): an aedes broker behind
+// The Device Provisioning Service global endpoint (its MQTT protocol and published limits): an aedes broker behind
 // a TLS 1.2-only host. CONNECT checks client id and username strictly (CONNACK 5 otherwise);
 // the SAS token is judged on each operation (401 when it does not hold). register -> 202
 // assigning + retry-after -> poll -> 200 assigned | failed | disabled. 429 + retry-after for the

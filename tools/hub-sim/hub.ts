@@ -1,4 +1,4 @@
-// One IoT Hub: an aedes broker behind a TLS host, with the hub's rules (reference §1, §4):
+// One IoT Hub: an aedes broker behind a TLS host, with the hub's documented MQTT rules:
 // SAS-checked CONNECT (every refusal is CONNACK 5), one connection per device id, at most 5
 // subscriptions to the device's own filters, own topics only, no QoS 2, retain forwarded as a
 // property, telemetry recorded, C2D, direct methods, twin, token-expiry disconnects, and a
@@ -20,9 +20,9 @@ import type { Properties } from "./topics";
 import { parseJsonObject } from "./twin";
 import type { HubCounters, OutageMode } from "./types";
 
-/** Telemetry messages above this size close the connection (reference §7.1: D2C 256 KB). */
+/** Telemetry messages above this size close the connection (IoT Hub quotas and throttling: D2C 256 KB). */
 const MAX_D2C_BYTES = 256 * 1024;
-/** Reported patches above this size are answered 400 (reference §4.5: 32 KB). */
+/** Reported patches above this size are answered 400 (device twins over MQTT: 32 KB). */
 const MAX_REPORTED_BYTES = 32 * 1024;
 const MAX_SUBSCRIPTIONS = 5;
 
@@ -143,7 +143,7 @@ export class Hub {
     } else if (packet.cmd === "publish" && packet.qos === 1 && packet.messageId !== undefined && packet.topic.includes("/messages/devicebound/")) {
       link.c2dInFlight.add(packet.messageId);
     } else if (packet.cmd === "suback") {
-      // IoT Hub grants a QoS 2 subscription as QoS 1 (reference §1).
+      // IoT Hub grants a QoS 2 subscription as QoS 1 (IoT Hub MQTT support).
       packet.granted = packet.granted.map((g) => (g === 2 ? 1 : g)) as typeof packet.granted;
     } else if (packet.cmd === "puback" && link.clientId !== undefined) {
       const fault = this.core.faults.takePuback(link.clientId);
@@ -272,7 +272,7 @@ export class Hub {
     if (what.kind === "denied") return callback(isWill ? new Error(what.reason) : this.violation(conn, client, what.reason));
     const payload = Buffer.from(packet.payload);
     const retained = packet.retain === true;
-    packet.retain = false; // never stored (reference §1); forwarded as the mqtt-retain property
+    packet.retain = false; // never stored (IoT Hub MQTT support); forwarded as the mqtt-retain property
     const device = this.core.registry.devices.get(conn.deviceId);
     if (!device) return callback(this.violation(conn, client, "device vanished"));
     switch (what.kind) {

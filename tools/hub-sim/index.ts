@@ -1,6 +1,6 @@
 // A local Azure DPS + IoT Hub simulator over TLS, with fault injection.
 //
-// It serves the MQTT surface of ../shared/reference/azure-iot.md on loopback: the DPS global
+// It serves the MQTT surface of IoT Hub and DPS (as Microsoft documents it) on loopback: the DPS global
 // endpoint and each hub on its own port (no SNI needed), with certificates from a throwaway CA.
 // Built on aedes; SAS checks use node:crypto only (nothing from firmware/).
 //

@@ -1,4 +1,4 @@
-// Rate limiters on the simulator clock (reference §7): a token bucket for hub connection
+// Rate limiters on the simulator clock (IoT Hub and DPS quotas): a token bucket for hub connection
 // shaping, a sliding window for DPS registrations per minute and polls per 10 s.
 
 /** Token bucket: `ratePerSecond` tokens per second, at most `burst` stored. Starts full. */

@@ -1,5 +1,5 @@
 // Service-side SAS token checking, written independently of firmware/ (node:crypto only), so
-// the simulator judges the device's tokens the way the service would (reference §3):
+// the simulator judges the device's tokens the way the service would (SAS tokens):
 //   password = "SharedAccessSignature " + fields joined by "&" in any order: sr, sig, se[, skn]
 //   sig      = base64(HMAC-SHA256(base64decode(key), sr + "\n" + se)), URL-encoded
 // The HMAC is checked over the `sr` exactly as sent; the decoded `sr` must name the expected

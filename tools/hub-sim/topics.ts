@@ -1,4 +1,4 @@
-// Topic strings of the Azure MQTT surface (reference §4, §5): property bags, query strings,
+// Topic strings of the Azure MQTT surface (as IoT Hub and DPS document them): property bags, query strings,
 // MQTT filter matching, and the exact topic filters a device may subscribe to.
 import { strictEncode } from "./sas-check";
 

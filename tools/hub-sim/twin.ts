@@ -1,4 +1,4 @@
-// Device twin storage (reference §4.5): desired and reported sections, each with its own
+// Device twin storage (device twins over MQTT): desired and reported sections, each with its own
 // $version, updated by JSON merge patch (a null removes a property).
 import type { TwinDocument } from "./types";
 
