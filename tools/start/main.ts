@@ -3,7 +3,7 @@
 // against a real DPS and hub instead.
 import { readFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { SCENARIOS, runScenario } from "./tour";
 import { createDevice } from "../../firmware/device";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
@@ -58,7 +58,7 @@ async function realDevice(file: string, minutes: number | undefined, storeDir: s
     process.exit(2);
   }
   const resolved = config as ResolvedConfig;
-  const dir = storeDir ?? mkdtempSync(join(tmpdir(), "azdevice-real-"));
+  const dir = storeDir !== undefined ? resolve(storeDir) : mkdtempSync(join(tmpdir(), "azdevice-real-"));
   mkdirSync(dir, { recursive: true });
   console.log(`storage: ${dir}${storeDir ? "" : " (new: a first boot; --store DIR keeps it)"}`);
   const store = createFolderStore(dir);
