@@ -22,7 +22,15 @@ function setUp(sim: Simulator, config: CliConfig): void {
     } else throw new Error("an enrollment needs registrationId or group");
   }
   for (const d of config.devices) sim.addDevice(d.deviceId, { hub: d.hub, key: d.key });
-  for (const s of config.serve) sim.serveFile(s.path, readFileSync(s.file));
+  for (const s of config.serve) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(s.file);
+    } catch (error) {
+      throw new Error("--serve " + s.path + "=" + s.file + ": cannot read the file (" + ((error as NodeJS.ErrnoException).code ?? String(error)) + ")");
+    }
+    sim.serveFile(s.path, bytes);
+  }
 }
 
 async function main(): Promise<void> {
@@ -39,7 +47,14 @@ async function main(): Promise<void> {
     return;
   }
   const sim = await startSimulator({ ...config.options, log: config.quiet ? undefined : (line) => console.log(line) });
-  setUp(sim, config);
+  try {
+    setUp(sim, config);
+  } catch (error) {
+    console.error((error as Error).message);
+    await sim.stop();
+    process.exitCode = 2;
+    return;
+  }
 
   const outDir = resolve(config.outDir);
   mkdirSync(outDir, { recursive: true });
