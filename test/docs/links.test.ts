@@ -10,10 +10,28 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-/** Files of the repository: tracked, plus new ones that are not ignored. */
+/** Generated or installed, never part of the repository (used when git is not at hand). */
+const NOT_OURS = new Set(["node_modules", "dist", "docs/api", ".git", ".sim-data", "coverage", ".tmp"]);
+
+/** Files of the repository: tracked, plus new ones that are not ignored; without git, the
+ *  files on disk minus generated output. */
 function repositoryFiles(): Set<string> {
-  const out = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" });
-  return new Set(out.split("\n").filter((l) => l !== "" && existsSync(join(ROOT, l))));
+  try {
+    const out = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return new Set(out.split("\n").filter((l) => l !== "" && existsSync(join(ROOT, l))));
+  } catch {
+    const found = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        const rel = dir === "" ? entry.name : dir + "/" + entry.name;
+        if (NOT_OURS.has(rel)) continue;
+        if (entry.isDirectory()) walk(rel);
+        else found.add(rel);
+      }
+    };
+    walk("");
+    return found;
+  }
 }
 
 function pages(): string[] {
