@@ -113,7 +113,8 @@ function bootStatement(): string {
   if (rollback) setTimeout(guardCode(now.writeTo, (s as Selector).seq), STUB_GUARD_MS);
   const failed = PREFIX + name + (pending ? " (an unconfirmed update)" : "") + " stopped with an error: ";
   const then = rollback ? "; rebooting (another trial, or back to the previous application)" : "; not restarting it";
-  return "try{eval(require(\"Storage\").read(" + JSON.stringify(name) + "))}catch(e){print(" + JSON.stringify(failed) + "+e+" +
+  // AZSLOT tells the application which file holds its on-demand modules (hal/espruino.ts).
+  return "AZSLOT=" + JSON.stringify(name) + ";try{eval(require(\"Storage\").read(" + JSON.stringify(name) + "))}catch(e){print(" + JSON.stringify(failed) + "+e+" +
     JSON.stringify(then) + ")" + (rollback ? ";E.reboot()" : "") + "}";
 }
 

@@ -5,7 +5,7 @@
 // reported with the fix and then the board waits: no crash loop, no reboot.
 import { createEspruinoHal, createEspruinoStore, EspruinoHal } from "../hal/espruino";
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
-import { createDevice, Device } from "./device";
+import { createDevice, Device } from "./device/index";
 import { resolveConfig, ResolvedConfig } from "./config";
 import { CONFIG_RECORD } from "./storage-names";
 

@@ -1,6 +1,7 @@
 // The HAL on Node: node:tls / node:net sockets with a hosts table (name -> address:port) so
 // the device can run against the local simulator or real Azure, a folder as Storage,
 // node:crypto SHA-256, and a real, scaled or virtual clock (hal/node-time.ts).
+import { loadNodeModule } from "./node-modules";
 import net from "node:net";
 import tls from "node:tls";
 import { createHash, randomBytes } from "node:crypto";
@@ -304,6 +305,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
       },
     },
     random32: options.random32 || (() => randomBytes(4).readUInt32BE(0)),
+    load: loadNodeModule,
     net: { connect },
     store: poweredStore(options.store || createFolderStore(options.storeDir), () => powered),
     sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),

@@ -1,4 +1,4 @@
-// The hardware-abstraction layer: everything the device driver (firmware/device.ts) needs
+// The hardware-abstraction layer: everything the device driver (firmware/device/) needs
 // from a platform, and nothing more (DESIGN §3). hal/espruino.ts implements it on the
 // interpreter, hal/node.ts on Node. Small and synchronous where the device is.
 //
@@ -121,4 +121,8 @@ export interface Hal {
   sha256(data: Uint8Array): Uint8Array;
   network: Network;
   system: System;
+  /** An on-demand part of the client by name (provisioning, updates): on the device
+   *  evaluated from its region of the application's Storage file, on Node imported.
+   *  Undefined when it cannot be had. */
+  load?(name: string): unknown;
 }

@@ -211,7 +211,9 @@ export class OtaAgent {
   };
 
   private slot = "b";
-  private desiredValue: unknown = undefined;
+  /** The desired `ota` value as merged so far (a device that loads the agent on demand
+   *  hands back what an earlier instance had, so a patch merges into the right value). */
+  desiredValue: unknown = undefined;
   private deferred = false;
   /** The progress record on flash (mirrors every saveProgress). */
   private progress: Progress | undefined;

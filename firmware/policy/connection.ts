@@ -1,5 +1,5 @@
 // The reconnection state machine (DESIGN §4): sans-I/O, events in, actions out. The driver
-// (firmware/device.ts) reports what happened (network, clock, DPS replies, hub CONNACKs and
+// (firmware/device/) reports what happened (network, clock, DPS replies, hub CONNACKs and
 // failures, timer expiries) and carries out the actions this machine asks for (open DPS,
 // poll, open the hub, close, save or forget the assignment, report a status). It holds one
 // deadline at a time; the driver arms a single timer for it and calls tick().

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDevice, Device } from "../../firmware/device";
+import { createDevice, Device } from "../../firmware/device/index";
 import { resolveConfig, DeviceConfig, ResolvedConfig } from "../../firmware/config";
 import { createNodeHal, createFolderStore, NodeHal } from "../../hal/node";
 import { VirtualTime } from "../../hal/node-time";

@@ -3,7 +3,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createWorld, dpsConfig, World } from "./harness";
-import { Device } from "../../firmware/device";
+import { Device } from "../../firmware/device/index";
 import { ERR_TOO_LARGE } from "../../firmware/status";
 import { createPrng } from "../helpers/prng";
 

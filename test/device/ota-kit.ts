@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { createFolderStore } from "../../hal/node";
 import type { Store } from "../../hal/types";
-import type { Device } from "../../firmware/device";
+import type { Device } from "../../firmware/device/index";
 import type { DeviceConfig } from "../../firmware/config";
 import { loadSelector, storeSelector, SLOT_A_RECORD, type Selector } from "../../firmware/ota/slots";
 import type { OtaReport } from "../../firmware/ota/agent";

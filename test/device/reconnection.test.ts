@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import tls from "node:tls";
 import net from "node:net";
 import { createWorld, dpsConfig, testCa, World } from "./harness";
-import { Device } from "../../firmware/device";
+import { Device } from "../../firmware/device/index";
 import { HUB_CACHE_NAME } from "../../firmware/azure/hub-cache";
 
 const HUB_A = "hub-a.azure-devices.net";

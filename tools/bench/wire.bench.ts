@@ -1,6 +1,6 @@
 // Bytes on the wire per telemetry message: what the device sends (firmware/mqtt's encoder:
 // PUBLISH at QoS 1 to the telemetry topic with the `$.mid` property the device adds for
-// de-duplication, exactly as firmware/device.ts builds it) plus the hub's PUBACK, against the
+// de-duplication, exactly as firmware/device/telemetry.ts builds it) plus the hub's PUBACK, against the
 // least MQTT 3.1.1 allows for the same topic and payload: a QoS 0 PUBLISH to the bare
 // telemetry topic, counted from the specification (section 3.3), not from our encoder.
 // TLS records add the same to both and are left out.
@@ -9,7 +9,7 @@ import { writePublish } from "../../firmware/mqtt/encode";
 import { telemetryTopic, encodePropertyBag } from "../../firmware/azure/hub-topics";
 
 const DEVICE_ID = "thermostat-0001";
-/** firmware/device.ts: `$.mid` = boot id (random32 as hex) + "-" + message count. */
+/** firmware/device/telemetry.ts: `$.mid` = boot id (random32 as hex) + "-" + message count. */
 const MESSAGE_ID = "9f3c21aa-1234";
 const PUBACK_BYTES = 4; // fixed header 2 + packet id 2 (section 3.4)
 

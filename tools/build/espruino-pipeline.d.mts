@@ -8,6 +8,7 @@ export interface EspruinoBundleOptions {
   printSizeAs?: string;
   tsconfig?: string;
   evalResult?: boolean;
+  module?: boolean;
   gate?: boolean;
 }
 export const terserMinified: Record<string, unknown>;
@@ -24,3 +25,8 @@ export interface EspruinoRollupConfig extends RollupOptions {
 export function espruinoBundle(o: EspruinoBundleOptions): EspruinoRollupConfig;
 export const BOOT_STUB_ENTRY: string;
 export function bootStubBundle(o: { file: string; debugFile?: string; printSizeAs?: string }): EspruinoRollupConfig;
+export function moduleExpression(code: string): string;
+export const ON_DEMAND_MODULES: Array<{ name: string; input: string }>;
+export function moduleMarker(name: string): string;
+export function slotImage(warm: string, modules: Array<{ name: string; code: string }>): string;
+export function applicationBundles(o: { input: string; dir: string; name: string; sizeFile?: string; printSizes?: boolean }): EspruinoRollupConfig[];

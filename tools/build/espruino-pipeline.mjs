@@ -2,7 +2,7 @@
 // with our own helpers (firmware/ts-helpers.js), one IIFE, terser settings that keep it runnable
 // (docs/espruino.md, "The build pipeline"). rollup.config.mjs, the interpreter smoke test and
 // the benchmarks all build through here so they test what ships.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import typescript from "@rollup/plugin-typescript";
@@ -140,14 +140,57 @@ export function evalStatement(code) {
   return "eval(" + code.slice(declarator.init.start, declarator.init.end) + ");\n";
 }
 
-function espruinoRender(evalResult) {
+/** The global name rollup gives an on-demand module's value; moduleExpression removes it. */
+const MODULE_RESULT_NAME = "__espruinoModule";
+
+/**
+ * For an on-demand module: rollup renders `var NAME=function(){...; return factory}();` and
+ * this makes it the function expression `(function(){...; return factory})`, not called: the
+ * boot stub's eval of the whole slot file then only creates (and drops) one function object
+ * per module, and the device's loader evaluates the region and calls it when the part is
+ * needed (hal/espruino.ts).
+ */
+export function moduleExpression(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const statement = ast.body.length === 1 ? ast.body[0] : undefined;
+  const declarator = statement && statement.type === "VariableDeclaration" && statement.declarations.length === 1 ? statement.declarations[0] : undefined;
+  const init = declarator && declarator.init;
+  if (!init || declarator.id.name !== MODULE_RESULT_NAME || init.type !== "CallExpression" || init.arguments.length !== 0 || init.callee.type !== "FunctionExpression") {
+    throw new Error("module: expected the bundle to be one `var " + MODULE_RESULT_NAME + " = function(){...}()` statement");
+  }
+  return "(" + code.slice(init.callee.start, init.callee.end) + ")";
+}
+
+function espruinoRender(evalResult, module) {
   return {
     name: "espruino-render",
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
-      return { code: evalResult ? evalStatement(out) : out, map: null };
+      return { code: evalResult ? evalStatement(out) : module ? moduleExpression(out) : out, map: null };
     },
   };
+}
+
+/** The parts of the client evaluated from Storage only when needed (firmware/device/index.ts
+ *  names them; each entry's default export is the part's factory). */
+export const ON_DEMAND_MODULES = [
+  { name: "provisioning", input: "firmware/device/provisioning.ts" },
+  { name: "updates", input: "firmware/device/updates.ts" },
+];
+
+/** Marks where an on-demand module's region starts in the slot file. */
+export function moduleMarker(name) {
+  return "/*@az:" + name + "*/";
+}
+
+/**
+ * The application's slot file: the warm code (run by the boot stub), then each on-demand
+ * module's region behind its marker. One file, so an update replaces the whole set at once.
+ */
+export function slotImage(warm, modules) {
+  let out = warm.replace(/\s*$/, "") + "\n";
+  for (const m of modules) out += moduleMarker(m.name) + m.code.replace(/\s*$/, "") + ";\n";
+  return out;
 }
 
 /** Writes size.json: total bytes of the minified bundle and, per source module, its share
@@ -211,10 +254,11 @@ function printSize(label) {
  * evalResult: the entry's default export is code text (a string, "" for nothing) and the
  * bundle is `eval(<the entry>)`: that text runs at the top level of the script that holds
  * the bundle (the boot stub, firmware/boot.ts).
- * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, gate?: boolean}} o
+ * module: an on-demand part; the entry's default export is its factory (moduleExpression).
+ * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, module?: boolean, gate?: boolean}} o
  */
 export function espruinoBundle(o) {
-  const named = o.evalResult ? { name: EVAL_RESULT_NAME, exports: "default" } : {};
+  const named = o.evalResult ? { name: EVAL_RESULT_NAME, exports: "default" } : o.module ? { name: MODULE_RESULT_NAME, exports: "default" } : {};
   const output = [
     {
       file: o.file,
@@ -223,7 +267,7 @@ export function espruinoBundle(o) {
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserMinified), espruinoRender(o.evalResult)].concat(
+      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module)].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
         o.printSizeAs ? [printSize(o.printSizeAs)] : [],
         o.gate ? [gate()] : [],
@@ -238,7 +282,7 @@ export function espruinoBundle(o) {
       freeze: false,
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserDebug), espruinoRender(o.evalResult)].concat(o.gate ? [gate()] : []),
+      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module)].concat(o.gate ? [gate()] : []),
     });
   }
   return {
@@ -272,4 +316,29 @@ export const BOOT_STUB_ENTRY = resolve(root, "firmware/boot.ts");
  */
 export function bootStubBundle(o) {
   return espruinoBundle({ input: BOOT_STUB_ENTRY, file: o.file, debugFile: o.debugFile, printSizeAs: o.printSizeAs, evalResult: true, gate: true });
+}
+
+/**
+ * Rollup configs for the application: the warm bundle (`<dir>/warm.js`, debug too), each
+ * on-demand module (`<dir>/mod-<name>.js`), and last the slot files `<dir>/<name>.js` and
+ * `<dir>/<name>.debug.js` that the flasher and the updater ship.
+ * @param {{input: string, dir: string, name: string, sizeFile?: string, printSizes?: boolean}} o
+ */
+export function applicationBundles(o) {
+  const configs = [espruinoBundle({ input: o.input, file: o.dir + "/warm.js", debugFile: o.dir + "/warm.debug.js", sizeFile: o.sizeFile, printSizes: o.printSizes })];
+  for (const m of ON_DEMAND_MODULES) {
+    configs.push(espruinoBundle({ input: resolve(root, m.input), file: o.dir + "/mod-" + m.name + ".js", debugFile: o.dir + "/mod-" + m.name + ".debug.js", module: true }));
+  }
+  const last = configs[configs.length - 1];
+  last.plugins = last.plugins.concat([{
+    name: "slot-image",
+    writeBundle(options) {
+      // Once per output of the last module: the minified or the debug slot file.
+      const suffix = options.file.endsWith(".debug.js") ? ".debug.js" : ".js";
+      const read = (f) => readFileSync(f, "utf8");
+      const image = slotImage(read(o.dir + "/warm" + suffix), ON_DEMAND_MODULES.map((m) => ({ name: m.name, code: read(o.dir + "/mod-" + m.name + suffix) })));
+      writeFileSync(o.dir + "/" + o.name + suffix, image);
+    },
+  }]);
+  return configs;
 }

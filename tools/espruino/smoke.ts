@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { rollup } from "rollup";
-import { espruinoBundle, bootStubBundle, type EspruinoRollupConfig } from "../build/espruino-pipeline.mjs";
+import { espruinoBundle, bootStubBundle, applicationBundles, type EspruinoRollupConfig } from "../build/espruino-pipeline.mjs";
 import { checkBundle } from "../build/espruino-gate.mjs";
 import { runEndToEnd } from "./e2e";
 import { runOtaSwitch } from "./ota-switch";
@@ -33,6 +33,13 @@ export async function buildProbe(input: string, outDir: string): Promise<[string
   const base = input.replace(/^.*\//, "").replace(/\.ts$/, "");
   await build(espruinoBundle({ input, file: join(outDir, `${base}.min.js`), debugFile: join(outDir, `${base}.debug.js`) }));
   return [join(outDir, `${base}.min.js`), join(outDir, `${base}.debug.js`)];
+}
+
+/** Builds the application's slot file (warm code and on-demand modules) as npm run build
+ *  does; returns its path. */
+export async function buildApplication(outDir: string): Promise<string> {
+  for (const config of applicationBundles({ input: join(root, "firmware/main.ts"), dir: outDir, name: "firmware" })) await build(config);
+  return join(outDir, "firmware.js");
 }
 
 /** Bundles the boot stub (firmware/boot.ts) as npm run build does; returns its path. */
@@ -95,7 +102,7 @@ async function main(): Promise<void> {
     const e2e = !filter || "e2e".includes(filter);
     const otaSwitch = !filter || "ota-switch".includes(filter);
     if (e2e || otaSwitch) {
-      const [bundle] = await buildProbe(join(root, "firmware/main.ts"), outDir);
+      const bundle = await buildApplication(outDir);
       const stub = await buildStub(outDir);
       const findings = checkBundle(readFileSync(bundle, "utf8"), bundle);
       const steps: Array<[string, () => Promise<{ ok: boolean; report: string[] }>]> = [];

@@ -5,7 +5,7 @@ import { readFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SCENARIOS, runScenario } from "./tour";
-import { createDevice } from "../../firmware/device";
+import { createDevice } from "../../firmware/device/index";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
 import { createFolderStore, createNodeHal } from "../../hal/node";
 import { LOG_INFO } from "../../hal/types";

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDevice, Device } from "../../firmware/device";
+import { createDevice, Device } from "../../firmware/device/index";
 import { resolveConfig, ResolvedConfig, DeviceConfig } from "../../firmware/config";
 import { createNodeHal, createFolderStore, NodeHal } from "../../hal/node";
 import { storeSelector, loadSelector, SLOT_A_RECORD } from "../../firmware/ota/slots";

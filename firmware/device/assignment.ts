@@ -1,0 +1,69 @@
+// The assigned hub in flash: read at boot (a valid record means no DPS call), written only
+// when DPS assigned something different, erased when the device must provision again. The
+// record is bound to the scope, the registration id and a fingerprint of the credential, so
+// a board flashed with other credentials never uses a stale hub.
+import { LOG_INFO, LOG_WARN } from "../../hal/types";
+import { AUTH_CERT } from "../config";
+import {
+  HUB_CACHE_NAME, encodeHubCache, decodeHubCache, credentialFingerprint, isAllowedHub, HubCacheBinding,
+  CACHE_ABSENT, CACHE_FOREIGN,
+} from "../azure/hub-cache";
+import { Core } from "./core";
+
+export interface AssignmentStore {
+  /** The hub to use at start: the configured one (hub only), the cached one, or undefined. */
+  load(): { hub: string; deviceId: string } | undefined;
+  save(hub: string, deviceId: string): void;
+  forget(): void;
+}
+
+export function createAssignmentStore(core: Core): AssignmentStore {
+  const config = core.config;
+  const hal = core.hal;
+  let binding: HubCacheBinding | undefined;
+
+  function bound(): HubCacheBinding {
+    if (!binding) {
+      binding = {
+        idScope: config.idScope,
+        registrationId: config.registrationId,
+        fingerprint: credentialFingerprint(config.auth === AUTH_CERT ? config.certificate : config.key, hal.sha256),
+      };
+    }
+    return binding;
+  }
+
+  return {
+    load: function () {
+      if (!config.useDps) return { hub: config.hubHost, deviceId: config.deviceId };
+      const cached = decodeHubCache(hal.store.read(HUB_CACHE_NAME), bound(), hal.sha256);
+      if (typeof cached === "number") {
+        if (cached !== CACHE_ABSENT) {
+          core.log(LOG_WARN, "hub cache ignored: " + (cached === CACHE_FOREIGN ? "made for other credentials" : "corrupt") + "; DPS will replace it");
+        }
+        return undefined;
+      }
+      if (!isAllowedHub(cached.assignedHub, config.hubSuffixes)) {
+        core.log(LOG_WARN, "hub cache ignored: " + cached.assignedHub + " is not on the allow-list");
+        return undefined;
+      }
+      core.log(LOG_INFO, "hub cache: " + cached.deviceId + " on " + cached.assignedHub);
+      return { hub: cached.assignedHub, deviceId: cached.deviceId };
+    },
+
+    save: function (hub: string, deviceId: string) {
+      const record = encodeHubCache(bound(), { assignedHub: hub, deviceId: deviceId }, hal.sha256);
+      if (typeof record === "number") {
+        core.log(LOG_WARN, "hub cache: cannot encode the assignment (" + record + ")");
+        return;
+      }
+      if (hal.store.read(HUB_CACHE_NAME) === record) return;
+      if (hal.store.write(HUB_CACHE_NAME, record)) core.stats.cacheWrites++;
+      else core.log(LOG_WARN, "hub cache: write failed");
+    },
+
+    forget: function () {
+      hal.store.erase(HUB_CACHE_NAME);
+    },
+  };
+}

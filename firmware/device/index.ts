@@ -1,0 +1,382 @@
+// The device: the one firmware part that talks to the HAL. This file is the dispatcher: the
+// public API, the one timer, the policy's actions and the order in which the parts act after
+// every event. The parts (DESIGN of the repository: docs/ARCHITECTURE.md):
+//   link.ts        the one socket; hub, DPS and an update download take turns
+//   hub.ts         the hub connection and where its messages go
+//   twin.ts        desired and reported properties
+//   methods.ts     direct methods
+//   telemetry.ts   the outbox, telemetry and C2D
+//   assignment.ts  the assigned hub in flash
+//   provisioning.ts and updates.ts are loaded on demand (hal.load) and dropped after use.
+import { Hal, LOG_ERROR, LOG_INFO } from "../../hal/types";
+import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_DPS_ACTIVE } from "../policy/connection";
+import { createVerdict, KIND_DPS_SOCKET } from "../policy/classify";
+import { planFleet } from "../policy/fleet";
+import { reasonName, SOCKET_ERROR } from "../status";
+import { ResolvedConfig, AUTH_KEY } from "../config";
+import { PropertyBag } from "../azure/hub-topics";
+import { SESSION_UP } from "../mqtt/session";
+import { PROGRESS_RECORD, SELECTOR_RECORD, SELECTOR_RECORD_2 } from "../ota/slots";
+import { APP_VERSION } from "../version";
+import { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
+import { Core, Provisioning, Updates, LINK_DPS, LINK_HUB } from "./core";
+import { createLink, certificate, MAX_INBOUND } from "./link";
+import { createHub } from "./hub";
+import { createTwin } from "./twin";
+import { createMethods } from "./methods";
+import { createTelemetry } from "./telemetry";
+import { createAssignmentStore } from "./assignment";
+import { createLib } from "./lib";
+
+export { REPROVISION_METHOD } from "./api";
+export type { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
+
+/** Names of the on-demand parts, as hal.load knows them. */
+export const MODULE_PROVISIONING = "provisioning";
+export const MODULE_UPDATES = "updates";
+export type ProvisioningFactory = (core: Core) => Provisioning;
+export type UpdatesFactory = (core: Core, seed: unknown) => Updates;
+
+function earliest(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return b - a < 0 ? b : a;
+}
+
+interface ReportedOta {
+  current?: string;
+  state?: string;
+  last?: { version?: string };
+}
+
+export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceOptions): Device {
+  const log = hal.system.log;
+  const fleet = planFleet(config.fleet);
+  const policyConfig = defaultPolicyConfig(fleet);
+  policyConfig.useDps = config.useDps;
+  policyConfig.needsClock = config.auth === AUTH_KEY;
+  policyConfig.renewAfterMs = config.auth === AUTH_KEY ? config.tokenLifetimeSeconds * 800 : 0;
+  policyConfig.retryMode = config.retryNone ? RETRY_NONE : RETRY_EXPONENTIAL;
+  policyConfig.maxAttempts = config.maxAttempts;
+  policyConfig.operationTimeoutMs = config.operationTimeoutMs;
+  policyConfig.stopOnRetryExpired = config.stopOnRetryExpired;
+
+  const ca: Array<string | Uint8Array> = [];
+  for (let i = 0; i < config.ca.length; i++) ca.push(certificate(config.ca[i]));
+
+  let timer = 0;
+  let timerAt = -1;
+  let ridCounter = 0;
+  let statusText = "Disconnected";
+  let reasonText = "None";
+  let statusCallbacks: StatusCallback[] = [];
+  /** The desired `ota` value last seen, for the next update agent loaded. */
+  let otaSeed: unknown = undefined;
+
+  const core = {
+    hal: hal,
+    config: config,
+    log: log,
+    verdict: createVerdict(),
+    fleet: fleet,
+    ca: ca,
+    stats: {
+      dpsRegistrations: 0, dpsPolls: 0, hubConnections: 0, connectAttempts: 0, cacheWrites: 0,
+      disconnectedMs: 0, disconnectedSince: -1, accepted: 0, received: 0,
+    },
+    started: false,
+    appVersion: options && options.appVersion ? options.appVersion : APP_VERSION,
+    provisioning: undefined,
+    updates: undefined,
+    lib: createLib(),
+    now: function (): number {
+      return hal.clock.nowMs();
+    },
+    nextRid: function (): string {
+      ridCounter = (ridCounter + 1) % 1000000;
+      return String(ridCounter);
+    },
+  } as unknown as Core;
+
+  core.link = createLink(core);
+  core.telemetry = createTelemetry(core);
+  core.twin = createTwin(core);
+  core.methods = createMethods(core);
+  core.hub = createHub(core);
+  const assignments = createAssignmentStore(core);
+
+  /** An on-demand part from Storage (the device) or the module table (Node). */
+  function load(name: string): unknown {
+    const factory = hal.load ? hal.load(name) : undefined;
+    if (!factory) log(LOG_ERROR, "cannot load " + name);
+    return factory;
+  }
+
+  function loadUpdates(): Updates | undefined {
+    if (!core.updates) {
+      const factory = load(MODULE_UPDATES) as UpdatesFactory | undefined;
+      if (factory) core.updates = factory(core, otaSeed);
+    }
+    return core.updates;
+  }
+
+  /** Whether an announcement (or the lack of one) needs the update agent: the running
+   *  version is not reported yet, an update is under way, or the manifest is one not seen. */
+  function updateNeeded(value: unknown, reportedOta: unknown): boolean {
+    const r = reportedOta as ReportedOta | undefined;
+    if (!r || typeof r !== "object" || r.current !== core.appVersion || (r.state !== "idle" && r.state !== "failed")) return true;
+    if (value === undefined || value === null || typeof value !== "object") return false;
+    const version = (value as { version?: string }).version;
+    return version !== r.current && !(r.last && r.last.version === version);
+  }
+
+  function announce(value: unknown, full: boolean): void {
+    if (!core.updates && full && !updateNeeded(value, core.twin.reportedOta)) {
+      otaSeed = value;
+      return;
+    }
+    const updates = loadUpdates();
+    if (!updates) return;
+    updates.desired(value, full);
+    otaSeed = updates.value();
+  }
+
+  /** After every event: act on what the sessions recorded, then re-arm the timer. */
+  function settle(): void {
+    const link = core.link;
+    let guard = 0;
+    while (link.inbound.length > 0 && guard++ < MAX_INBOUND * 2) {
+      const m = link.inbound.shift() as { topic: string; payload: Uint8Array; qos: number; packetId: number };
+      if (link.kind === LINK_DPS) {
+        if (core.provisioning) core.provisioning.handle(m);
+      } else if (link.kind === LINK_HUB) core.hub.handle(m);
+    }
+    if (link.closeLater !== 0) {
+      const kind = link.closeLater;
+      link.closeLater = 0;
+      if (kind === LINK_HUB) core.hub.sessionClosed(link.closeCode);
+      else if (core.provisioning) core.provisioning.sessionClosed(link.closeCode);
+      else core.policy.dpsFailed(core.now(), KIND_DPS_SOCKET, SOCKET_ERROR, 0);
+    }
+    if (core.updates) {
+      core.updates.step();
+      if (core.updates && core.updates.idle()) core.updates = undefined;
+    }
+    pump();
+    schedule();
+  }
+
+  /** Moves queued telemetry and reported patches into the hub session while it has room. */
+  function pump(): void {
+    if (core.link.kind !== LINK_HUB || core.policy.state !== STATE_HUB_CONNECTED) return;
+    const t = core.now();
+    core.telemetry.pump(t);
+    core.twin.pump(t);
+  }
+
+  function schedule(): void {
+    if (!core.started) return;
+    const t = core.now();
+    let at = core.policy.nextDeadline();
+    const session = core.link.session;
+    if (session) {
+      const delay = session.tick(t);
+      if (delay >= 0) at = earliest(at, t + delay);
+    }
+    if (core.policy.state === STATE_HUB_CONNECTED) at = core.twin.deadline(at, earliest);
+    at = core.methods.deadline(at, earliest);
+    if (core.updates) at = earliest(at, core.updates.nextDeadline());
+    if (at === timerAt && timer !== 0) return;
+    if (timer !== 0) hal.timers.clearTimer(timer);
+    timer = 0;
+    timerAt = at;
+    if (at < 0) return;
+    timer = hal.timers.setTimer(at - t > 0 ? at - t : 0, onTimer);
+  }
+
+  function onTimer(): void {
+    timer = 0;
+    timerAt = -1;
+    if (!core.started) return;
+    const t = core.now();
+    const policy = core.policy;
+    policy.setClockSynced(hal.clock.isSynced());
+    if (core.link.session) core.link.session.tick(t);
+    core.twin.timers(t, policy.state === STATE_HUB_CONNECTED);
+    core.methods.timers(t);
+    policy.tick(t);
+    if (core.updates) core.updates.tick();
+    settle();
+  }
+
+  function stopAll(): void {
+    core.policy.stop();
+    core.link.close(true);
+    if (core.updates) core.updates.stop();
+    core.started = false;
+    if (timer !== 0) hal.timers.clearTimer(timer);
+    timer = 0;
+    timerAt = -1;
+  }
+
+  core.settle = settle;
+  core.schedule = schedule;
+  core.announce = announce;
+  core.stopAll = stopAll;
+
+  const actions: PolicyActions = {
+    connectDps: function () {
+      if (!core.provisioning) {
+        const factory = load(MODULE_PROVISIONING) as ProvisioningFactory | undefined;
+        if (!factory) {
+          core.policy.dpsFailed(core.now(), KIND_DPS_SOCKET, SOCKET_ERROR, 0);
+          return;
+        }
+        core.provisioning = factory(core);
+      }
+      core.provisioning.connect();
+    },
+    pollDps: function (operationId: string) {
+      if (core.provisioning) core.provisioning.poll(operationId);
+    },
+    closeDps: function () {
+      if (core.link.kind === LINK_DPS) core.link.close(true);
+    },
+    connectHub: function (hub: string, deviceId: string) {
+      // Provisioning is over: its code and session are dropped.
+      core.provisioning = undefined;
+      core.hub.connect(hub, deviceId);
+    },
+    closeHub: function (clean: boolean) {
+      if (core.link.kind === LINK_HUB) core.link.close(clean);
+    },
+    saveAssignment: function (hub: string, deviceId: string) {
+      assignments.save(hub, deviceId);
+    },
+    forgetAssignment: function () {
+      assignments.forget();
+    },
+    status: function (status: number, reason: number) {
+      const t = core.now();
+      const stats = core.stats;
+      if (status === STATUS_CONNECTED && stats.disconnectedSince >= 0) {
+        stats.disconnectedMs += t - stats.disconnectedSince;
+        stats.disconnectedSince = -1;
+      } else if (status !== STATUS_CONNECTED && stats.disconnectedSince < 0) {
+        stats.disconnectedSince = t;
+      }
+      if (status !== STATUS_CONNECTED && core.updates) core.updates.disconnected();
+      statusText = statusName(status);
+      reasonText = reasonName(reason);
+      log(LOG_INFO, "status " + statusText + (reason ? " (" + reasonText + ")" : ""));
+      for (let i = 0; i < statusCallbacks.length; i++) {
+        try {
+          statusCallbacks[i](statusText, reasonText);
+        } catch (e) {
+          log(LOG_ERROR, "status handler threw: " + (e as { message?: string }).message);
+        }
+      }
+    },
+    note: function (message: string) {
+      log(LOG_INFO, message);
+    },
+  };
+
+  core.policy = new ConnectionPolicy(policyConfig, actions, hal.random32);
+
+  hal.network.onChange(function (up: boolean) {
+    if (!core.started) return;
+    core.policy.networkChanged(core.now(), up);
+    if (core.updates) core.updates.networkChanged(up);
+    settle();
+  });
+
+  /** An update under way from an earlier boot: a download to resume or a version on trial. */
+  function updateUnderWay(): boolean {
+    const store = hal.store;
+    const pending = "\"pending\":true";
+    const a = store.read(SELECTOR_RECORD);
+    const b = store.read(SELECTOR_RECORD_2);
+    return store.read(PROGRESS_RECORD) !== undefined || (a !== undefined && a.indexOf(pending) >= 0) || (b !== undefined && b.indexOf(pending) >= 0);
+  }
+
+  return {
+    start: function () {
+      if (core.started) return;
+      core.started = true;
+      core.stats.disconnectedSince = core.now();
+      core.policy.setClockSynced(hal.clock.isSynced());
+      core.policy.start(core.now(), assignments.load(), hal.network.isUp(), hal.clock.isSynced());
+      if (config.otaKey !== "" && updateUnderWay()) loadUpdates();
+      settle();
+    },
+    stop: function () {
+      if (!core.started) return;
+      stopAll();
+    },
+    onStatus: function (callback: StatusCallback) {
+      statusCallbacks = statusCallbacks.concat([callback]);
+    },
+    onMethod: function (name: string, handler: MethodHandler) {
+      core.methods.handlers[name] = handler;
+    },
+    onDesired: function (callback: DesiredCallback) {
+      core.twin.onDesired = callback;
+    },
+    onC2D: function (callback: C2dCallback) {
+      core.telemetry.onC2D = callback;
+    },
+    sendTelemetry: function (body: string | Uint8Array, properties?: PropertyBag) {
+      const seq = core.telemetry.send(body, properties);
+      if (core.started) {
+        pump();
+        schedule();
+      }
+      return seq;
+    },
+    reportProperties: function (patch: { [k: string]: unknown }) {
+      const r = core.twin.report(patch);
+      if (r === 0 && core.started) {
+        pump();
+        schedule();
+      }
+      return r;
+    },
+    stats: function (): DeviceStats {
+      const t = core.now();
+      const stats = core.stats;
+      const outbox = core.telemetry.outbox;
+      return {
+        telemetryAccepted: stats.accepted,
+        telemetryAcknowledged: outbox.acknowledged,
+        telemetryDropped: outbox.dropped,
+        outboxSize: outbox.size(),
+        dpsRegistrations: stats.dpsRegistrations,
+        dpsPolls: stats.dpsPolls,
+        hubConnections: stats.hubConnections,
+        connectAttempts: stats.connectAttempts,
+        cacheWrites: stats.cacheWrites,
+        disconnectedMs: stats.disconnectedMs + (stats.disconnectedSince >= 0 ? t - stats.disconnectedSince : 0),
+        status: statusText,
+        reason: reasonText,
+      };
+    },
+    assignment: function () {
+      const a = core.policy.assignment;
+      return a ? { hub: a.hub, deviceId: a.deviceId } : undefined;
+    },
+    internal: {
+      awaitingReply: function () {
+        const link = core.link;
+        if (link.waiting) return true;
+        if (link.kind === 0 || !link.session) return false;
+        if (!link.open || link.session.state() !== SESSION_UP) return true;
+        if (link.kind === LINK_DPS) return core.policy.state === STATE_DPS_ACTIVE;
+        return core.policy.state === STATE_HUB_CONNECTED && (core.twin.getRid !== "" || core.hub.subscribing);
+      },
+      messagesReceived: function () {
+        return core.stats.received;
+      },
+    },
+  };
+}

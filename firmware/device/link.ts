@@ -1,0 +1,210 @@
+// The link: the one socket the device has (an ESP32 has TLS memory for one). DPS, the hub
+// and an update download take turns on it; a new connection waits until the previous socket
+// has reported its close, because its TLS memory is freed only then.
+//
+// MQTT links: the session's callbacks only record what happened (the inbound queue,
+// closeLater); the device acts on it in Core.settle once the session call has returned, so
+// application handlers and the policy never run inside the MQTT session.
+import { Socket, SocketOptions, LOG_INFO } from "../../hal/types";
+import { Session, SessionEvents } from "../mqtt/session";
+import { ConnectOptions } from "../mqtt/encode";
+import { AUTH_CERT } from "../config";
+import { base64DecodeLenient } from "../azure/base64";
+import { KIND_HUB_SOCKET, KIND_DPS_SOCKET } from "../policy/classify";
+import { Core, Inbound, LINK_HUB } from "./core";
+
+/** Inbound messages held until the session call returns (bounded: the rest are redelivered). */
+export const MAX_INBOUND = 8;
+
+/** What the owner of a connection hears. */
+export interface LinkUser {
+  opened(): void;
+  data(bytes: Uint8Array): void;
+  /** The socket ended while it was the current link (not after close()). */
+  closed(error: number, detail: string): void;
+}
+
+export interface Link {
+  /** LINK_* of the current connection, 0 for none. */
+  kind: number;
+  /** The current socket is open. */
+  open: boolean;
+  /** The MQTT session of the current link, if it is one. */
+  session: Session | undefined;
+  /** A connection waits for the previous socket's close. */
+  waiting: boolean;
+  inbound: Inbound[];
+  /** LINK_* whose session gave up (0: none) and the code it gave. */
+  closeLater: number;
+  closeCode: number;
+  /** The last CONNACK return code on the current link, -1 before one. */
+  connackCode: number;
+  connect(kind: number, options: SocketOptions, session: Session | undefined, user: LinkUser): void;
+  /** Ends the current connection; clean: DISCONNECT first when it is up. */
+  close(clean: boolean): void;
+  write(bytes: Uint8Array): void;
+  /** Session events for a session used on links of `kind`. */
+  events(kind: number, connack: () => void, suback: () => void, puback: (id: number) => void): SessionEvents;
+}
+
+/** Certificates in the config are PEM text or base64 DER; TLS takes PEM text or DER bytes. */
+export function certificate(text: string): string | Uint8Array {
+  if (text.indexOf("-----BEGIN") >= 0) return text;
+  const der = base64DecodeLenient(text);
+  return typeof der === "number" ? text : der;
+}
+
+export function createLink(core: Core): Link {
+  let socket: Socket | undefined;
+  /** A socket closed by us whose close report has not come yet, and the connect waiting for it. */
+  let closing: Socket | undefined;
+  let pending: (() => void) | undefined;
+
+  const link: Link = {
+    kind: 0,
+    open: false,
+    session: undefined,
+    waiting: false,
+    inbound: [],
+    closeLater: 0,
+    closeCode: 0,
+    connackCode: -1,
+
+    connect: function (kind: number, options: SocketOptions, session: Session | undefined, user: LinkUser): void {
+      link.close(false);
+      if (closing) {
+        pending = function () {
+          link.connect(kind, options, session, user);
+        };
+        link.waiting = true;
+        return;
+      }
+      link.kind = kind;
+      link.open = false;
+      link.session = session;
+      link.connackCode = -1;
+      let mine: Socket | undefined = undefined;
+      const current = function (): boolean {
+        return socket === mine && mine !== undefined;
+      };
+      mine = socket = core.hal.net.connect(options, {
+        onOpen: function () {
+          if (!current()) return;
+          link.open = true;
+          user.opened();
+        },
+        onData: function (bytes: Uint8Array) {
+          if (current()) user.data(bytes);
+        },
+        onClose: function (error: number, detail: string) {
+          const was = current();
+          closed(mine as Socket);
+          if (!was) return;
+          socket = undefined;
+          link.kind = 0;
+          link.open = false;
+          link.session = undefined;
+          link.inbound = [];
+          user.closed(error, detail);
+        },
+      });
+    },
+
+    close: function (clean: boolean): void {
+      pending = undefined;
+      link.waiting = false;
+      const old = socket;
+      if (!old) return;
+      // DISCONNECT goes out while the link is still current (the session writes through it).
+      if (clean && link.open && link.session) link.session.disconnect(core.now());
+      if (link.session) link.session.lost();
+      socket = undefined;
+      link.kind = 0;
+      link.open = false;
+      link.session = undefined;
+      link.inbound = [];
+      closing = old;
+      old.close();
+    },
+
+    write: function (bytes: Uint8Array): void {
+      if (socket && link.open) socket.write(bytes);
+    },
+
+    events: function (kind: number, connack: () => void, suback: () => void, puback: (id: number) => void): SessionEvents {
+      return {
+        send: function (bytes: Uint8Array) {
+          if (link.kind === kind) link.write(bytes);
+        },
+        connack: function (code: number) {
+          link.connackCode = code;
+          if (code === 0) connack();
+        },
+        message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
+          core.stats.received++;
+          if (link.inbound.length >= MAX_INBOUND) return false; // not acknowledged: redelivered later
+          link.inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId });
+          return qos === 0;
+        },
+        puback: puback,
+        suback: suback,
+        unsuback: function () {
+          // never unsubscribes
+        },
+        closed: function (reason: number) {
+          link.closeLater = kind;
+          link.closeCode = reason;
+        },
+      };
+    },
+  };
+
+  /** A socket we closed reported its end: the connection waiting for it may open now. */
+  function closed(s: Socket): void {
+    if (closing !== s) return;
+    closing = undefined;
+    const next = pending;
+    pending = undefined;
+    link.waiting = false;
+    if (next) {
+      next();
+      core.settle();
+    }
+  }
+
+  return link;
+}
+
+/** Opens an MQTT connection (hub or DPS) on the link: socket, CONNECT, and on a socket end
+ *  the policy hears of the failure. */
+export function openMqtt(core: Core, kind: number, host: string, session: Session, connect: ConnectOptions): void {
+  const config = core.config;
+  const options: SocketOptions = { host: host, port: config.port, tls: config.tls };
+  if (config.tls) {
+    if (core.ca.length > 0) options.ca = core.ca;
+    if (config.auth === AUTH_CERT) {
+      options.cert = certificate(config.certificate);
+      options.key = certificate(config.privateKey);
+    }
+  }
+  core.stats.connectAttempts++;
+  core.log(LOG_INFO, "connecting to " + host + (config.tls ? " (TLS)" : " (plain TCP)"));
+  core.link.connect(kind, options, session, {
+    opened: function () {
+      session.connect(connect, core.now());
+      core.settle();
+    },
+    data: function (bytes: Uint8Array) {
+      session.receive(bytes, core.now());
+      core.settle();
+    },
+    closed: function (error: number, detail: string) {
+      session.lost();
+      core.log(LOG_INFO, (kind === LINK_HUB ? "hub" : "DPS") + " connection closed (" + error + (detail ? " " + detail : "") + ")");
+      const t = core.now();
+      if (kind === LINK_HUB) core.policy.hubFailed(t, KIND_HUB_SOCKET, error);
+      else core.policy.dpsFailed(t, KIND_DPS_SOCKET, error, 0);
+      core.settle();
+    },
+  });
+}

@@ -1,0 +1,96 @@
+// Telemetry and cloud-to-device messages. Telemetry waits in the outbox until the hub
+// acknowledges it; it is moved into the hub session while the QoS 1 window has room. Every
+// message carries `$.mid` (boot id and sequence) so the back end can drop duplicates.
+import { LOG_ERROR, LOG_WARN } from "../../hal/types";
+import { telemetryTopic, encodePropertyBag, PropertyBag } from "../azure/hub-topics";
+import { utf8Bytes } from "../azure/bytes";
+import { Outbox, OutboxMessage } from "../outbox";
+import { C2dCallback } from "./api";
+import { Core } from "./core";
+
+/** Hub QoS 1 window: unacknowledged telemetry on the wire at once. */
+const HUB_WINDOW = 8;
+
+export interface Telemetry {
+  outbox: Outbox;
+  /** Slots of the hub session's QoS 1 window. */
+  window: number;
+  onC2D: C2dCallback | undefined;
+  send(body: string | Uint8Array, properties: PropertyBag | undefined): number;
+  /** Moves queued telemetry into the hub session while its window has room. */
+  pump(t: number): void;
+  acknowledged(packetId: number): void;
+  c2d(body: string, properties: PropertyBag): void;
+  setDeviceId(deviceId: string): void;
+  /** The hub identity changed: what is in flight goes out again to the new one. */
+  identityChanged(): void;
+}
+
+export function createTelemetry(core: Core): Telemetry {
+  const config = core.config;
+  const outbox = new Outbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes });
+  const bootId = (core.hal.random32() >>> 0).toString(16);
+  let prefix = "";
+
+  function dropped(message: OutboxMessage): void {
+    if (message.packetId !== 0) core.hubSession.discard(message.packetId);
+    core.log(LOG_WARN, "outbox full: dropped message " + message.messageId);
+  }
+
+  function release(packetId: number): void {
+    core.hubSession.discard(packetId);
+  }
+
+  const telemetry: Telemetry = {
+    outbox: outbox,
+    window: HUB_WINDOW,
+    onC2D: undefined,
+
+    send: function (body: string | Uint8Array, properties: PropertyBag | undefined): number {
+      const payload = typeof body === "string" ? utf8Bytes(body) : body;
+      const messageId = bootId + "-" + (core.stats.accepted + 1);
+      const bag: PropertyBag = { "$.mid": messageId };
+      if (properties) {
+        const names = Object.keys(properties);
+        for (let i = 0; i < names.length; i++) bag[names[i]] = properties[names[i]];
+      }
+      const seq = outbox.add(encodePropertyBag(bag), payload, messageId, dropped);
+      if (seq > 0) core.stats.accepted++;
+      return seq;
+    },
+
+    pump: function (t: number): void {
+      const session = core.hubSession;
+      for (;;) {
+        if (session.inflight() >= HUB_WINDOW - 1) break;
+        const m = outbox.nextUnsent();
+        if (!m) break;
+        const id = session.publish(prefix + m.bag, m.payload, 1, false, t);
+        if (id <= 0) break;
+        outbox.markSent(m, id);
+      }
+    },
+
+    acknowledged: function (packetId: number): void {
+      outbox.acknowledge(packetId);
+    },
+
+    c2d: function (body: string, properties: PropertyBag): void {
+      if (!telemetry.onC2D) return;
+      try {
+        telemetry.onC2D(body, properties);
+      } catch (e) {
+        core.log(LOG_ERROR, "C2D handler threw: " + (e as { message?: string }).message);
+      }
+    },
+
+    setDeviceId: function (deviceId: string): void {
+      prefix = telemetryTopic(deviceId, undefined, config.moduleId || undefined);
+    },
+
+    identityChanged: function (): void {
+      outbox.forEachInFlight(release);
+    },
+  };
+  return telemetry;
+}

@@ -1,0 +1,218 @@
+// The device twin: the full document read after every connect (desired changes are pushed
+// only to a connected device), desired patches applied in version order, reported patches
+// queued and retried on 429 / 5xx. The update agent's report is kept apart: a newer one
+// replaces the one not yet sent.
+import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
+import { twinGetTopic, twinReportedTopic } from "../azure/hub-topics";
+import { utf8Bytes } from "../azure/bytes";
+import { classify, KIND_TWIN_RESPONSE, ACTION_NONE, ACTION_GIVE_UP, ACTION_REPROVISION } from "../policy/classify";
+import { ERR_TOO_LARGE, ERR_FULL, ERR_BAD_ARGUMENT } from "../status";
+import { DesiredCallback } from "./api";
+import { Core } from "./core";
+
+/** Reported patches waiting to be sent. */
+const MAX_REPORTED = 8;
+/** A twin request without an answer by then is sent again. */
+export const TWIN_TIMEOUT_MS = 30000;
+const FIRST_RETRY_MS = 5000;
+
+type Json = { [k: string]: unknown };
+
+export interface Twin {
+  onDesired: DesiredCallback | undefined;
+  /** The request id of the GET waiting for its answer ("" for none). */
+  getRid: string;
+  /** The reported `ota` member of the last full document read (undefined for none). */
+  reportedOta: unknown;
+  /** A connection was accepted: requests of an earlier one are void. */
+  connacked(): void;
+  /** Subscribed: read the whole document. */
+  connected(): void;
+  desired(text: string, version: number, full: boolean): void;
+  response(rid: string, status: number, payload: string, topic: string): void;
+  /** The hub session ended with this code while a GET may have been waiting. */
+  sessionEnded(reason: number): void;
+  report(patch: Json): number;
+  /** The update agent's report (JSON), replacing one not yet sent. */
+  reportOta(json: string): void;
+  /** Sends the next reported patch when none is in flight. */
+  pump(t: number): void;
+  /** Due retries and timeouts; GETs only while connected. */
+  timers(t: number, connected: boolean): void;
+  deadline(at: number, earliest: (a: number, b: number) => number): number;
+  drained(): boolean;
+}
+
+export function parseJsonObject(text: string): Json | undefined {
+  try {
+    const v = JSON.parse(text);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v : undefined;
+  } catch (e) {
+    return undefined;
+  }
+}
+
+function retryAfterOf(topic: string): number {
+  const at = topic.indexOf("retry-after=");
+  if (at < 0) return 0;
+  const n = parseInt(topic.substring(at + 12), 10);
+  return n > 0 ? n : 0;
+}
+
+export function createTwin(core: Core): Twin {
+  const log = core.log;
+  let desiredVersion = -1;
+  let getDisabled = false;
+  let getAt = -1;
+  let retryAt = -1;
+  const reported: string[] = [];
+  /** The latest update report not yet acknowledged, and whether the patch in flight is it. */
+  let otaReport = "";
+  let otaReportSent = "";
+  let reportedIsOta = false;
+  let reportedRid = "";
+  let reportedSentAt = -1;
+  let reportedRetryAt = -1;
+  let backoffMs = FIRST_RETRY_MS;
+
+  function request(): void {
+    twin.getRid = "";
+    retryAt = -1;
+    if (getDisabled) return;
+    twin.getRid = core.nextRid();
+    getAt = core.now();
+    core.hubSession.publish(twinGetTopic(twin.getRid), new Uint8Array(0), 0, false, getAt);
+  }
+
+  /** 429 honours retry-after; 5xx waits at least 5 s, doubling up to the fleet cap. */
+  function retryWait(): number {
+    if (core.verdict.waitMs > 0) return core.verdict.waitMs;
+    const wait = backoffMs + ((core.hal.random32() >>> 0) % backoffMs);
+    backoffMs = backoffMs * 2 > core.fleet.capMs ? core.fleet.capMs : backoffMs * 2;
+    return wait;
+  }
+
+  const twin: Twin = {
+    onDesired: undefined,
+    getRid: "",
+    reportedOta: undefined,
+
+    connacked: function (): void {
+      // Cleared at CONNACK, before the status callbacks run: a patch the application reports
+      // from its Connected handler is then sent once, not again at SUBACK.
+      reportedRid = "";
+      reportedRetryAt = -1;
+      twin.getRid = "";
+      retryAt = -1;
+    },
+
+    connected: request,
+
+    desired: function (text: string, version: number, full: boolean): void {
+      const desired = parseJsonObject(text);
+      if (!desired) {
+        log(LOG_WARN, "twin: unreadable desired properties");
+        return;
+      }
+      if (version <= desiredVersion) {
+        log(LOG_INFO, "twin: desired version " + version + " ignored (have " + desiredVersion + ")");
+        return;
+      }
+      // A patch that skips a version means one was missed: the full document catches up.
+      const gap = !full && desiredVersion >= 0 && version > desiredVersion + 1;
+      desiredVersion = version;
+      if (twin.onDesired) {
+        try {
+          twin.onDesired(desired, version);
+        } catch (e) {
+          log(LOG_ERROR, "desired handler threw: " + (e as { message?: string }).message);
+        }
+      }
+      // The update announcement: the whole value from a full document, a patch's member.
+      if (core.config.otaKey !== "" && (full || desired.ota !== undefined)) core.announce(desired.ota, full);
+      if (gap) request();
+    },
+
+    response: function (rid: string, status: number, payload: string, topic: string): void {
+      const action = classify(KIND_TWIN_RESPONSE, status, retryAfterOf(topic), core.verdict);
+      if (rid === twin.getRid) {
+        twin.getRid = "";
+        if (action === ACTION_NONE) {
+          backoffMs = FIRST_RETRY_MS;
+          const doc = parseJsonObject(payload);
+          const desired = doc && doc.desired !== null && typeof doc.desired === "object" ? (doc.desired as Json) : undefined;
+          const version = desired && typeof desired.$version === "number" ? (desired.$version as number) : -1;
+          const reported = doc && doc.reported !== null && typeof doc.reported === "object" ? (doc.reported as Json) : undefined;
+          twin.reportedOta = reported ? reported.ota : undefined;
+          if (desired && version >= 0) twin.desired(JSON.stringify(desired), version, true);
+        } else if (action === ACTION_REPROVISION) {
+          core.policy.requestReprovision(core.now());
+        } else if (action !== ACTION_GIVE_UP) {
+          retryAt = core.now() + retryWait();
+        }
+        return;
+      }
+      if (rid !== "" && rid === reportedRid) {
+        reportedRid = "";
+        if (action === ACTION_NONE || action === ACTION_GIVE_UP) {
+          if (action === ACTION_GIVE_UP) log(LOG_WARN, "twin: reported patch refused (" + status + "), dropped");
+          if (!reportedIsOta) reported.shift();
+          else if (otaReport === otaReportSent) otaReport = "";
+          backoffMs = FIRST_RETRY_MS;
+        } else {
+          reportedRetryAt = core.now() + retryWait();
+        }
+      }
+    },
+
+    sessionEnded: function (reason: number): void {
+      if (reason === ERR_TOO_LARGE && twin.getRid !== "") {
+        // The twin document does not fit maxInboundBytes: asking again after every
+        // reconnect would loop, so full GETs stop until the configuration grows.
+        getDisabled = true;
+        log(LOG_ERROR, "twin document larger than maxInboundBytes (" + core.config.maxInboundBytes + "): full twin GET disabled");
+      }
+    },
+
+    report: function (patch: Json): number {
+      if (patch === null || typeof patch !== "object") return ERR_BAD_ARGUMENT;
+      if (reported.length >= MAX_REPORTED) return ERR_FULL;
+      reported.push(JSON.stringify(patch));
+      return 0;
+    },
+
+    reportOta: function (json: string): void {
+      otaReport = json;
+    },
+
+    pump: function (t: number): void {
+      if ((reported.length > 0 || otaReport !== "") && reportedRid === "" && (reportedRetryAt < 0 || t - reportedRetryAt >= 0)) {
+        reportedRid = core.nextRid();
+        reportedSentAt = t;
+        reportedRetryAt = -1;
+        reportedIsOta = reported.length === 0;
+        if (reportedIsOta) otaReportSent = otaReport;
+        core.hubSession.publish(twinReportedTopic(reportedRid), utf8Bytes(reportedIsOta ? otaReport : reported[0]), 0, false, t);
+      }
+    },
+
+    timers: function (t: number, connected: boolean): void {
+      if (connected && retryAt >= 0 && t - retryAt >= 0) request();
+      if (connected && twin.getRid !== "" && t - getAt >= TWIN_TIMEOUT_MS) request();
+      if (reportedRid !== "" && t - reportedSentAt >= TWIN_TIMEOUT_MS) reportedRid = "";
+    },
+
+    deadline: function (at: number, earliest: (a: number, b: number) => number): number {
+      if (retryAt >= 0) at = earliest(at, retryAt);
+      if (twin.getRid !== "") at = earliest(at, getAt + TWIN_TIMEOUT_MS);
+      if (reportedRetryAt >= 0) at = earliest(at, reportedRetryAt);
+      if (reportedRid !== "") at = earliest(at, reportedSentAt + TWIN_TIMEOUT_MS);
+      return at;
+    },
+
+    drained: function (): boolean {
+      return reported.length === 0 && otaReport === "" && reportedRid === "";
+    },
+  };
+  return twin;
+}
