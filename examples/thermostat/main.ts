@@ -1,10 +1,10 @@
 // The thermostat's Espruino entry: the device configuration from Storage (written by npm run
 // flash, as for the main app), the Espruino HAL, the client, the application; the status LED
-// shows the heater. Build: npm run build (dist/thermostat.js). Flash: npm run flash --
-// --port <port> --config device.json --bundle dist/thermostat.js.
+// shows the heater. Build: npm run build (dist/thermostat/app.js). Flash: npm run flash --
+// --port <port> --config device.json --bundle dist/thermostat/app.js.
 import { createEspruinoHal, createEspruinoStore } from "../../hal/espruino";
 import { LOG_ERROR, LOG_INFO } from "../../hal/types";
-import { createDevice } from "../../firmware/device";
+import { createDevice } from "../../firmware/device/index";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
 import { CONFIG_RECORD } from "../../firmware/storage-names";
 import { startThermostat } from "./thermostat";

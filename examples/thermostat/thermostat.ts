@@ -5,7 +5,7 @@
 // each in the reported twin as IoT Plug and Play expects ({value, ac, av, ad}). Sensor and
 // heater are functions the caller passes in, so the same code runs on the board
 // (main.ts) and on Node against the simulator (its test). Espruino-safe like firmware/.
-import type { Device } from "../../firmware/device";
+import type { Device } from "../../firmware/device/index";
 import type { Hal } from "../../hal/types";
 import { LOG_INFO } from "../../hal/types";
 

@@ -3,7 +3,7 @@
 // loop, telemetry, both writable properties valid and refused, boost valid and refused).
 import { check, probe, done } from "./probe-kit";
 import { startThermostat } from "../../examples/thermostat/thermostat";
-import type { Device } from "../../firmware/device";
+import type { Device } from "../../firmware/device/index";
 import type { Hal } from "../../hal/types";
 
 let now = 0;

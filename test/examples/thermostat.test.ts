@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { createWorld, dpsConfig, type World } from "../device/harness";
 import { startThermostat, type Thermostat } from "../../examples/thermostat/thermostat";
 import { createRoom } from "../../examples/thermostat/room";
-import type { Device } from "../../firmware/device";
+import type { Device } from "../../firmware/device/index";
 
 const MINUTE = 60_000;
 
