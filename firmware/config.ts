@@ -1,13 +1,17 @@
 // The device configuration: one JSON record (written by the flasher into Storage, or a file
 // on Node), its defaults for every size, timeout and limit, and its validation. Secrets live
 // here and only here: never in the bundle, never in a log line. resolveConfig() checks every
-// field and returns either a complete configuration or the list of what is wrong.
+// field and returns either a complete configuration or the list of what is wrong; the type
+// and range of every typed setting is one table (./config-check), the identifiers follow
+// Azure's rules (./azure/identifiers).
 import { parseConnectionString, AUTH_SAS_KEY, AUTH_SAS_TOKEN, AUTH_X509 } from "./azure/connection-string";
 import { base64DecodeLenient } from "./azure/base64";
 import { sasExpiry } from "./azure/sas";
 import { DPS_GLOBAL_ENDPOINT } from "./azure/dps";
 import { DEFAULT_HUB_SUFFIXES } from "./azure/hub-cache";
-import { FleetSettings } from "./policy/fleet";
+import { FleetSettings, DEFAULT_HUB_CONNECTIONS_PER_SECOND, DEFAULT_DPS_REGISTRATIONS_PER_MINUTE } from "./policy/fleet";
+import { configProblems } from "./config-check";
+import { isDeviceId, isHostName, isRegistrationId } from "./azure/identifiers";
 
 /** The JSON a user writes (make-config produces it). Every field but the identity is optional. */
 export interface DeviceConfig {
@@ -46,7 +50,8 @@ export interface DeviceConfig {
     operationTimeoutSeconds?: number;
     stopOnRetryExpired?: boolean;
   };
-  fleet?: FleetSettings;
+  /** Fleet size and service rates; the rates default to the services' defaults, load to 1. */
+  fleet?: { devices: number; hubConnectionsPerSecond?: number; dpsRegistrationsPerMinute?: number; load?: number };
   outbox?: { maxMessages?: number; maxBytes?: number };
   /** Largest inbound MQTT packet (twin documents, C2D, method payloads). */
   maxInboundBytes?: number;
@@ -147,8 +152,9 @@ function isText(v: unknown, max: number): v is string {
   return typeof v === "string" && v.length > 0 && v.length <= max;
 }
 
-function intIn(v: unknown, min: number, max: number): boolean {
-  return typeof v === "number" && v === Math.floor(v) && v >= min && v <= max;
+/** The value when it is a JSON object, else undefined (configProblems has listed it). */
+function part(v: unknown): { [k: string]: any } | undefined {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as { [k: string]: any }) : undefined;
 }
 
 /** True for a plausible key: base64 that decodes to at least 16 bytes. */
@@ -160,9 +166,11 @@ function isKey(v: unknown): boolean {
 
 /** The resolved configuration, or the list of problems (one line each, no secret values). */
 export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
-  const errors: string[] = [];
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return ["the configuration must be a JSON object"];
-  const c = raw as DeviceConfig;
+  const c = part(raw) as DeviceConfig | undefined;
+  if (c === undefined) return ["the configuration must be a JSON object"];
+  // Types and ranges first: every setting read below is then the right type, or the object
+  // holding it is skipped.
+  const errors = configProblems(c as { [k: string]: unknown });
   const r: ResolvedConfig = {
     useDps: false, idScope: "", registrationId: "", dpsEndpoint: DPS_GLOBAL_ENDPOINT, dpsPayload: "",
     hubHost: "", deviceId: "", moduleId: "", auth: AUTH_KEY, key: "", token: "", certificate: "", privateKey: "",
@@ -178,16 +186,15 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
 
   if (c.dps !== undefined && c.connectionString !== undefined) errors.push("give either dps or connectionString, not both");
   if (c.dps !== undefined) {
-    const d = c.dps;
+    const d = part(c.dps);
     r.useDps = true;
-    if (d === null || typeof d !== "object") errors.push("dps must be an object");
-    else {
+    if (d) {
       if (!isText(d.idScope, 64) || !/^[0-9A-Za-z]+$/.test(d.idScope)) errors.push("dps.idScope must be the id scope from the DPS overview (e.g. 0ne00123456)");
       else r.idScope = d.idScope;
-      if (!isText(d.registrationId, 128) || !/^[a-z0-9][a-z0-9.:_-]*$/i.test(d.registrationId)) errors.push("dps.registrationId must be 1-128 characters: letters, digits, - . _ :");
+      if (!isRegistrationId(d.registrationId)) errors.push("dps.registrationId must be 1-128 characters: letters, digits, - . _ :");
       else r.registrationId = d.registrationId;
       if (d.endpoint !== undefined) {
-        if (!isText(d.endpoint, 253)) errors.push("dps.endpoint must be a host name");
+        if (!isHostName(d.endpoint)) errors.push("dps.endpoint must be a host name");
         else r.dpsEndpoint = d.endpoint;
       }
       const hasKey = d.symmetricKey !== undefined;
@@ -205,18 +212,19 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
         }
         r.auth = AUTH_CERT;
       }
-      if (d.payload !== undefined) {
-        if (d.payload === null || typeof d.payload !== "object") errors.push("dps.payload must be a JSON object");
-        else r.dpsPayload = JSON.stringify(d.payload);
-      }
-      if ((d as { groupKey?: unknown }).groupKey !== undefined) {
+      if (d.payload !== undefined) r.dpsPayload = JSON.stringify(d.payload);
+      if (d.groupKey !== undefined) {
         errors.push("dps.groupKey must not be on a device: derive the device key on the desktop (npm run make-config)");
       }
     }
   } else if (c.connectionString !== undefined) {
-    const cs = parseConnectionString(c.connectionString);
-    if (typeof cs === "number") errors.push("connectionString is not a valid device connection string (error " + cs + ")");
+    const cs = typeof c.connectionString === "string" ? parseConnectionString(c.connectionString) : 0;
+    if (typeof cs === "number") errors.push("connectionString is not a valid device connection string" + (cs < 0 ? " (error " + cs + ")" : ""));
     else {
+      if (!isHostName(cs.hostName)) errors.push("connectionString: HostName must be a host name");
+      if (!isDeviceId(cs.deviceId) || (cs.moduleId !== undefined && !isDeviceId(cs.moduleId))) {
+        errors.push("connectionString: DeviceId and ModuleId must be 1-128 characters: letters, digits, - . % _ * ? ! ( ) , : = @ $ '");
+      }
       r.hubHost = cs.hostName;
       r.deviceId = cs.deviceId;
       r.moduleId = cs.moduleId || "";
@@ -248,109 +256,73 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
       r.ca = c.ca;
     }
   }
-  if (c.tls !== undefined) {
-    if (typeof c.tls !== "boolean") errors.push("tls must be true or false");
-    else r.tls = c.tls;
-  }
-  if (c.port !== undefined) {
-    if (!intIn(c.port, 1, 65535)) errors.push("port must be 1-65535");
-    else r.port = c.port;
-  }
-  if (c.keepAliveSeconds !== undefined) {
-    // 1177 s is the hub's ceiling (its timeout is 1.5 x keep-alive, capped at 1767 s).
-    if (!intIn(c.keepAliveSeconds, 10, 1177)) errors.push("keepAliveSeconds must be 10-1177");
-    else r.keepAliveSeconds = c.keepAliveSeconds;
-  }
-  if (c.tokenLifetimeSeconds !== undefined) {
-    if (!intIn(c.tokenLifetimeSeconds, 300, 86400)) errors.push("tokenLifetimeSeconds must be 300-86400");
-    else r.tokenLifetimeSeconds = c.tokenLifetimeSeconds;
-  }
+  if (c.tls !== undefined) r.tls = c.tls;
+  if (c.port !== undefined) r.port = c.port;
+  if (c.keepAliveSeconds !== undefined) r.keepAliveSeconds = c.keepAliveSeconds;
+  if (c.tokenLifetimeSeconds !== undefined) r.tokenLifetimeSeconds = c.tokenLifetimeSeconds;
   if (c.hubSuffixes !== undefined) {
     if (!Array.isArray(c.hubSuffixes) || c.hubSuffixes.length === 0) errors.push("hubSuffixes must be a non-empty list");
     else {
       for (let i = 0; i < c.hubSuffixes.length; i++) {
-        if (!isText(c.hubSuffixes[i], 253) || c.hubSuffixes[i].charAt(0) !== ".") errors.push("hubSuffixes[" + i + "] must start with a dot");
+        if (!isText(c.hubSuffixes[i], 253) || c.hubSuffixes[i].charAt(0) !== "." || !isHostName(c.hubSuffixes[i].substring(1))) errors.push("hubSuffixes[" + i + "] must be a dot and a host name (.azure-devices.net)");
       }
       r.hubSuffixes = c.hubSuffixes;
     }
   }
-  if (c.retry !== undefined) {
-    const t = c.retry;
+  const t = part(c.retry);
+  if (t) {
     if (t.mode !== undefined && t.mode !== "exponential" && t.mode !== "none") errors.push("retry.mode must be exponential or none");
     r.retryNone = t.mode === "none";
-    if (t.maxAttempts !== undefined) {
-      if (!intIn(t.maxAttempts, 0, 1000000)) errors.push("retry.maxAttempts must be a whole number");
-      else r.maxAttempts = t.maxAttempts;
-    }
-    if (t.operationTimeoutSeconds !== undefined) {
-      if (!intIn(t.operationTimeoutSeconds, 10, 30 * 86400)) errors.push("retry.operationTimeoutSeconds must be 10 s to 30 days");
-      else r.operationTimeoutMs = t.operationTimeoutSeconds * 1000;
-    }
-    if (t.stopOnRetryExpired !== undefined) r.stopOnRetryExpired = t.stopOnRetryExpired === true;
+    if (t.maxAttempts !== undefined) r.maxAttempts = t.maxAttempts;
+    if (t.operationTimeoutSeconds !== undefined) r.operationTimeoutMs = t.operationTimeoutSeconds * 1000;
+    if (t.stopOnRetryExpired !== undefined) r.stopOnRetryExpired = t.stopOnRetryExpired;
   }
-  if (c.fleet !== undefined) {
-    const f = c.fleet;
-    if (f === null || typeof f !== "object" || !(f.devices >= 1) || !(f.hubConnectionsPerSecond > 0) || !(f.dpsRegistrationsPerMinute > 0) || !(f.load > 0)) {
-      errors.push("fleet needs devices >= 1, hubConnectionsPerSecond > 0, dpsRegistrationsPerMinute > 0 and load > 0");
-    } else r.fleet = f;
+  const f = part(c.fleet);
+  if (f) {
+    // A clean copy: only the four numbers, the rates defaulting to the services' defaults.
+    if (f.devices === undefined) errors.push("fleet.devices is needed (devices that may boot or fail together)");
+    r.fleet = {
+      devices: f.devices,
+      hubConnectionsPerSecond: f.hubConnectionsPerSecond === undefined ? DEFAULT_HUB_CONNECTIONS_PER_SECOND : f.hubConnectionsPerSecond,
+      dpsRegistrationsPerMinute: f.dpsRegistrationsPerMinute === undefined ? DEFAULT_DPS_REGISTRATIONS_PER_MINUTE : f.dpsRegistrationsPerMinute,
+      load: f.load === undefined ? 1 : f.load,
+    };
   }
-  if (c.outbox !== undefined) {
-    if (c.outbox.maxMessages !== undefined) {
-      if (!intIn(c.outbox.maxMessages, 1, 10000)) errors.push("outbox.maxMessages must be 1-10000");
-      else r.outboxMaxMessages = c.outbox.maxMessages;
-    }
-    if (c.outbox.maxBytes !== undefined) {
-      if (!intIn(c.outbox.maxBytes, 256, 16 * 1024 * 1024)) errors.push("outbox.maxBytes must be 256 bytes to 16 MB");
-      else r.outboxMaxBytes = c.outbox.maxBytes;
-    }
+  const o = part(c.outbox);
+  if (o) {
+    if (o.maxMessages !== undefined) r.outboxMaxMessages = o.maxMessages;
+    if (o.maxBytes !== undefined) r.outboxMaxBytes = o.maxBytes;
   }
-  if (c.maxInboundBytes !== undefined) {
-    if (!intIn(c.maxInboundBytes, 512, 256 * 1024)) errors.push("maxInboundBytes must be 512 bytes to 256 KB");
-    else r.maxInboundBytes = c.maxInboundBytes;
+  if (c.maxInboundBytes !== undefined) r.maxInboundBytes = c.maxInboundBytes;
+  if (c.methodTimeoutSeconds !== undefined) r.methodTimeoutMs = c.methodTimeoutSeconds * 1000;
+  const u = part(c.ota);
+  if (u) {
+    if (!isKey(u.key)) errors.push("ota.key must be a base64 key of at least 16 bytes");
+    else r.otaKey = u.key;
+    if (u.confirmWindowSeconds !== undefined) r.otaConfirmWindowMs = u.confirmWindowSeconds * 1000;
+    if (u.maxBytes !== undefined) r.otaMaxBytes = u.maxBytes;
   }
-  if (c.methodTimeoutSeconds !== undefined) {
-    if (!intIn(c.methodTimeoutSeconds, 1, 300)) errors.push("methodTimeoutSeconds must be 1-300");
-    else r.methodTimeoutMs = c.methodTimeoutSeconds * 1000;
-  }
-  if (c.ota !== undefined) resolveOta(c.ota, r, errors);
   resolveBoard(c, r, errors);
   return errors.length > 0 ? errors : r;
-}
-
-function resolveOta(o: DeviceConfig["ota"], r: ResolvedConfig, errors: string[]): void {
-  if (o === null || typeof o !== "object") {
-    errors.push("ota must be an object with a key");
-    return;
-  }
-  if (!isKey(o.key)) errors.push("ota.key must be a base64 key of at least 16 bytes");
-  else r.otaKey = o.key;
-  if (o.confirmWindowSeconds !== undefined) {
-    if (!intIn(o.confirmWindowSeconds, 60, 600)) errors.push("ota.confirmWindowSeconds must be 60-600");
-    else r.otaConfirmWindowMs = o.confirmWindowSeconds * 1000;
-  }
-  if (o.maxBytes !== undefined) {
-    if (!intIn(o.maxBytes, 1024, 4 * 1024 * 1024)) errors.push("ota.maxBytes must be 1 KB to 4 MB");
-    else r.otaMaxBytes = o.maxBytes;
-  }
 }
 
 /** The board and demo-application fields (firmware/main.ts). The desktop tools check the
  *  Wi-Fi credentials more closely (tools/flash/config-checks.ts). */
 function resolveBoard(c: DeviceConfig, r: ResolvedConfig, errors: string[]): void {
-  if (c.wifi !== undefined) {
-    const w = c.wifi;
-    if (w === null || typeof w !== "object" || !isText(w.ssid, 32)) errors.push("wifi needs an ssid of 1-32 characters");
+  const w = part(c.wifi);
+  if (w) {
+    if (!isText(w.ssid, 32)) errors.push("wifi needs an ssid of 1-32 characters");
     else if (w.password !== undefined && typeof w.password !== "string") errors.push("wifi.password must be a string");
     else {
       r.wifiSsid = w.ssid;
       r.wifiPassword = w.password || "";
     }
   }
-  if (c.hosts !== undefined) {
-    const h = c.hosts;
-    const names = h !== null && typeof h === "object" && !Array.isArray(h) ? Object.keys(h) : undefined;
-    let ok = names !== undefined;
-    if (names) for (let i = 0; i < names.length; i++) if (!isText(h[names[i]], 64) || !/^[^:]+:[0-9]+$/.test(h[names[i]])) ok = false;
+  const h = part(c.hosts);
+  if (h) {
+    const names = Object.keys(h);
+    let ok = true;
+    for (let i = 0; i < names.length; i++) if (!isText(h[names[i]], 64) || !/^[^:]+:[0-9]+$/.test(h[names[i]])) ok = false;
     if (!ok) errors.push("hosts must map host names to \"address:port\"");
     else r.hosts = h;
   }
@@ -359,15 +331,9 @@ function resolveBoard(c: DeviceConfig, r: ResolvedConfig, errors: string[]): voi
     else r.led = c.led;
   }
   if (c.watchdogSeconds !== undefined) {
-    if (!intIn(c.watchdogSeconds, 0, 3600) || (c.watchdogSeconds > 0 && c.watchdogSeconds < 5)) errors.push("watchdogSeconds must be 5-3600, or 0 for none");
-    else r.watchdogSeconds = c.watchdogSeconds;
+    if (c.watchdogSeconds > 0 && c.watchdogSeconds < 5) errors.push("watchdogSeconds must be 5-3600, or 0 for none");
+    r.watchdogSeconds = c.watchdogSeconds;
   }
-  if (c.statusIntervalSeconds !== undefined) {
-    if (!intIn(c.statusIntervalSeconds, 1, 86400)) errors.push("statusIntervalSeconds must be 1-86400");
-    else r.statusIntervalSeconds = c.statusIntervalSeconds;
-  }
-  if (c.telemetryIntervalSeconds !== undefined) {
-    if (!intIn(c.telemetryIntervalSeconds, 0, 86400)) errors.push("telemetryIntervalSeconds must be 0-86400");
-    else r.telemetryIntervalSeconds = c.telemetryIntervalSeconds;
-  }
+  if (c.statusIntervalSeconds !== undefined) r.statusIntervalSeconds = c.statusIntervalSeconds;
+  if (c.telemetryIntervalSeconds !== undefined) r.telemetryIntervalSeconds = c.telemetryIntervalSeconds;
 }

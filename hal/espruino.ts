@@ -217,27 +217,12 @@ function findLed(name: string | undefined): Pin | undefined {
   return typeof pin === "number" || (typeof pin === "object" && pin !== null) ? (pin as Pin) : undefined;
 }
 
-/** The boot stub names the slot file it ran (firmware/boot.ts); a bundle started some other
- *  way reads its modules from slot a. */
-declare const AZSLOT: string | undefined;
+/** The boot stub's loader of on-demand modules (firmware/boot.ts); absent when the bundle
+ *  was started some other way. */
+declare const AZLOAD: ((name: string) => unknown) | undefined;
 
-/**
- * An on-demand part of the client: the region of the running slot file behind the part's
- * marker, evaluated straight from flash (function bodies stay there) and called for its
- * factory. The region is found by its marker each time, so nothing is kept between loads.
- */
 function loadModule(name: string): unknown {
-  const storage = require("Storage");
-  const slot = typeof AZSLOT === "string" ? AZSLOT : "azapp.a.js";
-  const text = storage.read(slot);
-  if (text === undefined) return undefined;
-  const marker = "/*@az:" + name + "*/";
-  const at = text.indexOf(marker);
-  if (at < 0) return undefined;
-  const from = at + marker.length;
-  let end = text.indexOf("/*@az:", from);
-  if (end < 0) end = text.length;
-  return eval(storage.read(slot, from, end - from))();
+  return typeof AZLOAD === "function" ? AZLOAD(name) : undefined;
 }
 
 export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {

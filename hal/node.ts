@@ -4,7 +4,7 @@
 import { loadNodeModule } from "./node-modules";
 import net from "node:net";
 import tls from "node:tls";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createPrivateKey, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -60,9 +60,18 @@ export function toPem(cert: Uint8Array | string): string {
   return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
 }
 
+/** A DER key in whichever structure it comes (PKCS#8, or PKCS#1 RSA / SEC1 EC as mbedtls also
+ *  takes them) becomes PKCS#8 PEM for node:tls; PEM text passes through. */
 function keyPem(key: Uint8Array | string): string | Buffer {
   if (typeof key === "string" && key.indexOf("-----BEGIN") >= 0) return key;
   const der = typeof key === "string" ? Buffer.from(key, "latin1") : Buffer.from(key);
+  for (const type of ["pkcs8", "pkcs1", "sec1"] as const) {
+    try {
+      return createPrivateKey({ key: der, format: "der", type }).export({ type: "pkcs8", format: "pem" });
+    } catch {
+      /* the next structure */
+    }
+  }
   const lines = der.toString("base64").match(/.{1,64}/g) || [];
   return `-----BEGIN PRIVATE KEY-----\n${lines.join("\n")}\n-----END PRIVATE KEY-----\n`;
 }
@@ -235,7 +244,15 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
       if (o.ca && o.ca.length) tlsOptions.ca = o.ca.map(toPem);
       if (o.cert) tlsOptions.cert = toPem(o.cert);
       if (o.key) tlsOptions.key = keyPem(o.key);
-      socket = tls.connect(tlsOptions);
+      try {
+        socket = tls.connect(tlsOptions);
+      } catch (e) {
+        // A certificate or key node:tls cannot use throws here: a TLS failure, reported like any.
+        error = SOCKET_TLS_FAILED;
+        detail = (e as Error).message;
+        setImmediate(end);
+        return { write: () => false, close: () => undefined };
+      }
       socket.once("secureConnect", () => {
         settled();
         if (ended) return;

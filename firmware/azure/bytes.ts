@@ -12,7 +12,7 @@
  *  0xAC). There a string already holds the bytes of its text (UTF-8 source literals, socket
  *  data), so it passes through unchanged instead of being encoded twice. (fromCharCode is no
  *  test: it keeps only the low byte even on the Unicode-aware Linux build.) */
-const BYTE_STRINGS = "\u20ac".charCodeAt(0) !== 0x20ac;
+export const BYTE_STRINGS = "\u20ac".charCodeAt(0) !== 0x20ac;
 
 /** Number of UTF-8 bytes `text` encodes to. */
 export function utf8Length(text: string): number {

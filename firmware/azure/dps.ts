@@ -2,6 +2,7 @@
 // the response parser (../shared/reference/azure-iot.md §5). Pure: strings in, strings or
 // a parsed response out. Bad input from the network gives a status, never an exception.
 import { NO_MATCH, ERR_MALFORMED } from "../status";
+import { isDeviceId, isHostName, isOperationId } from "./identifiers";
 
 export const DPS_API_VERSION = "2019-03-31";
 export const DPS_GLOBAL_ENDPOINT = "global.azure-devices-provisioning.net";
@@ -16,9 +17,7 @@ export const DPS_OP_ASSIGNED = 3;
 export const DPS_OP_FAILED = 4;
 export const DPS_OP_DISABLED = 5;
 
-/** Longest names accepted from the service (host names are at most 253 characters). */
-const MAX_HOST = 253;
-const MAX_DEVICE_ID = 128;
+/** Longest free text accepted from the service (names are checked by ./identifiers). */
 const MAX_FIELD = 512;
 
 export interface DpsResponse {
@@ -168,6 +167,8 @@ export function parseDpsResponse(topic: string, payload: string): DpsResponse | 
   const trackingId = stringField(o, "trackingId", MAX_FIELD);
   const message = stringField(o, "message", MAX_FIELD);
   if (typeof operationId === "number" || typeof trackingId === "number" || typeof message === "number") return ERR_MALFORMED;
+  // The operation id goes into the poll topic: Azure's characters only, never `&`, `/` or `#`.
+  if (operationId !== "" && !isOperationId(operationId)) return ERR_MALFORMED;
   response.operationId = operationId;
   response.trackingId = trackingId;
   response.message = message;
@@ -195,9 +196,11 @@ export function parseDpsResponse(topic: string, payload: string): DpsResponse | 
   if (state !== undefined && state !== null) {
     if (typeof state !== "object" || Array.isArray(state)) return ERR_MALFORMED;
     const s = state as { [k: string]: unknown };
-    const hub = stringField(s, "assignedHub", MAX_HOST);
-    const deviceId = stringField(s, "deviceId", MAX_DEVICE_ID);
+    const hub = stringField(s, "assignedHub", MAX_FIELD);
+    const deviceId = stringField(s, "deviceId", MAX_FIELD);
     if (typeof hub === "number" || typeof deviceId === "number") return ERR_MALFORMED;
+    // Both go into the hub's client id, username and topics: Azure's rules or a protocol error.
+    if ((hub !== "" && !isHostName(hub)) || (deviceId !== "" && !isDeviceId(deviceId))) return ERR_MALFORMED;
     // The hub and the device id come as a pair.
     if ((hub === "") !== (deviceId === "")) return ERR_MALFORMED;
     response.assignedHub = hub;

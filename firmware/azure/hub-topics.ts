@@ -5,10 +5,11 @@
 //
 // Property bags: names and values are percent-encoded strictly when sent, and decoded when
 // received, so an application always sees the same text it (or the service) sent. A bare
-// `key` (no '=') is reported with a null value; `key=` with an empty string.
+// `key` (no '=') is reported with a null value; `key=` with an empty string. Any name is held
+// as an own property, even `__proto__` (see parsePropertyBag).
 import { NO_MATCH, ERR_MALFORMED } from "../status";
 import { urlEncode } from "./url-encode";
-import { findText } from "../text";
+import { findText, utf8Text } from "../text";
 
 export const HUB_API_VERSION = "2021-04-12";
 export const DEFAULT_CLIENT_TYPE = "espruino-azure-iot/0.1";
@@ -67,9 +68,10 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** Percent-decodes to a byte string; ERR_MALFORMED for a broken escape. ('+' stays '+'.) */
+/** Percent-decodes UTF-8 into the application's text (firmware/text.ts utf8Text);
+ *  ERR_MALFORMED for a broken escape. ('+' stays '+'.) */
 export function percentDecode(text: string): string | number {
-  if (text.indexOf("%") < 0) return text;
+  if (text.indexOf("%") < 0) return utf8Text(text);
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -83,12 +85,23 @@ export function percentDecode(text: string): string | number {
     out += String.fromCharCode(hi * 16 + lo);
     i += 2;
   }
-  return out;
+  return utf8Text(out);
 }
 
-/** Decodes `a=1&b&c=` into { a: "1", b: null, c: "" }; ERR_MALFORMED on a broken escape. */
+/**
+ * Decodes `a=1&b&c=` into { a: "1", b: null, c: "" }; ERR_MALFORMED on a broken escape.
+ * Names are defined, not assigned: `out[name] = v` with the name `__proto__` would drop a
+ * string value, and a bare `__proto__` (null) would leave the bag without a prototype. On
+ * Node every name becomes an own enumerable property of an ordinary object. On Espruino 2v29
+ * the prototype link is itself a property named `__proto__`: that one name reads back and
+ * passes hasOwnProperty but is not listed by Object.keys or JSON.stringify, and for-in lists
+ * its value's character indices instead (test/espruino/property-bag.probe.ts). No plain
+ * object does better there.
+ */
 export function parsePropertyBag(bag: string): PropertyBag | number {
   const out: PropertyBag = {};
+  // One descriptor per call, its value replaced for each property.
+  const d: PropertyDescriptor = { value: null, enumerable: true, writable: true, configurable: true };
   let start = 0;
   while (start < bag.length) {
     let end = bag.indexOf("&", start);
@@ -100,7 +113,8 @@ export function parsePropertyBag(bag: string): PropertyBag | number {
     const name = percentDecode(eq < 0 ? pair : pair.substring(0, eq));
     const value = eq < 0 ? null : percentDecode(pair.substring(eq + 1));
     if (typeof name === "number" || typeof value === "number") return ERR_MALFORMED;
-    out[name] = value;
+    d.value = value;
+    Object.defineProperty(out, name, d);
   }
   return out;
 }

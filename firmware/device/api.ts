@@ -24,6 +24,8 @@ export interface DeviceStats {
   hubConnections: number;
   connectAttempts: number;
   cacheWrites: number;
+  /** Messages from the hub or DPS above maxInboundBytes: skipped unread, acknowledged, logged. */
+  messagesTooLarge: number;
   /** Milliseconds spent not connected to the hub since start. */
   disconnectedMs: number;
   status: string;

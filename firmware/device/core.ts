@@ -25,6 +25,8 @@ export interface Inbound {
   payload: Uint8Array;
   qos: number;
   packetId: number;
+  /** A PUBLISH above maxInboundBytes: its size; it was skipped (and acknowledged) unread. */
+  tooLarge: number;
 }
 
 export interface Counters {
@@ -37,6 +39,7 @@ export interface Counters {
   disconnectedSince: number;
   accepted: number;
   received: number;
+  tooLarge: number;
 }
 
 /** Provisioning while it runs (device/provisioning.ts, on demand). */

@@ -12,6 +12,7 @@ import { SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD } from ".
 import { Core, Inbound, LINK_HUB } from "./core";
 import { openMqtt } from "./link";
 import { bytesToString } from "./lib";
+import { utf8Text, serviceJson } from "../text";
 
 export interface Hub {
   /** The device id the hub session is for ("" before the first assignment). */
@@ -59,20 +60,24 @@ export function createHub(core: Core): Hub {
     },
 
     handle: function (m: Inbound): void {
+      if (m.tooLarge) {
+        tooLarge(m);
+        return;
+      }
       const method = parseMethodTopic(m.topic);
       if (typeof method !== "number") {
-        core.methods.handle(method.name, method.rid, bytesToString(m.payload));
+        core.methods.handle(method.name, method.rid, serviceJson(bytesToString(m.payload)));
         return;
       }
       const twin = parseTwinTopic(m.topic);
       if (typeof twin !== "number") {
-        if (twin.kind === TWIN_DESIRED) core.twin.desired(bytesToString(m.payload), twin.version, false);
-        else core.twin.response(twin.rid, twin.status, bytesToString(m.payload), m.topic);
+        if (twin.kind === TWIN_DESIRED) core.twin.desired(serviceJson(bytesToString(m.payload)), twin.version, false);
+        else core.twin.response(twin.rid, twin.status, serviceJson(bytesToString(m.payload)), m.topic);
         return;
       }
       const properties = parseC2dTopic(m.topic);
       if (typeof properties !== "number") {
-        core.telemetry.c2d(bytesToString(m.payload), properties);
+        core.telemetry.c2d(utf8Text(bytesToString(m.payload)), properties);
       } else {
         core.log(LOG_WARN, "hub: ignored a message on " + m.topic);
       }
@@ -87,12 +92,24 @@ export function createHub(core: Core): Hub {
       else if (reason === ERR_CONNACK_TIMEOUT) policy.hubFailed(t, KIND_HUB_TIMEOUT, AWAIT_CONNACK);
       else if (reason === ERR_LINK_DEAD) policy.hubFailed(t, KIND_HUB_TIMEOUT, AWAIT_PINGRESP);
       else {
-        core.twin.sessionEnded(reason);
         core.log(LOG_WARN, "hub connection ended by the session (code " + reason + ")");
         policy.hubFailed(t, KIND_HUB_SOCKET, SOCKET_ERROR);
       }
     },
   };
+
+  /** A message above maxInboundBytes, skipped unread (the session acknowledged it). */
+  function tooLarge(m: Inbound): void {
+    core.log(LOG_WARN, "hub: a " + m.tooLarge + "-byte message is above maxInboundBytes (" + config.maxInboundBytes + "), skipped: " +
+      (m.topic !== "" ? m.topic : "(topic too long)"));
+    const method = parseMethodTopic(m.topic);
+    if (typeof method !== "number") {
+      core.methods.refuse(method.rid, 413);
+      return;
+    }
+    const twin = parseTwinTopic(m.topic);
+    if (typeof twin !== "number") core.twin.tooLarge(twin.kind === TWIN_DESIRED ? "" : twin.rid);
+  }
 
   function connacked(): void {
     core.stats.hubConnections++;

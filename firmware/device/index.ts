@@ -19,7 +19,7 @@ import { SESSION_UP } from "../mqtt/session";
 import { PROGRESS_RECORD, SELECTOR_RECORD, SELECTOR_RECORD_2 } from "../ota/slots";
 import { APP_VERSION } from "../version";
 import { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
-import { Core, Provisioning, Updates, LINK_DPS, LINK_HUB } from "./core";
+import { Core, Inbound, Provisioning, Updates, LINK_DPS, LINK_HUB } from "./core";
 import { createLink, certificate, MAX_INBOUND } from "./link";
 import { createHub } from "./hub";
 import { createTwin } from "./twin";
@@ -82,7 +82,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     ca: ca,
     stats: {
       dpsRegistrations: 0, dpsPolls: 0, hubConnections: 0, connectAttempts: 0, cacheWrites: 0,
-      disconnectedMs: 0, disconnectedSince: -1, accepted: 0, received: 0,
+      disconnectedMs: 0, disconnectedSince: -1, accepted: 0, received: 0, tooLarge: 0,
     },
     started: false,
     appVersion: options && options.appVersion ? options.appVersion : APP_VERSION,
@@ -146,7 +146,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     const link = core.link;
     let guard = 0;
     while (link.inbound.length > 0 && guard++ < MAX_INBOUND * 2) {
-      const m = link.inbound.shift() as { topic: string; payload: Uint8Array; qos: number; packetId: number };
+      const m = link.inbound.shift() as Inbound;
       if (link.kind === LINK_DPS) {
         if (core.provisioning) core.provisioning.handle(m);
       } else if (link.kind === LINK_HUB) core.hub.handle(m);
@@ -356,6 +356,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
         hubConnections: stats.hubConnections,
         connectAttempts: stats.connectAttempts,
         cacheWrites: stats.cacheWrites,
+        messagesTooLarge: stats.tooLarge,
         disconnectedMs: stats.disconnectedMs + (stats.disconnectedSince >= 0 ? t - stats.disconnectedSince : 0),
         status: statusText,
         reason: reasonText,

@@ -15,6 +15,7 @@ import { Core, Inbound, LINK_HUB } from "./core";
 
 /** Inbound messages held until the session call returns (bounded: the rest are redelivered). */
 export const MAX_INBOUND = 8;
+const EMPTY = new Uint8Array(0);
 
 /** What the owner of a connection hears. */
 export interface LinkUser {
@@ -143,8 +144,15 @@ export function createLink(core: Core): Link {
         message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
           core.stats.received++;
           if (link.inbound.length >= MAX_INBOUND) return false; // not acknowledged: redelivered later
-          link.inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId });
+          link.inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId, tooLarge: 0 });
           return qos === 0;
+        },
+        oversized: function (topic: string, qos: number, packetId: number, size: number) {
+          // Skipped unread and acknowledged by the session: the link stays up. What it was
+          // (a twin answer, a method call, C2D) is dealt with after the session call.
+          core.stats.received++;
+          core.stats.tooLarge++;
+          if (link.inbound.length < MAX_INBOUND) link.inbound.push({ topic: topic, payload: EMPTY, qos: qos, packetId: packetId, tooLarge: size });
         },
         puback: puback,
         suback: suback,

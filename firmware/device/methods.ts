@@ -3,6 +3,7 @@
 import { LOG_ERROR, LOG_INFO } from "../../hal/types";
 import { methodResponseTopic } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
+import { jsonForService } from "../text";
 import { MethodHandler, REPROVISION_METHOD } from "./api";
 import { Core } from "./core";
 
@@ -18,13 +19,15 @@ interface Pending {
 export interface Methods {
   handlers: { [name: string]: MethodHandler };
   handle(name: string, rid: string, payload: string): void;
+  /** Answers a call that cannot be run (a request above maxInboundBytes: 413). */
+  refuse(rid: string, status: number): void;
   timers(t: number): void;
   deadline(at: number, earliest: (a: number, b: number) => number): number;
 }
 
 function toBody(body: unknown): Uint8Array {
   if (body === undefined || body === null) return utf8Bytes("null");
-  return utf8Bytes(typeof body === "string" ? body : JSON.stringify(body));
+  return utf8Bytes(typeof body === "string" ? body : jsonForService(body));
 }
 
 export function createMethods(core: Core): Methods {
@@ -69,6 +72,10 @@ export function createMethods(core: Core): Methods {
         core.log(LOG_ERROR, "method " + name + " threw: " + (e as { message?: string }).message);
         answer(500, { message: "handler failed" });
       }
+    },
+
+    refuse: function (rid: string, status: number): void {
+      respond(rid, status, { message: "request too large" });
     },
 
     timers: function (t: number): void {

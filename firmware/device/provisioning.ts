@@ -8,7 +8,7 @@ import {
   dpsClientId, dpsUsername, dpsRegisterTopic, dpsPollTopic, dpsRegisterPayload, parseDpsResponse, DPS_SUBSCRIBE_FILTER, DPS_OP_ASSIGNED,
 } from "../azure/dps";
 import { KIND_DPS_TIMEOUT, KIND_DPS_CONNACK, KIND_DPS_RESPONSE, KIND_DPS_SOCKET, AWAIT_CONNACK, AWAIT_PINGRESP } from "../policy/classify";
-import { SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD } from "../status";
+import { SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_TOO_LARGE } from "../status";
 import { Core, Inbound, Provisioning, LINK_DPS } from "./core";
 
 const OPERATION_NAMES = ["", "unassigned", "assigning", "assigned", "failed", "disabled"];
@@ -62,7 +62,7 @@ export default function createProvisioning(core: Core): Provisioning {
     },
 
     handle: function (m: Inbound): void {
-      const r = parseDpsResponse(m.topic, lib.bytesToString(m.payload));
+      const r = m.tooLarge ? ERR_TOO_LARGE : parseDpsResponse(m.topic, lib.bytesToString(m.payload));
       if (m.qos === 1) session.ack(m.packetId, core.now());
       if (typeof r === "number") {
         core.log(LOG_WARN, "DPS: unreadable response on " + m.topic + " (" + r + ")");

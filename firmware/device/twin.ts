@@ -5,8 +5,9 @@
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
 import { twinGetTopic, twinReportedTopic } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
+import { jsonForService } from "../text";
 import { classify, KIND_TWIN_RESPONSE, ACTION_NONE, ACTION_GIVE_UP, ACTION_REPROVISION } from "../policy/classify";
-import { ERR_TOO_LARGE, ERR_FULL, ERR_BAD_ARGUMENT } from "../status";
+import { ERR_FULL, ERR_BAD_ARGUMENT } from "../status";
 import { DesiredCallback } from "./api";
 import { Core } from "./core";
 
@@ -30,8 +31,9 @@ export interface Twin {
   connected(): void;
   desired(text: string, version: number, full: boolean): void;
   response(rid: string, status: number, payload: string, topic: string): void;
-  /** The hub session ended with this code while a GET may have been waiting. */
-  sessionEnded(reason: number): void;
+  /** A twin message above maxInboundBytes was skipped: the answer to request `rid`, or a
+   *  desired patch (rid ""). */
+  tooLarge(rid: string): void;
   report(patch: Json): number;
   /** The update agent's report (JSON), replacing one not yet sent. */
   reportOta(json: string): void;
@@ -165,19 +167,25 @@ export function createTwin(core: Core): Twin {
       }
     },
 
-    sessionEnded: function (reason: number): void {
-      if (reason === ERR_TOO_LARGE && twin.getRid !== "") {
-        // The twin document does not fit maxInboundBytes: asking again after every
-        // reconnect would loop, so full GETs stop until the configuration grows.
-        getDisabled = true;
-        log(LOG_ERROR, "twin document larger than maxInboundBytes (" + core.config.maxInboundBytes + "): full twin GET disabled");
+    tooLarge: function (rid: string): void {
+      if (rid === "") {
+        // A desired patch that could not be read: the full document catches up, if it fits.
+        log(LOG_WARN, "twin: desired patch larger than maxInboundBytes; reading the whole document");
+        request();
+        return;
       }
+      if (rid !== twin.getRid) return;
+      // The twin document does not fit maxInboundBytes: asking again after every connect
+      // would loop, so full GETs stop until the configuration grows.
+      twin.getRid = "";
+      getDisabled = true;
+      log(LOG_ERROR, "twin document larger than maxInboundBytes (" + core.config.maxInboundBytes + "): full twin GET disabled");
     },
 
     report: function (patch: Json): number {
       if (patch === null || typeof patch !== "object") return ERR_BAD_ARGUMENT;
       if (reported.length >= MAX_REPORTED) return ERR_FULL;
-      reported.push(JSON.stringify(patch));
+      reported.push(jsonForService(patch));
       return 0;
     },
 

@@ -1,34 +1,49 @@
 // Streaming MQTT frame reader (§2.2: fixed header, remaining length, body). Accepts the byte
 // stream in any split and hands each complete packet to onFrame. Buffering is bounded by
 // maxPacket, allocated once; a packet already whole inside one chunk is handed over in place.
+// A PUBLISH over maxPacket need not be fatal (the server would send it again after every
+// reconnect): with skipPublish its variable header is kept and the rest is skipped as it
+// streams in (§3.3.2).
 import { OK, ERR_MALFORMED, ERR_TOO_LARGE } from "../status";
 
 /** Called once per packet: its first byte and its body data[start, end), valid during the
- *  call only. Returns OK to go on; anything else stops push, which returns that value. */
-export type FrameHandler = (first: number, data: Uint8Array, start: number, end: number) => number;
+ *  call only. `oversize` is 0 for a whole packet. For a PUBLISH over maxPacket it is the
+ *  packet's size in bytes, header included, and data[start, end) holds only its variable
+ *  header (topic length, topic, packet id), with a topic length of 0 when the topic itself
+ *  did not fit. Returns OK to go on; anything else stops push, which returns that value. */
+export type FrameHandler = (first: number, data: Uint8Array, start: number, end: number, oversize: number) => number;
 
 export interface FrameReader {
   /**
    * Feeds one chunk. Returns OK when every byte was consumed (a partial packet waits for the
    * next chunk), ERR_MALFORMED for a remaining length over four bytes, ERR_TOO_LARGE for a
-   * packet over maxPacket bytes (rejected from its header, before any body is buffered), or
-   * the first non-OK value of onFrame. After a non-OK return, call reset() before more input.
+   * packet over maxPacket bytes that is not a PUBLISH to skip (rejected from its header,
+   * before any body is buffered), or the first non-OK value of onFrame. After a non-OK
+   * return, call reset() before more input.
    */
   push(chunk: Uint8Array): number;
   /** Forgets any partial packet and error (a new connection). */
   reset(): void;
 }
 
-/** maxPacket: the largest whole packet accepted, header included. */
-export function createFrameReader(maxPacket: number, onFrame: FrameHandler): FrameReader {
-  const buf = new Uint8Array(maxPacket);
-  // hdr: 0 waiting for a first byte, 1..4 remaining-length bytes read so far + 1, -1 in body
+/** maxPacket: the largest whole packet accepted, header included. skipPublish: hand a
+ *  larger PUBLISH over as its variable header (see FrameHandler) instead of ERR_TOO_LARGE. */
+export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skipPublish?: boolean): FrameReader {
+  // At least a topic length and a packet id, for an oversized PUBLISH.
+  const buf = new Uint8Array(maxPacket > 4 ? maxPacket : 4);
+  // hdr: 0 waiting for a first byte, 1..4 remaining-length bytes read so far + 1, -1 in body,
+  // -2 in the body of an oversized PUBLISH
   let hdr = 0;
   let first = 0;
   let len = 0;
   let mul = 1;
   let have = 0;
   let dead = OK;
+  // Oversized PUBLISH: its size, and the body bytes [from, to) kept at buf[2..]; from is 2
+  // when the topic fits (the whole variable header is kept), past the topic when it does not.
+  let size = 0;
+  let from = 2;
+  let to = 2;
 
   function reset(): void {
     hdr = have = 0;
@@ -38,6 +53,10 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler): Fra
   function push(c: Uint8Array): number {
     const n = c.length;
     let i = 0;
+    // Scratch, declared here and not in a branch (see decode.ts on Espruino and var).
+    let k = 0;
+    let a = 0;
+    let b = 0;
     let st = dead;
     while (!st && i < n) {
       if (hdr == 0) {
@@ -46,35 +65,66 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler): Fra
         len = 0;
         mul = 1;
       } else if (hdr > 0) {
-        const d = c[i++];
-        len += (d & 127) * mul;
+        k = c[i++];
+        len += (k & 127) * mul;
         mul *= 128;
         hdr++;
-        if (d & 128) {
+        have = 0;
+        if (k & 128) {
           if (hdr > 4) st = dead = ERR_MALFORMED; // at most four length bytes (§2.2.3)
         } else if (len + hdr > maxPacket) {
-          st = dead = ERR_TOO_LARGE;
+          // A PUBLISH has at least a topic length; anything else over the bound is fatal.
+          if (skipPublish && first >> 4 == 3 && len > 1) {
+            size = len + hdr;
+            hdr = -2;
+          } else st = dead = ERR_TOO_LARGE;
         } else if (len) {
           hdr = -1;
-          have = 0;
         } else {
           hdr = 0;
-          st = onFrame(first, c, i, i);
+          st = onFrame(first, c, i, i, 0);
+        }
+      } else if (hdr < -1) {
+        if (have < 2) {
+          buf[have++] = c[i++];
+          if (have == 2) {
+            k = 2 + ((buf[0] << 8) | buf[1]); // where the topic ends
+            to = k + (first & 6 ? 2 : 0); // and the packet id (QoS > 0)
+            // Past the packet: keep only the topic length, the decoder rejects it.
+            if (to > len) from = to = 2;
+            else if (to > buf.length) {
+              from = k;
+              buf[0] = buf[1] = 0;
+            } else from = 2;
+          }
+        } else {
+          k = len - have;
+          if (k > n - i) k = n - i;
+          // The part of this packet's bytes [have, have + k) that lies in [from, to).
+          a = have > from ? have : from;
+          b = have + k < to ? have + k : to;
+          if (a < b) buf.set(c.subarray(i + a - have, i + b - have), a - from + 2);
+          have += k;
+          i += k;
+        }
+        if (have == len) {
+          hdr = have = 0;
+          st = onFrame(first, buf, 0, to - from + 2, size);
         }
       } else if (!have && n - i >= len) {
         // The whole body is in this chunk: no copy.
         hdr = 0;
         i += len;
-        st = onFrame(first, c, i - len, i);
+        st = onFrame(first, c, i - len, i, 0);
       } else {
-        let k = len - have;
+        k = len - have;
         if (k > n - i) k = n - i;
         buf.set(c.subarray(i, i + k), have);
         have += k;
         i += k;
         if (have == len) {
           hdr = have = 0;
-          st = onFrame(first, buf, 0, len);
+          st = onFrame(first, buf, 0, len, 0);
         }
       }
     }

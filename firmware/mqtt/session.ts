@@ -30,13 +30,18 @@
 // string and the payload as a view valid during the call. For QoS 1, return true once the
 // message is accepted and the session sends PUBACK; return false to acknowledge later with
 // ack(id), or never (the server redelivers after a reconnect).
+// A PUBLISH over maxPacket, when the optional events.oversized is given, is skipped as it
+// streams in, never held whole: oversized(topic, qos, id, size) reports it (topic "" when
+// the topic alone did not fit) and the session sends PUBACK for QoS 1 itself, as the server
+// would otherwise send it again after every reconnect. The connection stays up. Without
+// that event such a PUBLISH ends the session with ERR_TOO_LARGE, like any packet too large.
 //
 // Keep-alive: when nothing was sent or nothing received for keepAliveS seconds, PINGREQ goes
 // out; if nothing at all arrives within pingTimeoutMs after it, closed(ERR_LINK_DEAD).
 // No CONNACK within connackTimeoutMs: closed(ERR_CONNACK_TIMEOUT). CONNACK refused: the
 // connack(code, false) event, then closed(ERR_REFUSED). Bad input: closed(ERR_MALFORMED,
-// ERR_TOO_LARGE for a packet over maxPacket, or ERR_PROTOCOL for QoS 2, a packet before
-// CONNACK or a second CONNACK).
+// ERR_TOO_LARGE for a packet over maxPacket (see above for PUBLISH), or ERR_PROTOCOL for
+// QoS 2, a packet before CONNACK or a second CONNACK).
 import { OK, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
 import { ConnectOptions, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
 import { decodePacket } from "./decode";
@@ -72,6 +77,10 @@ export interface SessionEvents {
   message(topic: string, payload: Uint8Array, qos: number, dup: boolean, packetId: number): boolean;
   /** A QoS 1 publish of ours was acknowledged and left the window. */
   puback(packetId: number): void;
+  /** Inbound PUBLISH over maxPacket, skipped; `size` is its length in bytes, header
+   *  included, and `topic` is "" when the topic alone did not fit. QoS 1: PUBACK follows.
+   *  Optional: without it such a PUBLISH closes the session with ERR_TOO_LARGE. */
+  oversized?(topic: string, qos: number, packetId: number, size: number): void;
   /** Granted QoS per filter (0x80 = refused), a view valid during the call. */
   suback(packetId: number, granted: Uint8Array): void;
   unsuback(packetId: number): void;
@@ -123,7 +132,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   const pingMs = o.pingTimeoutMs || 20000;
   const tx = new Uint8Array(o.txSize || 1024);
   const packet = createPacket();
-  const reader = createFrameReader(o.maxPacket || 4096, onFrame);
+  const reader = createFrameReader(o.maxPacket || 4096, onFrame, !!events.oversized);
   const empty = packet.payload;
   // The window: `size` slots in parallel arrays, created once (STYLE 10, 15). A slot is
   // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
@@ -233,7 +242,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     return code;
   }
 
-  function onFrame(first: number, data: Uint8Array, s: number, e: number): number {
+  function onFrame(first: number, data: Uint8Array, s: number, e: number, oversize: number): number {
     const p = packet;
     const r = decodePacket(p, first, data, s, e);
     const type = p.type;
@@ -250,7 +259,8 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       resend(true);
       events.connack(0, p.present);
     } else if (type == PUBLISH) {
-      if (events.message(p.topic, p.payload, p.qos, p.dup, id) && p.qos && st == SESSION_UP) out(writePuback(tx, 0, id));
+      if (oversize && events.oversized) events.oversized(p.topic, p.qos, id, oversize);
+      if ((oversize || events.message(p.topic, p.payload, p.qos, p.dup, id)) && p.qos && st == SESSION_UP) out(writePuback(tx, 0, id));
     } else if (type != PINGRESP) {
       // PUBACK, SUBACK or UNSUBACK of something in the window; a late duplicate is ignored.
       // (PINGRESP needs nothing: any input already cleared the ping.)

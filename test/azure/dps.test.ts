@@ -119,12 +119,28 @@ const broken: Array<[string, string, string]> = [
   ["$dps/registrations/res/200/?$rid=1", '{"operationId":"x"}', "success without status or error code"],
   ["$dps/registrations/res/401/?$rid=1", '{"errorCode":"bad"}', "errorCode is not a number"],
   ["$dps/registrations/res/200/?$rid=1", '{"operationId":"' + "x".repeat(600) + '","status":"assigning"}', "operation id over the bound"],
+  // Names that go into topics, client ids and usernames (firmware/azure/identifiers.ts).
+  ["$dps/registrations/res/202/?$rid=1", '{"operationId":"x&$rid=99/#","status":"assigning"}', "operation id with & $ / #"],
+  ["$dps/registrations/res/202/?$rid=1", '{"operationId":"a b","status":"assigning"}', "operation id with a space"],
+  ["$dps/registrations/res/202/?$rid=1", '{"operationId":"' + "x".repeat(129) + '","status":"assigning"}', "operation id of 129 characters"],
+  ["$dps/registrations/res/200/?$rid=1", '{"operationId":"x","status":"assigned","registrationState":{"assignedHub":"h.azure-devices.net","deviceId":"d/#+"}}', "assigned device id d/#+"],
+  ["$dps/registrations/res/200/?$rid=1", '{"operationId":"x","status":"assigned","registrationState":{"assignedHub":"h.azure-devices.net","deviceId":"' + "d".repeat(129) + '"}}', "assigned device id of 129 characters"],
+  ["$dps/registrations/res/200/?$rid=1", '{"operationId":"x","status":"assigned","registrationState":{"assignedHub":"h.azure-devices.net","deviceId":"caf\\u00e9"}}', "assigned device id not ASCII"],
+  ["$dps/registrations/res/200/?$rid=1", '{"operationId":"x","status":"assigned","registrationState":{"assignedHub":"h/x#.azure-devices.net","deviceId":"d"}}', "assigned hub with / and #"],
+  ["$dps/registrations/res/200/?$rid=1", '{"operationId":"x","status":"assigned","registrationState":{"assignedHub":"h..azure-devices.net","deviceId":"d"}}', "assigned hub with an empty label"],
 ];
 for (const [topic, payload, why] of broken) {
   parse(`${why} -> ERR_MALFORMED, no exception`, () => {
     assert.is(parseDpsResponse(topic, payload), ERR_MALFORMED);
   });
 }
+
+parse("names by Azure's rules are accepted: a device id with all its punctuation, a 128-character id", () => {
+  const id = "a-.%_*?!(),:=@$'Z9";
+  const r = ok(parseDpsResponse("$dps/registrations/res/200/?$rid=1", JSON.stringify({ operationId: "4.d0a6.42d7-4c78:x_y~z", status: "assigned", registrationState: { assignedHub: "my-hub.azure-devices.net", deviceId: id } })));
+  assert.is(r.deviceId, id);
+  assert.is(ok(parseDpsResponse("$dps/registrations/res/200/?$rid=1", JSON.stringify({ operationId: "x", status: "assigned", registrationState: { assignedHub: "h.azure-devices.net", deviceId: "d".repeat(128) } }))).deviceId.length, 128);
+});
 
 parse("query values are matched by whole names", () => {
   assert.is(queryValue("$rid=1&xretry-after=5&retry-after=6", "retry-after"), "6");

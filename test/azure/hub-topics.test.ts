@@ -75,6 +75,44 @@ c2d("other topics -> NO_MATCH; a broken escape -> ERR_MALFORMED", () => {
   assert.is(percentDecode("%41%62c"), "Abc");
 });
 
+c2d("names like __proto__, constructor, toString -> own enumerable properties of an ordinary object", () => {
+  const bag = parseC2dTopic("devices/d/messages/devicebound/__proto__=x&constructor=c&toString&a=1") as Record<string, string | null>;
+  assert.is(Object.getPrototypeOf(bag), Object.prototype, "the prototype is kept");
+  assert.equal(Object.keys(bag), ["__proto__", "constructor", "toString", "a"]);
+  assert.is(bag["__proto__"], "x");
+  assert.equal(Object.getOwnPropertyDescriptor(bag, "__proto__"), { value: "x", writable: true, enumerable: true, configurable: true });
+  assert.is(bag.constructor as unknown, "c");
+  assert.is(bag.toString as unknown, null);
+  assert.ok(bag.hasOwnProperty("a") && bag.hasOwnProperty("__proto__") && !bag.hasOwnProperty("b"), "hasOwnProperty still callable");
+  assert.is(JSON.stringify(bag), '{"__proto__":"x","constructor":"c","toString":null,"a":"1"}');
+  assert.is(encodePropertyBag(bag), "__proto__=x&constructor=c&toString&a=1", "and it encodes back");
+});
+c2d("__proto__ percent-encoded, bare, or twice -> held like any name", () => {
+  const enc = parseC2dTopic("devices/d/messages/devicebound/%5F%5Fproto%5F%5F=%7B%7D") as Record<string, string | null>;
+  assert.is(enc["__proto__"], "{}");
+  assert.is(Object.getPrototypeOf(enc), Object.prototype);
+  const bare = parseC2dTopic("devices/d/messages/devicebound/__proto__") as Record<string, string | null>;
+  assert.is(bare["__proto__"], null);
+  assert.is(Object.getPrototypeOf(bare), Object.prototype, "null is a value, not a prototype");
+  assert.ok(bare.hasOwnProperty("__proto__"));
+  const twice = parseC2dTopic("devices/d/messages/devicebound/__proto__=1&__proto__=2") as Record<string, string | null>;
+  assert.equal(Object.keys(twice), ["__proto__"]);
+  assert.is(twice["__proto__"], "2", "the last one wins, as for any name");
+});
+c2d("a property named hasOwnProperty -> held; Object.prototype.hasOwnProperty.call still answers", () => {
+  const bag = parseC2dTopic("devices/d/messages/devicebound/hasOwnProperty=h&valueOf=v") as Record<string, string | null>;
+  assert.is(bag.hasOwnProperty as unknown, "h");
+  assert.is(bag.valueOf as unknown, "v");
+  assert.ok(Object.prototype.hasOwnProperty.call(bag, "hasOwnProperty"));
+  assert.equal(Object.keys(bag), ["hasOwnProperty", "valueOf"]);
+});
+c2d("a parsed bag never changes Object.prototype", () => {
+  parsePropertyBag("__proto__=x&constructor=y&prototype=z");
+  assert.is(({} as Record<string, unknown>).x, undefined);
+  assert.is(Object.getPrototypeOf({}), Object.prototype);
+  assert.is(({}).constructor, Object);
+});
+
 c2d.run();
 
 const methods = suite("hub: direct methods");

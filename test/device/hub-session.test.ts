@@ -126,6 +126,32 @@ c2d("a C2D message with properties reaches the handler, then is acknowledged", (
     await w.advanceUntil(() => w.sim.counters().devices.dev1.c2dAcked === 1, 10_000, 100);
   }));
 
+c2d("a C2D message above maxInboundBytes is skipped and acknowledged; the link stays up, telemetry and desired changes go on", () =>
+  run(async (w, device) => {
+    const got: string[] = [];
+    const desired: unknown[] = [];
+    device.onC2D((body) => got.push(body));
+    device.onDesired((d) => desired.push(d));
+    const connections = w.sim.counters().devices.dev1.connections;
+    await w.delivered(device, () => w.sim.sendC2D("dev1", "x".repeat(20_000)));
+    await w.advanceUntil(() => w.sim.counters().devices.dev1.c2dAcked === 1, 10_000, 100);
+    for (let i = 1; i <= 40; i++) {
+      device.sendTelemetry(JSON.stringify({ seq: i }));
+      if (i === 20) w.sim.updateDesired("dev1", { fan: "on" });
+      await w.advance(15_000);
+    }
+    await w.advanceUntil(() => device.stats().telemetryAcknowledged === 40, 60_000, 1000);
+    assert.is(got.length, 0, "the oversized body never reaches the handler");
+    assert.is(device.stats().messagesTooLarge, 1);
+    assert.is(w.sim.counters().devices.dev1.connections, connections, "no reconnect");
+    assert.is(w.sim.telemetry("dev1").length, 40);
+    assert.ok(desired.some((d) => (d as { fan?: string }).fan === "on"), "the desired change made meanwhile arrives");
+    assert.ok(w.logs.some((l) => l.includes("above maxInboundBytes")));
+    await w.delivered(device, () => w.sim.sendC2D("dev1", "small again"));
+    await w.advanceUntil(() => got.length === 1, 10_000, 100);
+    assert.is(got[0], "small again");
+  }, { maxInboundBytes: 4096 }));
+
 c2d.run();
 
 const methods = suite("hub: direct methods");
@@ -203,17 +229,36 @@ twin("reported PATCH answered 429 / 503 -> retried later, then lands", () =>
     assert.ok(w.sim.counters().devices.dev1.twinPatches >= 2);
   }));
 
-twin("a twin document above maxInboundBytes -> one disconnect, then no more full GETs (no loop)", async () => {
+twin("a twin document above maxInboundBytes -> full GETs disabled, the link stays up (no loop)", async () => {
   const w = await createWorld();
   try {
     const e = w.sim.enrollIndividual("dev1", { initialDesired: { blob: "x".repeat(3000) } });
     const { device } = w.boot(dpsConfig(w.sim, "dev1", e.key, { maxInboundBytes: 1024 }));
     await w.advanceUntil(() => w.logs.some((l) => l.includes("full twin GET disabled")), 300_000);
-    await w.advanceUntil(() => device.stats().status === "Connected", 300_000);
+    assert.is(device.stats().status, "Connected");
     const gets = w.sim.counters().devices.dev1.twinGets;
+    const connections = w.sim.counters().devices.dev1.connections;
     await w.advance(30 * 60_000);
     assert.is(device.stats().status, "Connected", "stays connected");
+    assert.is(w.sim.counters().devices.dev1.connections, connections, "no reconnect");
     assert.is(w.sim.counters().devices.dev1.twinGets, gets, "no GET loop");
+  } finally {
+    await w.stop();
+  }
+});
+
+twin("a reported patch made from the Connected callback is sent once", async () => {
+  const w = await createWorld();
+  try {
+    const e = w.sim.enrollIndividual("dev1");
+    const { device } = w.boot(dpsConfig(w.sim, "dev1", e.key));
+    let reported = 0;
+    device.onStatus((status) => {
+      if (status === "Connected" && reported++ === 0) device.reportProperties({ online: true });
+    });
+    await w.advanceUntil(() => !!w.sim.device("dev1") && (w.sim.twin("dev1").reported as Record<string, unknown>).online === true, 300_000);
+    await w.advance(120_000);
+    assert.is(w.sim.counters().devices.dev1.twinPatches, 1, "one PATCH, $version + 1");
   } finally {
     await w.stop();
   }

@@ -3,6 +3,7 @@
 // text, the error codes, and FIGURE sas_ms (average ms to mint one hub token).
 import { check, probe, figure, done } from "./probe-kit";
 import { utf8Bytes } from "../../firmware/azure/bytes";
+import { serviceJson } from "../../firmware/text";
 import { base64DecodeLenient } from "../../firmware/azure/base64";
 import { urlEncode } from "../../firmware/azure/url-encode";
 import { parseConnectionString, hubPassword, AUTH_SAS_KEY, type ConnectionString } from "../../firmware/azure/connection-string";
@@ -81,8 +82,10 @@ probe("group-key derivation vector (MS docs)", function () {
   return k === "Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=" || String(k);
 });
 probe("decoded text -> same UTF-8 bytes, HMAC and encoding as Node", function () {
-  // JSON decoding gives a Unicode string here: e-acute is one char 0xE9, the emoji one char 0x1F600.
-  const text = JSON.parse('"caf\\u00e9 \\ud83d\\ude00"') as string;
+  // Text from the service through firmware/text.ts: a Unicode build holds e-acute as one char
+  // 0xE9 and the emoji as one char 0x1F600; an 8-bit build holds their UTF-8 bytes. (A bare
+  // JSON.parse on an 8-bit build truncates each escape to one byte: 636166e9203d00.)
+  const text = JSON.parse(serviceJson('"caf\\u00e9 \\ud83d\\ude00"')) as string;
   const bytes = utf8Bytes(text);
   const native = hex(new Uint8Array(require("crypto").SHA256(text)));
   return (hex(bytes) === "636166c3a920f09f9880" &&

@@ -2,7 +2,8 @@
 // also report a needle whose first characters end the text; findText must not, and the
 // topic parsers that search for more than one character must classify such topics right.
 import { check, probe, done } from "./probe-kit";
-import { findText } from "../../firmware/text";
+import { findText, utf8Text, serviceJson, jsonForService } from "../../firmware/text";
+import { utf8Bytes } from "../../firmware/azure/bytes";
 import { parseC2dTopic, parseMethodTopic, parseTwinTopic } from "../../firmware/azure/hub-topics";
 import { parseDpsResponse } from "../../firmware/azure/dps";
 import { NO_MATCH, ERR_MALFORMED } from "../../firmware/status";
@@ -57,6 +58,57 @@ probe("parseTwinTopic / parseDpsResponse: a topic that is a prefix of theirs -> 
 
 probe("parseMethodTopic: name ending in / without ?$rid -> ERR_MALFORMED", () => {
   return parseMethodTopic("$iothub/methods/POST/reboot/") === ERR_MALFORMED;
+});
+
+// The text model (firmware/text.ts): text from the service reaches the application as the
+// same characters on every build, compared through its UTF-8 bytes (a Unicode build holds
+// decoded text, an 8-bit build the bytes themselves; utf8Bytes gives the bytes on both).
+function hexOf(text: string): string {
+  const b = utf8Bytes(text);
+  let out = "";
+  for (let i = 0; i < b.length; i++) out += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+  return out;
+}
+function byteString(hex: string): string {
+  let s = "";
+  for (let i = 0; i < hex.length; i += 2) s += String.fromCharCode(parseInt(hex.substr(i, 2), 16));
+  return s;
+}
+// "caf\u00e9 \u20ac \ud83d\ude00" in UTF-8.
+const CAFE_HEX = "636166c3a920e282ac20f09f9880";
+
+probe("utf8Text: raw UTF-8 from the service -> the same text (its UTF-8 bytes unchanged)", () => {
+  const got = hexOf(utf8Text(byteString(CAFE_HEX)));
+  return got === CAFE_HEX || got;
+});
+
+probe("serviceJson: raw UTF-8 in JSON -> the same text after JSON.parse", () => {
+  const text = (JSON.parse(serviceJson("{\"g\":\"" + byteString(CAFE_HEX) + "\"}")) as { g: string }).g;
+  return hexOf(text) === CAFE_HEX || hexOf(text);
+});
+
+probe("serviceJson: \\u escapes with a surrogate pair -> the same text as raw UTF-8", () => {
+  const text = (JSON.parse(serviceJson("{\"g\":\"caf\\u00e9 \\u20AC \\ud83d\\ude00\"}")) as { g: string }).g;
+  return hexOf(text) === CAFE_HEX || hexOf(text);
+});
+
+probe("serviceJson: an escaped backslash before u stays text; \\u0041 and \\n stay escapes", () => {
+  const text = (JSON.parse(serviceJson("{\"g\":\"\\\\u00e9\\u0041\\n\"}")) as { g: string }).g;
+  return text === "\\u00e9A\n" || JSON.stringify(text);
+});
+
+probe("jsonForService: text from the service goes back as the same UTF-8 (JSON text, no \\u00C3 escapes of bytes)", () => {
+  const text = (JSON.parse(serviceJson("{\"g\":\"caf\\u00e9 \\u20ac \\ud83d\\ude00\"}")) as { g: string }).g;
+  const out = jsonForService({ g: text });
+  const back = (JSON.parse(serviceJson(byteString(hexOf(out)))) as { g: string }).g;
+  return hexOf(back) === CAFE_HEX || out + " -> " + hexOf(back);
+});
+
+probe("percent-decoded C2D properties -> the same text", () => {
+  const bag = parseC2dTopic("devices/d1/messages/devicebound/na%C3%AFve=%E2%82%ACuro&e=%F0%9F%98%80") as { [k: string]: string };
+  const names = Object.keys(bag);
+  return (names.length === 2 && hexOf(names[0]) === "6e61c3af7665" && hexOf(bag[names[0]]) === "e282ac75726f" && hexOf(bag.e) === "f09f9880") ||
+    JSON.stringify(names) + " " + hexOf(bag[names[0]]);
 });
 
 check("done", true);

@@ -21,17 +21,17 @@ export interface ToolRun {
   all: string;
 }
 
-function captureIo(cwd: string): { io: ToolIo; result: () => { out: string; err: string } } {
+function captureIo(cwd: string, env: Record<string, string> = {}): { io: ToolIo; result: () => { out: string; err: string } } {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { out: (l) => out.push(l), err: (l) => err.push(l), cwd, nowSeconds: () => NOW },
+    io: { out: (l) => out.push(l), err: (l) => err.push(l), cwd, nowSeconds: () => NOW, env },
     result: () => ({ out: out.join("\n"), err: err.join("\n") }),
   };
 }
 
-export function makeConfig(argv: string[], cwd: string): ToolRun {
-  const { io, result } = captureIo(cwd);
+export function makeConfig(argv: string[], cwd: string, env: Record<string, string> = {}): ToolRun {
+  const { io, result } = captureIo(cwd, env);
   const code = runMakeConfig(argv, io);
   const { out, err } = result();
   return { code, out, err, all: out + "\n" + err };

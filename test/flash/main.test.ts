@@ -103,7 +103,7 @@ dry.run();
 
 const errors = suite("flash: errors");
 const CASES: Array<[string, unknown, string, string[], RegExp]> = [
-  ["invalid config (keep-alive 5 s)", { ...CONFIG, keepAliveSeconds: 5 }, BUNDLE, [], /device\.json: keepAliveSeconds must be 10-1177/],
+  ["invalid config (keep-alive 5 s)", { ...CONFIG, keepAliveSeconds: 5 }, BUNDLE, [], /device\.json: keepAliveSeconds must be a whole number from 10 to 1177/],
   ["config with a bad connection string", { connectionString: "HostName=h.azure-devices.net;DeviceId=d" }, BUNDLE, [], /device\.json: connection string: no credential/],
   ["config that is not JSON", "{ dps: ", BUNDLE, [], /device\.json is not valid JSON/],
   ["config with a group key", { dps: { ...CONFIG.dps, groupKey: KEY } }, BUNDLE, [], /groupKey must not be on a device/],
@@ -112,6 +112,13 @@ const CASES: Array<[string, unknown, string, string[], RegExp]> = [
   ["bundle failing the Espruino gate", CONFIG, "var m = new Map();\n", [], /fails the Espruino gate/],
   ["bundle holding the device key", CONFIG, "var k = \"" + KEY + "\";\n", [], /contains a secret from the configuration/],
   ["bad tcp port", CONFIG, BUNDLE, ["--port", "tcp://host:99999"], /expected tcp:\/\/host or tcp:\/\/host:port/],
+  // Wrong types and unbounded numbers (issue: null objects crashed the check; strings and 1e300 passed).
+  ["retry null", { ...CONFIG, retry: null }, BUNDLE, [], /device\.json: retry must be a JSON object/],
+  ["outbox null", { ...CONFIG, outbox: null }, BUNDLE, [], /device\.json: outbox must be a JSON object/],
+  ["fleet of strings, true and a list", { ...CONFIG, fleet: { devices: "1", hubConnectionsPerSecond: "100", dpsRegistrationsPerMinute: true, load: [1] } }, BUNDLE, [],
+    /fleet\.devices must be a whole number from 1 to 10000000[\s\S]*fleet\.hubConnectionsPerSecond must be a number[\s\S]*fleet\.dpsRegistrationsPerMinute must be a number[\s\S]*fleet\.load must be a number/],
+  ["fleet rates of 1e300 and 1e-300", { ...CONFIG, fleet: { devices: 1e300, hubConnectionsPerSecond: 1e-300, dpsRegistrationsPerMinute: 1e300, load: 1e-300 } }, BUNDLE, [],
+    /fleet\.devices must be a whole number from 1 to 10000000/],
 ];
 for (const [name, config, bundle, argv, message] of CASES) {
   errors(name + " -> exit 1, says what to fix, writes nothing", async () => {
@@ -142,10 +149,11 @@ errors("serial port that does not exist -> exit 1 before anything runs", async (
     t.remove();
   }
 });
-errors("unknown option -> exit 2", async () => {
+errors("unknown option -> exit 2 with the usage", async () => {
   const r = await dryRun(["--baud", "9600"]);
   assert.is(r.code, 2);
-  assert.match(r.err, /see --help/);
+  assert.match(r.err, /Unknown option '--baud'/);
+  assert.match(r.err, /npm run flash -- --port <port>/);
 });
 errors.run();
 

@@ -165,14 +165,22 @@ const MISSING: Array<[string, string[], RegExp]> = [
   ["SSID of 17 characters but 34 UTF-8 bytes", ["--connection-string", CS, "--wifi-ssid", "\u00e9".repeat(17)], /wifi\.ssid is 34 bytes in UTF-8/],
   ["watchdog 2 s", ["--connection-string", CS, "--watchdog", "2"], /watchdogSeconds must be 5-3600/],
   ["led not a pin", ["--connection-string", CS, "--led", "green"], /led must be a pin name/],
-  ["keep-alive 5 s", ["--connection-string", CS, "--keep-alive", "5"], /keepAliveSeconds must be 10-1177/],
-  ["keep-alive not a number", ["--connection-string", CS, "--keep-alive", "2m"], /--keep-alive must be a whole number/],
-  ["token lifetime 60 s", ["--connection-string", CS, "--token-lifetime", "60"], /tokenLifetimeSeconds must be 300-86400/],
+  ["keep-alive 5 s", ["--connection-string", CS, "--keep-alive", "5"], /--keep-alive \(keepAliveSeconds\) must be a whole number from 10 to 1177, got "5"/],
+  ["keep-alive not a number", ["--connection-string", CS, "--keep-alive", "2m"], /--keep-alive \(keepAliveSeconds\) must be a whole number/],
+  ["token lifetime 60 s", ["--connection-string", CS, "--token-lifetime", "60"], /--token-lifetime \(tokenLifetimeSeconds\) must be a whole number from 300 to 86400/],
   ["model id not a DTMI", ["--connection-string", CS, "--model-id", "thermostat"], /modelId must be a DTMI/],
-  ["hub suffix without a dot", ["--connection-string", CS, "--hub-suffix", "azure-devices.net"], /must start with a dot/],
-  ["fleet load above 1", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-load", "2"], /--fleet-load .* at most 1/],
+  ["hub suffix without a dot", ["--connection-string", CS, "--hub-suffix", "azure-devices.net"], /hubSuffixes\[0\] must be a dot and a host name/],
+  ["fleet load above 1", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-load", "2"], /--fleet-load \(fleet.load\) must be a number from 0.01 to 1, got "2"/],
   ["fleet rate without devices", ["--connection-string", CS, "--fleet-hub-rate", "10"], /--fleet-devices is needed/],
   ["CA file missing", ["--connection-string", CS, "--ca", "nope.pem"], /--ca nope\.pem: cannot read \(ENOENT\)/],
+  ["fleet of a billion devices", ["--connection-string", CS, "--fleet-devices", "1000000000"], /--fleet-devices \(fleet.devices\) must be a whole number from 1 to 10000000, got "1000000000"/],
+  ["fleet hub rate 1e300", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-hub-rate", "1e300"], /--fleet-hub-rate \(fleet.hubConnectionsPerSecond\) must be a number from 1 to 100000/],
+  ["fleet load 1e-300", ["--connection-string", CS, "--fleet-devices", "10", "--fleet-load", "1e-300"], /--fleet-load \(fleet.load\) must be a number from 0.01 to 1/],
+  // Azure's identifier rules: at most 128 characters, none of # + / or a space.
+  ...["dev#1", "dev+1", "dev/1", "dev 1", "d".repeat(200)].map((id): [string, string[], RegExp] =>
+    ["device id " + (id.length > 10 ? "of 200 characters" : JSON.stringify(id)), ["--connection-string", CS.replace(/DeviceId=[^;]*/, "DeviceId=" + id)], /DeviceId and ModuleId must be 1-128 characters/]),
+  ["registration id of 129 characters", ["--id-scope", "0ne00AB12CD", "--registration-id", "r".repeat(129), "--key", KEY], /registrationId must be 1-128 characters/],
+  ["registration id with #", ["--id-scope", "0ne00AB12CD", "--registration-id", "dev#1", "--key", KEY], /registrationId must be 1-128 characters/],
 ];
 for (const [name, argv, message] of MISSING) {
   dps(name + " -> exit 1 with a message, no file", () => {
@@ -182,10 +190,11 @@ for (const [name, argv, message] of MISSING) {
     assert.is(r.text, undefined);
   });
 }
-dps("unknown option -> exit 2, points at --help", () => {
+dps("unknown option -> exit 2 with the usage", () => {
   const r = run(["--conection-string", CS]);
   assert.is(r.code, 2);
-  assert.match(r.err, /see --help/);
+  assert.match(r.err, /Unknown option '--conection-string'/);
+  assert.match(r.err, /npm run make-config -- \[options\]/);
 });
 dps("--help -> exit 0 and the usage text", () => {
   const r = run(["--help"]);
@@ -364,3 +373,61 @@ child("bad connection string -> non-zero exit, message on stderr", async () => {
   }
 });
 child.run();
+
+// Secrets from a file or the environment: never on the command line, never printed.
+const secrets = suite("make-config: secrets from files and the environment");
+function runIn(argv: string[], env: Record<string, string>, files: Record<string, string>): ReturnType<typeof run> {
+  const t = tempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(t.dir, name), text);
+    const r = makeConfig(argv, t.dir, env);
+    const path = join(t.dir, "device.json");
+    const text = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+    return { ...r, text, config: text === undefined ? undefined : JSON.parse(text) };
+  } finally {
+    t.remove();
+  }
+}
+secrets("--key-file and --wifi-password-file: the first line of each file; said where they came from, values never printed", () => {
+  const r = runIn(["--id-scope", "0ne00AB12CD", "--registration-id", "dev-01", "--key-file", "dev.key", "--wifi-ssid", "Lab", "--wifi-password-file", "wifi.txt"],
+    {}, { "dev.key": KEY + "\n", "wifi.txt": "lab secret 42\r\nignored" });
+  assert.is(r.code, 0, r.all);
+  assert.is(r.config?.dps?.symmetricKey, KEY);
+  assert.is(r.config?.wifi?.password, "lab secret 42");
+  assert.match(r.out, /--key from dev\.key/);
+  assert.match(r.out, /--wifi-password from wifi\.txt/);
+  assert.not.ok(r.all.includes(KEY) || r.all.includes("lab secret 42"));
+});
+secrets("AZIOT_CONNECTION_STRING, AZIOT_WIFI_PASSWORD and AZIOT_OTA_KEY from the environment", () => {
+  const ota = randomKey(32);
+  const r = runIn(["--wifi-ssid", "Lab"], { AZIOT_CONNECTION_STRING: CS, AZIOT_WIFI_PASSWORD: "lab-secret-42", AZIOT_OTA_KEY: ota }, {});
+  assert.is(r.code, 0, r.all);
+  assert.is(r.config?.connectionString, CS);
+  assert.is(r.config?.wifi?.password, "lab-secret-42");
+  assert.is(r.config?.ota?.key, ota);
+  assert.match(r.out, /--connection-string from \$AZIOT_CONNECTION_STRING/);
+  assert.not.ok(r.all.includes(KEY) || r.all.includes(ota) || r.all.includes("lab-secret-42"));
+});
+secrets("AZIOT_GROUP_KEY -> the derived key; an option on the command line wins over the environment", () => {
+  const r = runIn(["--id-scope", "0ne00AB12CD", "--registration-id", GROUP_REGISTRATION_ID, ...WIFI], { AZIOT_GROUP_KEY: GROUP_KEY }, {});
+  assert.is(r.code, 0, r.all);
+  assert.is(r.config?.dps?.symmetricKey, GROUP_DERIVED_KEY);
+  const own = runIn(["--wifi-ssid", "Lab", "--wifi-password", "from-the-command-line"], { AZIOT_CONNECTION_STRING: CS, AZIOT_WIFI_PASSWORD: "from-the-environment" }, {});
+  assert.is(own.config?.wifi?.password, "from-the-command-line");
+});
+secrets("an option and its file together, a missing file, an empty first line -> exit 1, nothing written", () => {
+  const both = runIn(["--connection-string", CS, "--connection-string-file", "cs.txt"], {}, { "cs.txt": CS });
+  assert.is(both.code, 1);
+  assert.match(both.err, /give --connection-string or --connection-string-file, not both/);
+  const missing = runIn(["--connection-string-file", "nope.txt"], {}, {});
+  assert.match(missing.err, /--connection-string-file nope\.txt: cannot read \(ENOENT\)/);
+  const empty = runIn(["--connection-string-file", "cs.txt"], {}, { "cs.txt": "\n" + CS });
+  assert.match(empty.err, /the first line is empty/);
+  assert.is(empty.text, undefined);
+});
+secrets("--ota-key too short -> a message, never the key", () => {
+  const r = runIn(["--connection-string", CS, "--ota-key", "c2hvcnQ="], {}, {});
+  assert.is(r.code, 1);
+  assert.match(r.err, /--ota-key decodes to 5 bytes/);
+});
+secrets.run();

@@ -26,6 +26,11 @@ cli("hubs, ports, scope, allocation, rates -> simulator options", () => {
   assert.not.ok(c.demo);
 });
 
+cli("--x509-ca <file> -> the CA's PEM for an X.509 group enrollment", () => {
+  const c = parseCli(["--x509-ca", "ca.pem", "--x509-ca", "b.pem"], (path) => "PEM of " + path);
+  assert.equal(c.x509Cas, ["PEM of ca.pem", "PEM of b.pem"]);
+});
+
 cli("--port-base -> DPS on base, hubs after it", () => {
   const c = parseCli(["--port-base", "8883"]);
   assert.equal(c.options.ports, { "global.azure-devices-provisioning.net": 8883, "hub-a.azure-devices.net": 8884, "hub-b.azure-devices.net": 8885 });

@@ -62,6 +62,9 @@ export interface OpenOptions {
   caPem: string;
   ciphers?: string;
   maxVersion?: tls.SecureVersion;
+  /** Client certificate (PEM, may hold a chain) and key for mutual TLS. */
+  cert?: string;
+  key?: string;
 }
 
 /** Opens a TLS connection without SNI and checks the certificate against `host`. */
@@ -74,6 +77,8 @@ export function openTls(o: OpenOptions): Promise<tls.TLSSocket> {
       ca: o.caPem,
       ciphers: o.ciphers,
       maxVersion: o.maxVersion,
+      cert: o.cert,
+      key: o.key,
       checkServerIdentity: (_name, cert) => tls.checkServerIdentity(o.host, cert),
     });
     socket.once("secureConnect", () => resolve(socket));

@@ -148,6 +148,7 @@ function createClient(port: number, connect: ConnectOptions, options?: SessionOp
         c.messages.push(`${topic} ${Buffer.from(payload).toString("latin1")} q${qos}`);
         return true;
       },
+      oversized: (topic, qos, _id, size) => c.log.push(`oversized ${topic} q${qos} ${size}`),
       puback: (id) => c.pubacks.push(id),
       suback: (id, granted) => c.log.push(`suback ${Array.from(granted).join(",")}`),
       unsuback: () => c.log.push("unsuback"),
@@ -211,6 +212,37 @@ live("connect, subscribe, QoS 0 and 1 both ways, unsubscribe", async () => {
 
     c.s.disconnect(now());
     c.close();
+  } finally {
+    c.close();
+    broker.kill();
+  }
+});
+
+live("a 64 KB QoS 1 message over maxPacket -> reported, acknowledged, link up, not redelivered after a reconnect", async () => {
+  const broker = await startBroker();
+  const c = createClient(broker.port, { clientId: "it-big", keepAliveS: 30, cleanSession: false }, { maxPacket: 512 });
+  try {
+    c.open();
+    await until("CONNACK", () => c.s.state() === SESSION_UP);
+    c.s.subscribe(["dev/in/#"], [1], now());
+    c.pump();
+    await until("SUBACK", () => c.log.includes("suback 1"));
+    await brokerPublish(broker, "dev/in/big", "x".repeat(65536), 1);
+    await brokerPublish(broker, "dev/in/small", "s", 1);
+    await until("the small one after it", () => c.messages.length === 1);
+    const size = 1 + 3 + 2 + "dev/in/big".length + 2 + 65536; // fixed header with 3 length bytes
+    assert.equal(c.log.slice(2), [`oversized dev/in/big q1 ${size}`]);
+    assert.equal(c.messages, ["dev/in/small s q1"]);
+    await until("the broker saw both PUBACKs", () => broker.acks === 2);
+    assert.is(c.s.state(), SESSION_UP);
+
+    // The broker holds nothing for us: after a reconnect nothing comes again.
+    c.close();
+    c.open();
+    await until("CONNACK again", () => c.log.includes("connack 0 true")); // the same session: unacknowledged ones would come again
+    await sleep(200);
+    assert.equal(c.log.filter((l) => l.startsWith("oversized")).length, 1);
+    assert.is(c.messages.length, 1);
   } finally {
     c.close();
     broker.kill();

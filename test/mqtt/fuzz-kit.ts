@@ -1,7 +1,7 @@
-// Seeded fuzzing of the inbound path: random bytes and mutations of valid server
-// packets, fed in random splits to the frame reader + decoder and to a live session. Nothing
-// may throw; every input ends in packets or a status code. Used by fuzz.test.ts (fixed seed,
-// fixed count) and tools/mqtt-fuzz.ts (fresh seed, long run).
+// Seeded fuzzing of the inbound path: random bytes and mutations of valid server packets
+// (some over the reader's bound), fed in random splits to the frame reader + decoder and to a
+// live session. Nothing may throw; every input ends in packets or a status code.
+// Used by fuzz.test.ts (fixed seed, fixed count) and tools/mqtt-fuzz.ts (fresh seed, long run).
 import { createPrng, Prng } from "../helpers/prng";
 import { createFrameReader } from "../../firmware/mqtt/frame-reader";
 import { decodePacket } from "../../firmware/mqtt/decode";
@@ -42,6 +42,12 @@ function seeds(prng: Prng): Uint8Array[] {
   for (let i = 0; i < 20; i++) {
     const qos = prng.int(2);
     out.push(mpGenerate({ cmd: "publish", topic: topic(), payload: Buffer.from(prng.bytes(prng.int(300))), qos, dup: prng.int(2) === 1, retain: false, ...(qos ? { messageId: 1 + prng.int(65535) } : {}) }));
+  }
+  // Over MAX_PACKET: skipped by the reader (the last two with a topic longer than its buffer).
+  for (let i = 0; i < 4; i++) {
+    const qos = i & 1;
+    const long = i > 1 ? "y".repeat(MAX_PACKET + prng.int(100)) : "";
+    out.push(mpGenerate({ cmd: "publish", topic: topic() + long, payload: Buffer.from(prng.bytes(MAX_PACKET + prng.int(1000))), qos, dup: false, retain: false, ...(qos ? { messageId: 1 + prng.int(65535) } : {}) }));
   }
   return out;
 }
@@ -109,13 +115,14 @@ export function fuzz(seed: number, count: number): FuzzStats {
     const st = decodePacket(packet, first, data, start, end);
     stats.byStatus[st] = (stats.byStatus[st] || 0) + 1;
     return OK;
-  });
+  }, true);
   let now = 0;
   const session = createSession(
     {
       send: () => {},
       connack: () => {},
       message: () => true,
+      oversized: () => {},
       puback: () => {},
       suback: () => {},
       unsuback: () => {},

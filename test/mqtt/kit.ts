@@ -61,8 +61,8 @@ export function snapshot(p: Packet): Decoded {
 }
 
 export interface StreamResult {
-  /** Frames in order: first byte and body, copied. */
-  frames: { first: number; body: number[] }[];
+  /** Frames in order: first byte, body (copied) and the reader's oversize figure. */
+  frames: { first: number; body: number[]; oversize: number }[];
   /** Decoded frames, or the decode status where it failed. */
   decoded: (Decoded | number)[];
   /** The first non-OK status of push, or OK. */
@@ -70,15 +70,15 @@ export interface StreamResult {
 }
 
 /** Feeds `chunks` to a fresh frame reader and decodes every frame. */
-export function readStream(chunks: Uint8Array[], maxPacket = 1 << 16): StreamResult {
+export function readStream(chunks: Uint8Array[], maxPacket = 1 << 16, skipPublish = true): StreamResult {
   const result: StreamResult = { frames: [], decoded: [], status: OK };
   const p = createPacket();
-  const reader = createFrameReader(maxPacket, (first, data, start, end) => {
-    result.frames.push({ first, body: Array.from(data.subarray(start, end)) });
+  const reader = createFrameReader(maxPacket, (first, data, start, end, oversize) => {
+    result.frames.push({ first, body: Array.from(data.subarray(start, end)), oversize });
     const st = decodePacket(p, first, data, start, end);
     result.decoded.push(st === OK ? snapshot(p) : st);
     return OK;
-  });
+  }, skipPublish);
   for (const c of chunks) {
     const st = reader.push(c);
     if (st !== OK) {

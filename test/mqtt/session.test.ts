@@ -67,6 +67,10 @@ function harness(options?: SessionOptions): Harness {
         if (h.onMessage) h.onMessage();
         return h.accept;
       },
+      oversized: (topic, qos, id, size) => {
+        h.log.push(`oversized ${topic} q${qos} #${id} ${size}`);
+        if (h.onMessage) h.onMessage();
+      },
       puback: (id) => h.log.push(`puback ${id}`),
       suback: (id, granted) => h.log.push(`suback ${id} ${Array.from(granted).join(",")}`),
       unsuback: (id) => h.log.push(`unsuback ${id}`),
@@ -552,9 +556,9 @@ inbound("malformed packet -> closed(ERR_MALFORMED)", () => {
   assert.is(h.s.receive(new Uint8Array([0x40, 3, 0, 1, 0]), 1), ERR_MALFORMED);
   assert.equal(h.log, [`closed ${ERR_MALFORMED}`]);
 });
-inbound("packet over maxPacket -> closed(ERR_TOO_LARGE) from its header", () => {
+inbound("packet other than PUBLISH over maxPacket -> closed(ERR_TOO_LARGE) from its header", () => {
   const h = up({ maxPacket: 128 });
-  assert.is(h.s.receive(new Uint8Array([0x30, 0xff, 0x01]), 1), ERR_TOO_LARGE);
+  assert.is(h.s.receive(new Uint8Array([0x90, 0xff, 0x01]), 1), ERR_TOO_LARGE);
   assert.equal(h.log, [`closed ${ERR_TOO_LARGE}`]);
   assert.is(h.s.receive(new Uint8Array(100), 2), ERR_NOT_CONNECTED);
 });
@@ -575,6 +579,111 @@ inbound("after an error and a reconnect -> the reader starts clean", () => {
   assert.is(h.s.state(), SESSION_UP);
 });
 inbound.run();
+
+// ---------------------------------------------------------------------------------------------
+
+const oversized = suite("session: inbound PUBLISH over maxPacket");
+
+const C2D = "devices/d/messages/devicebound/%24.mid=1";
+const bigBody = (n: number) => "b".repeat(n);
+/** An oversized C2D message, then a PINGRESP and a message that fits. */
+function oversizedStream(qos: number, topic = C2D, id = 0x0102): Uint8Array {
+  return new Uint8Array(Buffer.concat([mpGenerate(pub(topic, bigBody(1000), qos, id)), mpGenerate({ cmd: "pingresp" }), mpGenerate(pub("t", "ok", 1, 3))]));
+}
+/** What the session sent after sends[mark], as hex. */
+const since = (h: Harness, mark: number) => hex(Buffer.concat(h.sends.slice(mark)));
+const SIZE = (topic: string, qos: number) => mpGenerate(pub(topic, bigBody(1000), qos, qos ? 1 : undefined)).length;
+
+for (const qos of [0, 1]) {
+  const id = qos ? 0x0102 : 0;
+  const expectLog = [`oversized ${C2D} q${qos} #${id} ${SIZE(C2D, qos)}`, "message t ok q1 #3"];
+  const expectSent = qos ? "40020102" + "40020003" : "40020003";
+  oversized(`QoS ${qos} in one chunk -> oversized(topic, ${qos}, id, size)${qos ? ", PUBACK" : ""}, link up, the next message delivered`, () => {
+    const h = up({ maxPacket: 256 });
+    const mark = h.sends.length;
+    assert.is(h.s.receive(oversizedStream(qos), 1), OK);
+    assert.equal(h.log, expectLog);
+    assert.is(since(h, mark), expectSent, "PUBACK bytes");
+    assert.is(h.s.state(), SESSION_UP);
+  });
+  oversized(`QoS ${qos} split at every point and byte by byte -> the same events and bytes`, () => {
+    const bytes = oversizedStream(qos);
+    const runs: Uint8Array[][] = [];
+    for (let at = 0; at <= bytes.length; at++) runs.push([bytes.subarray(0, at), bytes.subarray(at)]);
+    runs.push(Array.from(bytes, (_, i) => bytes.subarray(i, i + 1)));
+    for (const chunks of runs) {
+      const h = up({ maxPacket: 256 });
+      const mark = h.sends.length;
+      for (const c of chunks) assert.is(h.s.receive(c, 1), OK);
+      assert.equal(h.log, expectLog, `${chunks.length} chunks, first ${chunks[0].length} B`);
+      assert.is(since(h, mark), expectSent);
+      assert.is(h.s.state(), SESSION_UP);
+    }
+  });
+}
+oversized("topic longer than maxPacket -> oversized with topic \"\", still acknowledged", () => {
+  const h = up({ maxPacket: 256 });
+  const mark = h.sends.length;
+  const topic = C2D + "&k=" + "v".repeat(400);
+  assert.is(h.s.receive(oversizedStream(1, topic, 0xabcd), 1), OK);
+  assert.equal(h.log, [`oversized  q1 #${0xabcd} ${SIZE(topic, 1)}`, "message t ok q1 #3"]);
+  assert.is(since(h, mark), "4002abcd" + "40020003");
+});
+oversized("no oversized handler (optional) -> closed(ERR_TOO_LARGE) from the header, as before", () => {
+  const sends: string[] = [];
+  const seen: string[] = [];
+  const s = createSession(
+    {
+      send: (b) => sends.push(hex(b)),
+      connack: () => {},
+      message: (topic) => {
+        seen.push(topic);
+        return true;
+      },
+      puback: () => {},
+      suback: () => {},
+      unsuback: () => {},
+      closed: (code) => seen.push(`closed ${code}`),
+    },
+    { maxPacket: 256 },
+  );
+  s.connect(CONNECT, 0);
+  s.receive(mpGenerate({ cmd: "connack", returnCode: 0, sessionPresent: false }), 0);
+  sends.length = 0;
+  assert.is(s.receive(mpGenerate(pub(C2D, bigBody(1000), 1, 5)).subarray(0, 4), 1), ERR_TOO_LARGE);
+  assert.equal(seen, [`closed ${ERR_TOO_LARGE}`]);
+  assert.equal(sends, []);
+  assert.is(s.state(), SESSION_DOWN);
+});
+oversized("DUP redelivery -> reported and acknowledged again", () => {
+  const h = up({ maxPacket: 256 });
+  const mark = h.sends.length;
+  h.s.receive(mpGenerate(pub(C2D, bigBody(500), 1, 5)), 1);
+  h.s.receive(mpGenerate(pub(C2D, bigBody(500), 1, 5, true)), 2);
+  assert.is(h.log.length, 2);
+  assert.is(since(h, mark), "40020005" + "40020005");
+});
+oversized("handler disconnects -> no PUBACK, the rest ignored, ERR_NOT_CONNECTED", () => {
+  const h = up({ maxPacket: 256 });
+  const mark = h.sends.length;
+  h.onMessage = () => h.s.disconnect(1);
+  assert.is(h.s.receive(oversizedStream(1), 1), ERR_NOT_CONNECTED);
+  assert.is(since(h, mark), "e000", "DISCONNECT only");
+  assert.is(h.log.length, 1);
+  assert.equal(h.sent(), [{ cmd: "disconnect" }]);
+});
+oversized("before CONNACK -> closed(ERR_PROTOCOL), as any PUBLISH", () => {
+  const h = harness({ maxPacket: 256 });
+  h.s.connect(CONNECT, 0);
+  assert.is(h.s.receive(oversizedStream(1), 1), ERR_PROTOCOL);
+  assert.equal(h.log, [`closed ${ERR_PROTOCOL}`]);
+});
+oversized("QoS 1 with packet id 0 -> closed(ERR_MALFORMED) (MQTT-2.3.1-1)", () => {
+  const h = up({ maxPacket: 64 });
+  assert.is(h.s.receive(new Uint8Array([0x32, 100, 0x00, 0x01, 0x74, 0x00, 0x00, ...new Array(95).fill(0)]), 1), ERR_MALFORMED);
+  assert.equal(h.log, [`closed ${ERR_MALFORMED}`]);
+});
+oversized.run();
 
 // ---------------------------------------------------------------------------------------------
 

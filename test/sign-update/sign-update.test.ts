@@ -33,7 +33,7 @@ function runChild(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Pro
   return new Promise((done) => {
     const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "tools/sign-update/main.ts"), ...argv], {
       cwd,
-      env: { ...process.env, OTA_KEY: "", ...env },
+      env: { ...process.env, AZIOT_OTA_KEY: "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let all = "";
@@ -100,17 +100,17 @@ cli("--key-file and --out -> manifest file; summary shows size and hash, never t
   }
 });
 
-cli("key from OTA_KEY, manifest on stdout; no key anywhere -> refused with how to make one", () => {
+cli("key from AZIOT_OTA_KEY, manifest on stdout; no key anywhere -> refused with how to make one", () => {
   const t = tempDir("sign-update-");
   try {
     writeFileSync(join(t.dir, "app.js"), appBundle("1.2.0"));
-    const r = run(["--bundle", "app.js", "--version", "1.2.0", "--url", URL_], t.dir, { OTA_KEY: KEY });
+    const r = run(["--bundle", "app.js", "--version", "1.2.0", "--url", URL_], t.dir, { AZIOT_OTA_KEY: KEY });
     assert.is(r.code, 0, r.all);
     assert.ok(verifyManifest(JSON.parse(r.out) as Manifest, keyBytes(KEY), sha256), "stdout is the manifest alone");
     assert.not.ok(r.all.includes(KEY));
     const none = run(["--bundle", "app.js", "--version", "1.2.0", "--url", URL_], t.dir, {});
     assert.is(none.code, 1);
-    assert.match(none.err, /no OTA key: give --key-file <file> or set OTA_KEY \(npm run sign-update -- --new-key ota\.key makes one\)/);
+    assert.match(none.err, /no OTA key: give --key-file <file> or set AZIOT_OTA_KEY \(npm run sign-update -- --new-key ota\.key makes one\)/);
     assert.is(run(["--key", KEY], t.dir).code, 2, "a key on the command line is not an option");
   } finally {
     t.remove();
@@ -137,7 +137,7 @@ cli("--new-key writes a 32-byte key readable only by the owner; make-config --ot
     writeFileSync(join(t.dir, "short.key"), "c2hvcnQ=");
     const bad = makeConfig(["--connection-string", cs, "--ota-key-file", "short.key", "--out", "d2.json"], t.dir);
     assert.is(bad.code, 1);
-    assert.match(bad.err, /--ota-key-file short\.key: not a base64 key of at least 16 bytes/);
+    assert.match(bad.err, /--ota-key decodes to 5 bytes/);
     assert.not.ok(existsSync(join(t.dir, "d2.json")));
   } finally {
     t.remove();
@@ -185,7 +185,7 @@ e2e("a manifest signed with another key, announced the same way -> rejected by t
     d.powerOn();
     await w.advanceUntil(() => d.runs("1.0.0"), 10 * MINUTE, 1000);
     writeFileSync(join(t.dir, "app.js"), appBundle("1.1.0"));
-    const r = run(["--bundle", "app.js", "--version", "1.1.0", "--url", "https://" + w.sim.fileHost + "/ota/x.js", "--out", "m.json"], t.dir, { OTA_KEY: KEY });
+    const r = run(["--bundle", "app.js", "--version", "1.1.0", "--url", "https://" + w.sim.fileHost + "/ota/x.js", "--out", "m.json"], t.dir, { AZIOT_OTA_KEY: KEY });
     assert.is(r.code, 0, r.all);
     await runCommand(w.sim, "announce dev1 " + join(t.dir, "m.json") + " " + join(t.dir, "app.js"));
     await w.advanceUntil(() => d.reported()?.last?.result === "rejected", 5 * MINUTE, 1000);

@@ -10,9 +10,27 @@ import type { BenchRow } from "./row";
 
 export type { BenchRow } from "./row";
 
+const HELP = `npm run bench [-- --json] [filter]
+
+Runs every tools/bench/*.bench.ts whose name contains filter and prints one table of figures
+with their targets. --json adds a last line with one JSON object of all figures. With
+ESPRUINO set to an interpreter, the jsvars bench also runs the bundle on it.
+`;
+
 const args = process.argv.slice(2);
+const positionals = args.filter((a) => !a.startsWith("-"));
+const unknown = args.filter((a) => a.startsWith("-") && a !== "--json" && a !== "--help" && a !== "-h");
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+if (unknown.length > 0 || positionals.length > 1) {
+  // A wrong option never runs every bench: the message, then the usage.
+  process.stderr.write(`npm run bench: ${unknown.length > 0 ? `unknown option ${unknown[0]}` : "at most one filter"}\n\n${HELP}`);
+  process.exit(2);
+}
 const json = args.includes("--json");
-const filter = args.find((a) => !a.startsWith("--"));
+const filter = positionals[0];
 const dir = import.meta.dirname;
 const files = readdirSync(dir).filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter))).sort();
 

@@ -18,6 +18,7 @@ import { CONFIG_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
 import { SELECTOR_RECORD, SLOT_A_RECORD } from "../../firmware/ota/slots";
 import type { DeviceConfig } from "../../firmware/config";
 import { startInterpreter, type InterpreterRun } from "./interpreter";
+import { selfSignedDevice } from "../tls/device-certs";
 
 const BOOT_TIMEOUT_MS = 60_000;
 const SETUP_TIMEOUT_MS = 30_000;
@@ -96,28 +97,39 @@ function readMemory(lines: string[]): { boot?: Memory; connected: Memory[] } {
   return { boot: bootMemory, connected };
 }
 
-function waitFor(condition: () => boolean, run: Booted): Promise<boolean> {
+function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Promise<boolean> {
   return new Promise((resolve) => {
     let finished = false;
-    const poll = setInterval(() => {
-      if (condition()) {
-        finished = true;
-        clearInterval(poll);
-        resolve(true);
-      }
-    }, 100);
-    void run.done.then(() => {
+    let limit: NodeJS.Timeout | undefined;
+    const finish = (value: boolean): void => {
+      if (finished) return;
+      finished = true;
       clearInterval(poll);
-      if (!finished) resolve(condition());
-    });
+      if (limit) clearTimeout(limit);
+      resolve(value);
+    };
+    const poll = setInterval(() => {
+      if (condition()) finish(true);
+    }, 100);
+    if (timeoutMs !== undefined) limit = setTimeout(() => finish(condition()), timeoutMs);
+    void run.done.then(() => finish(condition()));
   });
 }
 
 const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
 
+export interface EndToEndOptions {
+  /** "sas" (default): an individual enrollment with a symmetric key. "x509": an individual
+   *  X.509 enrollment; the device's self-signed certificate and PKCS#8 key go into the
+   *  configuration as base64 DER and reach Espruino's tls.connect as its cert and key
+   *  (mutual TLS at DPS and at the hub, which knows the certificate's thumbprint). */
+  identity?: "sas" | "x509";
+}
+
 /** Boots the bundle twice (cold: DPS; warm: hub cache) against the simulator, through the
  *  boot stub bundle `stub` (default dist/boot.js, as npm run build leaves it). */
-export async function runEndToEnd(interpreter: string, bundle: string, stub: string = DEFAULT_STUB): Promise<EndToEndResult> {
+export async function runEndToEnd(interpreter: string, bundle: string, stub: string = DEFAULT_STUB, options: EndToEndOptions = {}): Promise<EndToEndResult> {
+  const x509 = options.identity === "x509";
   const report: string[] = [];
   const failures: string[] = [];
   const simLog: string[] = [];
@@ -128,9 +140,18 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
   let warm: Booted | undefined;
   try {
     sim = await startSimulator({ dpsRetryAfterSeconds: 1, log: (line) => simLog.push(line) });
-    const { key } = sim.enrollIndividual(registrationId);
+    let identity: NonNullable<DeviceConfig["dps"]>;
+    if (x509) {
+      const cert = selfSignedDevice(registrationId);
+      sim.enrollIndividual(registrationId, { certificate: cert.certPem });
+      // DER (as base64): the Linux build's mbedtls cannot parse PEM.
+      identity = { idScope: sim.idScope, registrationId, certificate: Buffer.from(cert.certDer).toString("base64"), privateKey: Buffer.from(cert.keyDer).toString("base64") };
+    } else {
+      const { key } = sim.enrollIndividual(registrationId);
+      identity = { idScope: sim.idScope, registrationId, symmetricKey: key };
+    }
     const config: DeviceConfig = {
-      dps: { idScope: sim.idScope, registrationId, symmetricKey: key },
+      dps: identity,
       // DER (as base64): the Linux build's mbedtls cannot parse PEM.
       ca: [Buffer.from(sim.caDer).toString("base64")],
       hosts: sim.hosts,
@@ -154,7 +175,9 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const coldRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
     cold = coldRun;
     const simNow = sim;
-    const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2, coldRun);
+    // The update agent is loaded on demand once the twin has been read, and reports then.
+    const reportedOta = (): boolean => !!simNow.device(deviceId) && simNow.twin(deviceId).reported.ota !== undefined;
+    const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2 && reportedOta(), coldRun);
     coldRun.stop();
     await coldRun.done;
     const coldLines = coldRun.lines;
@@ -166,6 +189,10 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     if (!dps || dps.registrations !== 1) failures.push("cold boot: DPS registrations " + (dps ? dps.registrations : 0) + ", want 1");
     if (!dps || dps.assigned !== 1) failures.push("cold boot: DPS assignments " + (dps ? dps.assigned : 0) + ", want 1");
     if (!device || device.connections < 1) failures.push("cold boot: no accepted hub connection");
+    const hubIdentity = sim.device(deviceId);
+    if (x509 && (!hubIdentity || hubIdentity.authentication !== "x509")) failures.push("cold boot: the hub identity is not X.509 (" + (hubIdentity ? hubIdentity.authentication : "none") + ")");
+    const accepted = sim.events().filter((e) => e.type === "connect" && e.code === 0 && e.id === deviceId).map((e) => e.text);
+    if (x509 && !accepted.some((t) => /X\.509 thumbprint/.test(t))) failures.push("cold boot: the hub did not accept a client certificate");
     const coldErrors = coldLines.filter((l) => ERROR_LINE.test(l));
     if (coldErrors.length) failures.push("cold boot: interpreter errors: " + coldErrors.slice(0, 3).join(" | "));
     const ota = sim.device(deviceId) ? (sim.twin(deviceId).reported.ota as { current?: string; state?: string } | undefined) : undefined;
@@ -201,12 +228,18 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const badLines = await setup(interpreter, cwd, "console.log(require(\"Storage\").write(" + JSON.stringify(CONFIG_RECORD) +
       ", '{\"dps\":{\"idScope\":\"bad scope\",\"registrationId\":\"r1\"}}') ? \"SETUP OK\" : \"SETUP FAIL\");\n");
     if (!badLines.some((l) => l.startsWith("SETUP OK"))) failures.push("bad config: could not write it");
-    const badRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+    // Waits for the message (a loaded machine may take seconds to boot), then 2.5 s more: the
+    // board must still be running and must not have printed it again.
+    let toldAt = 0;
+    const badRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, (line) => {
+      if (toldAt === 0 && /cannot start/.test(line)) toldAt = Date.now();
+    });
     let exited = false;
     void badRun.done.then(() => {
       exited = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const waitStart = Date.now();
+    while (!exited && (toldAt === 0 ? Date.now() - waitStart < 30_000 : Date.now() - toldAt < 2500)) await new Promise((resolve) => setTimeout(resolve, 100));
     const stillRunning = !exited;
     badRun.stop();
     const bad = await badRun.done;
@@ -224,6 +257,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const hub = first ? first.hub : "?";
     report.push(`bundle: ${statSync(bundle).size} bytes, run from Storage (${SLOT_A_RECORD}) by the boot stub (${statSync(stub).size} bytes); interpreter ${version}`);
     report.push(`transport: ${tlsLine ? "TLS 1.2 (the simulator's RSA suites; CA passed as DER; no SNI needed, one port per host)" : "NOT TLS"}`);
+    if (x509) report.push(`identity: X.509, individual enrollment; DER certificate and PKCS#8 key from the configuration; DPS and hub accepted the client certificate (cold boot: ${accepted.filter((t) => /X\.509/.test(t)).length} hub connection(s) by thumbprint, no password)`);
     report.push(`cold boot: DPS registered ${dps ? dps.registrations : 0}x, assigned ${hub}; hub connections ${device ? device.connections : 0}; telemetry arrived ${coldTelemetry}`);
     report.push(`cold boot: reported ota ${JSON.stringify(ota)}`);
     report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0}; telemetry now ${sim.telemetry(deviceId).length}`);

@@ -5,7 +5,8 @@
 // the real bundle boots from Storage through the real boot stub, provisions through the
 // simulator over TLS and sends telemetry (filter "e2e" runs only that). Then the OTA switch
 // (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
-// the boot stub, confirmed or rolled back (filter "ota-switch"). Skipped, with exit 0, when
+// the boot stub, confirmed or rolled back (filter "ota-switch"). The end-to-end test again with
+// an X.509 identity (filter "e2e-x509"). Skipped, with exit 0, when
 // ESPRUINO is not set.
 import { startInterpreter, type InterpreterResult } from "./interpreter";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
@@ -100,13 +101,15 @@ async function main(): Promise<void> {
     }
     // The end-to-end smoke test: the shipping bundle boots from Storage against the simulator.
     const e2e = !filter || "e2e".includes(filter);
+    const e2eX509 = !filter || "e2e-x509".includes(filter);
     const otaSwitch = !filter || "ota-switch".includes(filter);
-    if (e2e || otaSwitch) {
+    if (e2e || e2eX509 || otaSwitch) {
       const bundle = await buildApplication(outDir);
       const stub = await buildStub(outDir);
       const findings = checkBundle(readFileSync(bundle, "utf8"), bundle);
       const steps: Array<[string, () => Promise<{ ok: boolean; report: string[] }>]> = [];
       if (e2e) steps.push(["e2e firmware/main.ts [minified, from Storage]", () => runEndToEnd(interpreter, bundle, stub)]);
+      if (e2eX509) steps.push(["e2e-x509 firmware/main.ts [X.509: DER certificate and key, mutual TLS]", () => runEndToEnd(interpreter, bundle, stub, { identity: "x509" })]);
       if (otaSwitch) {
         const [app] = await buildProbe(join(root, "test/espruino/ota-switch-app.ts"), outDir);
         steps.push(["ota-switch [update written into Storage, verified, switched by the boot stub]", () => runOtaSwitch(interpreter, { app, firmware: bundle, stub })]);

@@ -8,6 +8,7 @@ import { parseConnectionString, AUTH_X509 } from "../../firmware/azure/connectio
 import { deriveDeviceKey } from "../../firmware/azure/sas";
 import { base64DecodeLenient } from "../../firmware/azure/base64";
 import { ERR_BAD_KEY, ERR_EMPTY_KEY } from "../../firmware/status";
+import { configRules, ruleProblem } from "../../firmware/config-check";
 import { connectionStringMessage, derOf, isPrivateKey, parseCertificate } from "./config-checks";
 
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(data).digest());
@@ -25,6 +26,8 @@ export const MAKE_CONFIG_OPTIONS = {
   endpoint: { type: "string" },
   certificate: { type: "string" },
   "private-key": { type: "string" },
+  "test-certificate": { type: "boolean" },
+  "test-ca": { type: "string" },
   "model-id": { type: "string" },
   "wifi-ssid": { type: "string" },
   "wifi-password": { type: "string" },
@@ -40,8 +43,24 @@ export const MAKE_CONFIG_OPTIONS = {
   "fleet-hub-rate": { type: "string" },
   "fleet-dps-rate": { type: "string" },
   "fleet-load": { type: "string" },
+  "ota-key": { type: "string" },
+  // Every secret also from a file (its first line) or an environment variable (SECRET_SOURCES),
+  // so it need not appear on a command line, on screen (npm echoes it) or in shell history.
+  "connection-string-file": { type: "string" },
+  "key-file": { type: "string" },
+  "group-key-file": { type: "string" },
+  "wifi-password-file": { type: "string" },
   "ota-key-file": { type: "string" },
 } as const;
+
+/** The secret options and the environment variable each may come from instead. */
+export const SECRET_SOURCES: Array<[string, string]> = [
+  ["connection-string", "AZIOT_CONNECTION_STRING"],
+  ["key", "AZIOT_KEY"],
+  ["group-key", "AZIOT_GROUP_KEY"],
+  ["wifi-password", "AZIOT_WIFI_PASSWORD"],
+  ["ota-key", "AZIOT_OTA_KEY"],
+];
 
 export type MakeConfigValues = { [K in keyof typeof MAKE_CONFIG_OPTIONS]?: (typeof MAKE_CONFIG_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof MAKE_CONFIG_OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
 
@@ -60,38 +79,50 @@ Identity (one of):
     --certificate <file> --private-key <file>   X.509 (PEM or DER, unencrypted key)
   --endpoint <host>         DPS endpoint (default global.azure-devices-provisioning.net)
   (--certificate/--private-key also go with a connection string that has x509=true)
+    --test-certificate [--test-ca <dir>]   X.509 for the LOCAL SIMULATOR only, never for
+                            production: issues a device certificate (common name = the
+                            registration or device id) from a test CA kept in <dir>
+                            (default .sim-data/test-ca, made on first use); enroll its
+                            ca.pem in the simulator as an X.509 group
 
 Device:
   --wifi-ssid <ssid> [--wifi-password <password>]   Wi-Fi network of the device
   --model-id <dtmi:...>     IoT Plug and Play model id (also sent to DPS in the payload)
   --ca <file>               trusted root, PEM or DER; repeat for more. Stored as base64 DER.
                             Stock Espruino does not verify the server (see README).
-  --keep-alive <s>          MQTT keep-alive, 10-1177 s (default 120)
-  --token-lifetime <s>      SAS token lifetime, 300-86400 s (default 3600)
+  --keep-alive <s>          MQTT keep-alive, ${rangeOf("keepAliveSeconds")} s (default 120)
+  --token-lifetime <s>      SAS token lifetime, ${rangeOf("tokenLifetimeSeconds")} s (default 3600)
   --hub-suffix <.suffix>    accept assigned hubs ending with this; repeat
                             (default .azure-devices.net .azure-devices.cn .azure-devices.us)
   --led <pin|off>           status LED pin such as D2 (default LED1 where the board has one)
-  --watchdog <s>            hardware watchdog, 5-3600 s (default off)
-  --status-interval <s>     seconds between console status lines (default 60)
-  --telemetry-interval <s>  demo telemetry every so many seconds, 0 = none (default 60)
+  --watchdog <s>            hardware watchdog, 5-3600 s, 0 = off (default off)
+  --status-interval <s>     seconds between console status lines, ${rangeOf("statusIntervalSeconds")} (default 60)
+  --telemetry-interval <s>  demo telemetry every so many seconds, ${rangeOf("telemetryIntervalSeconds")}, 0 = none (default 60)
 Fleet (spreads first boots and retries; see docs/configuration.md):
-  --fleet-devices <n>       devices that may boot or fail together
-  --fleet-hub-rate <n>      hub connections per second (default 100, S1)
-  --fleet-dps-rate <n>      DPS registrations per minute (default 1000)
-  --fleet-load <x>          share of those rates the fleet may use (default 1)
+  --fleet-devices <n>       devices that may boot or fail together, ${rangeOf("fleet.devices")}
+  --fleet-hub-rate <n>      hub connections per second, ${rangeOf("fleet.hubConnectionsPerSecond")} (default 100, S1)
+  --fleet-dps-rate <n>      DPS registrations per minute, ${rangeOf("fleet.dpsRegistrationsPerMinute")} (default 1000)
+  --fleet-load <x>          share of those rates the fleet may use, ${rangeOf("fleet.load")} (default 1)
 
-Updates:
-  --ota-key-file <file>     turns application updates on: the OTA key (base64 text, 16+
-                            bytes) that update manifests are signed with; the same file
-                            npm run sign-update --key-file reads (--new-key makes one)
+Application updates:
+  --ota-key <base64>        the key update manifests are signed with (16+ bytes; updates
+                            stay off without it); npm run sign-update -- --new-key <file>
+                            makes one (docs/updates.md)
 
 Output:
   --out <file>              where to write (default ./device.json)
   --force                   overwrite an existing file
   --help                    this text
 
-Keys typed on a command line stay in your shell history: clear it, or use a shell
-variable, e.g. --key "$DEVICE_KEY".
+Secrets: npm prints the whole command line, and shells keep it in their history. Give each
+secret from a file or from the environment instead of on the command line:
+  --connection-string-file <file>   or  AZIOT_CONNECTION_STRING
+  --key-file <file>                 or  AZIOT_KEY
+  --group-key-file <file>           or  AZIOT_GROUP_KEY
+  --wifi-password-file <file>       or  AZIOT_WIFI_PASSWORD
+  --ota-key-file <file>             or  AZIOT_OTA_KEY
+A file's first line is the value. An option on the command line, then its file, then the
+environment variable: the first given is used; an option and its file together are an error.
 `;
 
 export interface BuiltConfig {
@@ -102,23 +133,29 @@ export interface BuiltConfig {
 /** Reads a file for an option, or records an error. */
 export type ReadFile = (path: string) => Buffer;
 
-function wholeNumber(flag: string, text: string | undefined, errors: string[]): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(text.trim())) {
-    errors.push("--" + flag + " must be a whole number, got \"" + text + "\"");
-    return undefined;
-  }
-  return Number(text.trim());
+/** The device's row (firmware/config-check.ts) for a setting path. */
+function ruleOf(path: string): string {
+  const row = configRules().find((r) => r.startsWith(path + " "));
+  if (row === undefined) throw new Error("no configuration rule for " + path);
+  return row;
 }
 
-function positive(flag: string, text: string | undefined, errors: string[]): number | undefined {
+/** "from-to" of a numeric setting, as the device checks it (for the help text). */
+export function rangeOf(path: string): string {
+  const f = ruleOf(path).split(" ");
+  return f[2] + "-" + f[3];
+}
+
+/** A numeric option checked by the device's own table: the number, or undefined and an
+ *  error naming the option, the setting and its range. */
+function numberOption(flag: string, path: string, text: string | undefined, errors: string[]): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text.trim());
-  if (text.trim() === "" || !(n > 0) || !isFinite(n)) {
-    errors.push("--" + flag + " must be a number above 0, got \"" + text + "\"");
-    return undefined;
-  }
-  return n;
+  const t = text.trim();
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+  const problem = ruleProblem(ruleOf(path), n);
+  if (problem === "") return n;
+  errors.push("--" + flag + " (" + problem.replace(path + " ", path + ") ") + ", got \"" + text + "\"");
+  return undefined;
 }
 
 /** The certificates in a PEM or DER file, each as base64 DER. */
@@ -171,6 +208,33 @@ function keyProblem(flag: string, key: string): string {
   if (bytes.length === 0) return "--" + flag + " is empty";
   if (bytes.length < 16) return "--" + flag + " decodes to " + bytes.length + " bytes; Azure keys are 16-64 bytes (the portal shows 44 or 88 base64 characters)";
   return "";
+}
+
+/** Fills each secret option from its -file option or its environment variable (values are
+ *  changed in place). Returns where secrets came from ("--key from $AZIOT_KEY"), never a value. */
+export function readSecrets(v: MakeConfigValues, env: Record<string, string | undefined>, readFile: ReadFile, errors: string[]): string[] {
+  const notes: string[] = [];
+  const values = v as Record<string, string | undefined>;
+  for (const [flag, envName] of SECRET_SOURCES) {
+    const file = values[flag + "-file"];
+    delete values[flag + "-file"];
+    if (file !== undefined) {
+      if (values[flag] !== undefined) {
+        errors.push("give --" + flag + " or --" + flag + "-file, not both");
+        continue;
+      }
+      const data = readOne(flag + "-file", file, readFile, errors);
+      if (data === undefined) continue;
+      const text = data.toString("utf8").split(/\r?\n/)[0];
+      if (text === "") errors.push("--" + flag + "-file " + file + ": the first line is empty");
+      else values[flag] = text;
+      notes.push("--" + flag + " from " + file);
+    } else if (values[flag] === undefined && env[envName] !== undefined && env[envName] !== "") {
+      values[flag] = env[envName];
+      notes.push("--" + flag + " from $" + envName);
+    }
+  }
+  return notes;
 }
 
 /** Builds the configuration from make-config's option values. */
@@ -258,39 +322,34 @@ export function buildDeviceConfig(v: MakeConfigValues, readFile: ReadFile): Buil
     }
     if (ca.length > 0) config.ca = ca;
   }
-  const keepAlive = wholeNumber("keep-alive", v["keep-alive"], errors);
+  const keepAlive = numberOption("keep-alive", "keepAliveSeconds", v["keep-alive"], errors);
   if (keepAlive !== undefined) config.keepAliveSeconds = keepAlive;
-  const lifetime = wholeNumber("token-lifetime", v["token-lifetime"], errors);
+  const lifetime = numberOption("token-lifetime", "tokenLifetimeSeconds", v["token-lifetime"], errors);
   if (lifetime !== undefined) config.tokenLifetimeSeconds = lifetime;
   if (v["hub-suffix"] !== undefined) config.hubSuffixes = v["hub-suffix"].map((s) => s.trim());
   if (v.led !== undefined) config.led = v.led.trim();
-  const watchdog = wholeNumber("watchdog", v.watchdog, errors);
+  const watchdog = numberOption("watchdog", "watchdogSeconds", v.watchdog, errors);
   if (watchdog !== undefined) config.watchdogSeconds = watchdog;
-  const status = wholeNumber("status-interval", v["status-interval"], errors);
+  const status = numberOption("status-interval", "statusIntervalSeconds", v["status-interval"], errors);
   if (status !== undefined) config.statusIntervalSeconds = status;
-  const telemetry = wholeNumber("telemetry-interval", v["telemetry-interval"], errors);
+  const telemetry = numberOption("telemetry-interval", "telemetryIntervalSeconds", v["telemetry-interval"], errors);
   if (telemetry !== undefined) config.telemetryIntervalSeconds = telemetry;
+
+  if (v["ota-key"] !== undefined) {
+    const problem = keyProblem("ota-key", v["ota-key"]);
+    if (problem) errors.push(problem);
+    else config.ota = { key: v["ota-key"].trim() };
+  }
 
   const fleetFlags = v["fleet-devices"] !== undefined || v["fleet-hub-rate"] !== undefined || v["fleet-dps-rate"] !== undefined || v["fleet-load"] !== undefined;
   if (fleetFlags) {
-    const devices = wholeNumber("fleet-devices", v["fleet-devices"], errors);
+    const devices = numberOption("fleet-devices", "fleet.devices", v["fleet-devices"], errors);
     if (v["fleet-devices"] === undefined) errors.push("--fleet-devices is needed with the other --fleet-* options");
-    else if (devices !== undefined && devices < 1) errors.push("--fleet-devices must be at least 1");
-    const hub = positive("fleet-hub-rate", v["fleet-hub-rate"], errors);
-    const dpsRate = positive("fleet-dps-rate", v["fleet-dps-rate"], errors);
-    const load = positive("fleet-load", v["fleet-load"], errors);
-    if (load !== undefined && load > 1) errors.push("--fleet-load is a share of the service rates: above 0, at most 1");
+    const hub = numberOption("fleet-hub-rate", "fleet.hubConnectionsPerSecond", v["fleet-hub-rate"], errors);
+    const dpsRate = numberOption("fleet-dps-rate", "fleet.dpsRegistrationsPerMinute", v["fleet-dps-rate"], errors);
+    const load = numberOption("fleet-load", "fleet.load", v["fleet-load"], errors);
     if (devices !== undefined && devices >= 1) {
       config.fleet = { devices, hubConnectionsPerSecond: hub === undefined ? 100 : hub, dpsRegistrationsPerMinute: dpsRate === undefined ? 1000 : dpsRate, load: load === undefined ? 1 : load };
-    }
-  }
-  if (v["ota-key-file"] !== undefined) {
-    const data = readOne("ota-key-file", v["ota-key-file"], readFile, errors);
-    if (data) {
-      const key = data.toString("latin1").trim();
-      const bytes = base64DecodeLenient(key);
-      if (typeof bytes === "number" || bytes.length < 16) errors.push("--ota-key-file " + v["ota-key-file"] + ": not a base64 key of at least 16 bytes (npm run sign-update -- --new-key <file> makes one)");
-      else config.ota = { key };
     }
   }
   return errors.length > 0 ? { errors } : { config, errors };

@@ -118,7 +118,8 @@ export async function runFlash(argv: string[], io: ToolIo): Promise<number> {
   try {
     values = parseArgs({ args: argv, options: FLASH_OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    io.err("flash: " + (e as Error).message + " (see --help)");
+    io.err("flash: " + (e as Error).message);
+    io.err(FLASH_HELP);
     return 2;
   }
   if (values.help) {

@@ -12,6 +12,8 @@ export interface ToolIo {
   cwd: string;
   /** UTC seconds. */
   nowSeconds(): number;
+  /** Environment variables secrets may come from (none when absent). */
+  env?: Record<string, string | undefined>;
 }
 
 export const processIo: ToolIo = {
@@ -19,6 +21,7 @@ export const processIo: ToolIo = {
   err: (line) => process.stderr.write(line + "\n"),
   cwd: process.cwd(),
   nowSeconds: () => Math.floor(Date.now() / 1000),
+  env: process.env,
 };
 
 function describeCert(text: string): string {

@@ -154,7 +154,8 @@ async function main(): Promise<void> {
   try {
     args = parse(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
+    // A wrong option never runs the defaults: the message, then the usage.
+    process.stderr.write(`npm run fleet: ${(e as Error).message}\n\n${HELP}`);
     process.exit(2);
   }
   const { o, policies, json, svg } = args;

@@ -24,6 +24,10 @@ Options:
   --serve <path>=<file>        serve a file on the HTTPS file host from the start,
                                e.g. --serve /ota/app.js=dist/firmware.js; repeat
   --out <dir>                  where ca.pem, ca.der and sim.json go (default .sim-data)
+  --x509-ca <ca.pem>           an X.509 group enrollment for devices whose certificates this
+                               CA issued (repeat for more). Without --no-demo, the test CA of
+                               \`npm run make-config -- --test-certificate\` (.sim-data/test-ca)
+                               is enrolled too when it exists
   --no-demo                    no demo enrollments
   --quiet                      no event lines
 
@@ -34,8 +38,11 @@ Config file (every field optional):
                "dpsRegistrationsPerMinute": 1000, "dpsPollsPer10s": 5 },
     "enrollments": [
       { "registrationId": "dev1", "key": "<base64>", "deviceId": "dev1", "hub": "hub-b" },
-      { "group": "line-3", "key": "<base64 group key>" } ],
-    "devices": [ { "deviceId": "plain1", "hub": "hub-a", "key": "<base64>" } ] }
+      { "group": "line-3", "key": "<base64 group key>" },
+      { "group": "factory", "ca": "<CA certificate PEM file>" },
+      { "registrationId": "x1", "certificate": "<device certificate PEM file>" } ],
+    "devices": [ { "deviceId": "plain1", "hub": "hub-a", "key": "<base64>" },
+                 { "deviceId": "x2", "x509Thumbprint": "<SHA-1 or SHA-256 hex>" } ] }
 
 Stdin commands: outage hub-a 30 refuse | move dev1 hub-b | puback drop dev1 3 |
   reject dev1 | dps-throttle 60 10 | c2d dev1 hello k=v | method dev1 reboot {} |
@@ -50,12 +57,17 @@ export interface EnrollmentConfig {
   deviceId?: string;
   hub?: string;
   disabled?: boolean;
+  /** X.509 group: a CA certificate PEM file. */
+  ca?: string;
+  /** X.509 individual enrollment: the device certificate PEM file. */
+  certificate?: string;
 }
 
 export interface DeviceConfig {
   deviceId: string;
   hub?: string;
   key?: string;
+  x509Thumbprint?: string;
 }
 
 export interface CliConfig {
@@ -69,6 +81,8 @@ export interface CliConfig {
   outDir: string;
   demo: boolean;
   quiet: boolean;
+  /** PEM text of CAs to enroll as X.509 groups (--x509-ca). */
+  x509Cas: string[];
 }
 
 /** Fixed demo credentials, so `npm run sim` alone is useful (never use them outside this simulator). */
@@ -89,7 +103,7 @@ function number(text: string | undefined, flag: string): number {
 
 /** Parses argv (without node and script). Throws with a message on bad input. */
 export function parseCli(argv: string[], readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): CliConfig {
-  const out: CliConfig = { help: false, options: {}, enrollments: [], devices: [], serve: [], portBase: undefined, outDir: ".sim-data", demo: true, quiet: false };
+  const out: CliConfig = { help: false, options: {}, enrollments: [], devices: [], serve: [], portBase: undefined, outDir: ".sim-data", demo: true, quiet: false, x509Cas: [] };
   const hubs: string[] = [];
   const ports: Record<string, number> = {};
   const rates: RateOptions = {};
@@ -150,6 +164,9 @@ export function parseCli(argv: string[], readFile: (path: string) => string = (p
         break;
       case "--out":
         out.outDir = value();
+        break;
+      case "--x509-ca":
+        out.x509Cas.push(readFile(value()));
         break;
       case "--no-demo":
         out.demo = false;

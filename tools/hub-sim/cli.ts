@@ -1,6 +1,6 @@
 // `npm run sim`: starts the simulator, prints the hosts table, the CA path and the demo
 // credentials, then one line per event; fault commands are read from stdin.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { DEMO, HELP, parseCli, type CliConfig } from "./cli-options";
@@ -8,20 +8,34 @@ import { commandHelp, runCommand } from "./commands";
 import { startSimulator } from "./index";
 import type { Simulator } from "./simulator";
 
-function setUp(sim: Simulator, config: CliConfig): void {
+/** Where `npm run make-config -- --test-certificate` keeps its test CA by default. */
+const MAKE_CONFIG_TEST_CA = ".sim-data/test-ca/ca.pem";
+
+function setUp(sim: Simulator, config: CliConfig): string[] {
+  const notes: string[] = [];
   if (config.demo) {
     sim.enrollIndividual(DEMO.registrationId, { key: DEMO.key });
     sim.enrollGroup(DEMO.group, { key: DEMO.groupKey });
+    if (existsSync(MAKE_CONFIG_TEST_CA)) {
+      sim.enrollGroup("make-config-test-ca", { ca: readFileSync(MAKE_CONFIG_TEST_CA, "utf8") });
+      notes.push("X.509 group make-config-test-ca: devices with a certificate from " + MAKE_CONFIG_TEST_CA);
+    }
   }
+  config.x509Cas.forEach((pem, i) => {
+    sim.enrollGroup("x509-ca-" + (i + 1), { ca: pem });
+    notes.push("X.509 group x509-ca-" + (i + 1) + " (--x509-ca)");
+  });
   for (const e of config.enrollments) {
     if (e.group !== undefined) {
-      if (!e.key) throw new Error("group enrollment '" + e.group + "' needs a key");
-      sim.enrollGroup(e.group, { key: e.key, secondaryKey: e.secondaryKey, hub: e.hub, disabled: e.disabled });
+      if (e.ca !== undefined) sim.enrollGroup(e.group, { ca: readFileSync(e.ca, "utf8"), hub: e.hub, disabled: e.disabled });
+      else if (!e.key) throw new Error("group enrollment '" + e.group + "' needs a key or a ca");
+      else sim.enrollGroup(e.group, { key: e.key, secondaryKey: e.secondaryKey, hub: e.hub, disabled: e.disabled });
     } else if (e.registrationId !== undefined) {
-      sim.enrollIndividual(e.registrationId, { key: e.key, secondaryKey: e.secondaryKey, deviceId: e.deviceId, hub: e.hub, disabled: e.disabled });
+      const certificate = e.certificate !== undefined ? readFileSync(e.certificate, "utf8") : undefined;
+      sim.enrollIndividual(e.registrationId, { key: e.key, secondaryKey: e.secondaryKey, deviceId: e.deviceId, hub: e.hub, disabled: e.disabled, certificate });
     } else throw new Error("an enrollment needs registrationId or group");
   }
-  for (const d of config.devices) sim.addDevice(d.deviceId, { hub: d.hub, key: d.key });
+  for (const d of config.devices) sim.addDevice(d.deviceId, { hub: d.hub, key: d.key, x509Thumbprint: d.x509Thumbprint });
   for (const s of config.serve) {
     let bytes: Buffer;
     try {
@@ -31,6 +45,7 @@ function setUp(sim: Simulator, config: CliConfig): void {
     }
     sim.serveFile(s.path, bytes);
   }
+  return notes;
 }
 
 async function main(): Promise<void> {
@@ -38,7 +53,9 @@ async function main(): Promise<void> {
   try {
     config = parseCli(process.argv.slice(2));
   } catch (error) {
-    console.error((error as Error).message);
+    // A wrong option never starts the simulator with defaults: the message, then the usage.
+    console.error("npm run sim: " + (error as Error).message + "\n");
+    process.stderr.write(HELP);
     process.exitCode = 2;
     return;
   }
@@ -47,8 +64,9 @@ async function main(): Promise<void> {
     return;
   }
   const sim = await startSimulator({ ...config.options, log: config.quiet ? undefined : (line) => console.log(line) });
+  let notes: string[];
   try {
-    setUp(sim, config);
+    notes = setUp(sim, config);
   } catch (error) {
     console.error((error as Error).message);
     await sim.stop();
@@ -106,6 +124,7 @@ async function main(): Promise<void> {
     lines.push("  e.g. device " + DEMO.groupDevice + " key " + summary.demo.groupDeviceKey);
     lines.push("demo device config: " + resolve(outDir, "demo-device.json") + " (npm start -- --config it; OTA key " + resolve(outDir, "demo-ota.key") + ")");
   }
+  for (const note of notes) lines.push(note);
   lines.push('type "help" for fault commands, "quit" to stop', "");
   console.log(lines.join("\n"));
 

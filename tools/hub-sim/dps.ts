@@ -12,7 +12,7 @@ import type { ServerCredentials } from "../tls/certs";
 import type { SimCore } from "./core";
 import { SlidingWindow, retryAfterSeconds } from "./limits";
 import { Link, recordCloseReasons, type OutboundVerdict } from "./link";
-import type { AssignmentResult } from "./registry";
+import type { AssignmentResult, Enrollment, X509Identity } from "./registry";
 import { HostServer } from "./tls-hosts";
 import { DPS_POLL_PREFIX, DPS_REGISTER_PREFIX, DPS_RESPONSE_FILTER, parseQuery } from "./topics";
 import { parseJsonObject } from "./twin";
@@ -22,15 +22,20 @@ interface DpsConn {
   registrationId: string;
   client: Client;
   link: Link;
+  /** The SAS token; "" for a device that authenticates with its client certificate. */
   password: string;
   subscribed: boolean;
 }
+
+type Authorization = { ok: true; enrollment: Enrollment; keys: string[]; x509?: X509Identity } | { ok: false; reason: string };
 
 interface Operation {
   operationId: string;
   registrationId: string;
   readyAtMs: number;
   result: AssignmentResult;
+  /** Registered by certificate: the answer carries an `x509` member, as Azure's does. */
+  x509: boolean;
 }
 
 interface RegistrationRecord {
@@ -106,10 +111,17 @@ export class Dps {
       authorizeForward: (client, packet) => ((packet as { clientId?: string }).clientId || !this.byClient.has(client) ? null : packet),
     });
     recordCloseReasons(this.broker);
-    this.server = new HostServer(this.host, creds, this.core.options.bindAddress, true, {
-      secure: (socket) => this.accept(socket),
-      tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
-    });
+    this.server = new HostServer(
+      this.host,
+      creds,
+      this.core.options.bindAddress,
+      true,
+      {
+        secure: (socket) => this.accept(socket),
+        tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
+      },
+      true,
+    );
     await this.server.listen(port);
   }
 
@@ -159,14 +171,16 @@ export class Dps {
     if (username === undefined || !username.startsWith(prefix) || !/^[^&]+(&.*)?$/.test(username.slice(prefix.length))) {
       return refuse("username must be '" + prefix + "2019-03-31', got '" + username + "'");
     }
-    if (password === undefined || password.length === 0) return refuse("no SAS token (X.509 is not simulated)");
     const link = client.conn as Link;
-    const conn: DpsConn = { registrationId, client, link, password: password.toString("utf8"), subscribed: false };
+    const hasPassword = password !== undefined && password.length > 0;
+    if (!hasPassword && !link.peer) return refuse("no SAS token and no client certificate");
+    const conn: DpsConn = { registrationId, client, link, password: hasPassword ? (password as Buffer).toString("utf8") : "", subscribed: false };
     this.conns.set(registrationId, conn);
     this.byClient.set(client, conn);
     this.counters.connections++;
     this.perDevice(registrationId).connections++;
-    this.core.emit("connect", { host: this.host, id: registrationId, code: 0, text: "accepted (token checked per operation)" });
+    const how = hasPassword ? "token" : "certificate '" + (link.peer ? link.peer.leaf.subject.replace(/\n/g, ", ") : "") + "'";
+    this.core.emit("connect", { host: this.host, id: registrationId, code: 0, text: "accepted (" + how + " checked per operation)" });
     done(null, true);
   }
 
@@ -252,12 +266,21 @@ export class Dps {
     this.respond(conn, 429, rid, this.errorBody(429001, "Operations are being throttled for this tenant."), retryAfter);
   }
 
-  private authorized(conn: DpsConn, rid: string): ReturnType<SimCore["registry"]["authenticateRegistration"]> {
-    const auth = this.core.registry.authenticateRegistration(this.core.options.idScope, conn.registrationId, conn.password, this.core.now());
+  private authorized(conn: DpsConn, rid: string): Authorization {
+    const registry = this.core.registry;
+    const now = this.core.now();
+    // A token when the device sent one, else the certificate of its TLS handshake.
+    const auth: Authorization =
+      conn.password !== ""
+        ? registry.authenticateRegistration(this.core.options.idScope, conn.registrationId, conn.password, now)
+        : registry.authenticateX509(conn.registrationId, conn.link.peer, now);
     if (!auth.ok) {
       this.counters.unauthorized++;
       this.perDevice(conn.registrationId).unauthorized++;
-      this.respond(conn, 401, rid, this.errorBody(401002, "Unauthorized"), undefined, auth.reason);
+      // The service's answer to a certificate it does not accept (unknown, expired, wrongly
+      // signed): 401 with 401002, as in the Embedded C provisioning test vector.
+      const message = conn.password !== "" ? "Unauthorized" : "Invalid certificate.";
+      this.respond(conn, 401, rid, this.errorBody(401002, message), undefined, auth.reason);
     }
     return auth;
   }
@@ -277,9 +300,9 @@ export class Dps {
       this.respond(conn, 400, rid, this.errorBody(400004, "Request body must be {\"registrationId\":\"" + conn.registrationId + "\"}."));
       return;
     }
-    const result = this.core.registry.assign(auth.enrollment, conn.registrationId, auth.keys);
+    const result = this.core.registry.assign(auth.enrollment, conn.registrationId, auth.keys, auth.x509);
     const operationId = "4." + randomBytes(8).toString("hex") + "." + randomUUID();
-    this.operations.set(operationId, { operationId, registrationId: conn.registrationId, readyAtMs: now + this.core.options.dpsAssignDelayMs, result });
+    this.operations.set(operationId, { operationId, registrationId: conn.registrationId, readyAtMs: now + this.core.options.dpsAssignDelayMs, result, x509: auth.x509 !== undefined });
     const record = this.registrations.get(conn.registrationId);
     const etag = Buffer.from('"' + randomUUID() + '"').toString("base64");
     if (record) {
@@ -327,7 +350,9 @@ export class Dps {
   private resultDocument(op: Operation): unknown {
     const record = this.registrations.get(op.registrationId) ?? { createdMs: this.core.now(), updatedMs: this.core.now(), etag: "" };
     const r = op.result;
-    const common = { registrationId: op.registrationId, createdDateTimeUtc: azureTime(record.createdMs) };
+    const common: Record<string, unknown> = op.x509
+      ? { x509: {}, registrationId: op.registrationId, createdDateTimeUtc: azureTime(record.createdMs) }
+      : { registrationId: op.registrationId, createdDateTimeUtc: azureTime(record.createdMs) };
     const tail = { lastUpdatedDateTimeUtc: azureTime(record.updatedMs), etag: record.etag };
     if (r.status === "assigned") {
       this.perDevice(op.registrationId).assigned++;

@@ -1,6 +1,8 @@
 // One IoT Hub: an aedes broker behind a TLS host, with the hub's documented MQTT rules:
-// SAS-checked CONNECT (every refusal is CONNACK 5), one connection per device id, at most 5
-// subscriptions to the device's own filters, own topics only, no QoS 2, retain forwarded as a
+// CONNECT checked by SAS token (device or module key, or a DeviceConnect policy) or by the
+// client certificate of mutual TLS (thumbprint or CA); every refusal is CONNACK 5. One
+// connection per identity (device, or module "d/m"), at most 5 subscriptions to its own
+// filters, own topics only, no QoS 2, retain forwarded as a
 // property, telemetry recorded, C2D, direct methods, twin, token-expiry disconnects, and a
 // new-connections-per-second limit with traffic shaping.
 import { randomUUID } from "node:crypto";
@@ -14,11 +16,12 @@ import { TokenBucket } from "./limits";
 import { Link, recordCloseReasons, type OutboundVerdict } from "./link";
 import type { DeviceEntry } from "./registry";
 import { checkSas } from "./sas-check";
+import { checkChain, checkThumbprint, commonName } from "./x509-check";
 import { HostServer } from "./tls-hosts";
 import { classifyHubPublish, decodePropertyBag, encodePropertyBag, hubSubscriptionAllowed, matchesFilter } from "./topics";
 import type { Properties } from "./topics";
 import { parseJsonObject } from "./twin";
-import type { HubCounters, OutageMode } from "./types";
+import type { HubCounters, OutageMode, TelemetryRecord } from "./types";
 
 /** Telemetry messages above this size close the connection (IoT Hub quotas and throttling: D2C 256 KB). */
 const MAX_D2C_BYTES = 256 * 1024;
@@ -89,10 +92,17 @@ export class Hub {
       if (conn && !client.closed) for (const f of filters) conn.subs.delete(f);
     });
     recordCloseReasons(this.broker);
-    this.server = new HostServer(this.host, creds, this.core.options.bindAddress, false, {
-      secure: (socket) => this.accept(socket),
-      tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
-    });
+    this.server = new HostServer(
+      this.host,
+      creds,
+      this.core.options.bindAddress,
+      false,
+      {
+        secure: (socket) => this.accept(socket),
+        tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
+      },
+      true,
+    );
     await this.server.listen(port);
   }
 
@@ -210,15 +220,9 @@ export class Hub {
     if (username === undefined || !username.startsWith(prefix) || !/(^|&)api-version=[^&]+/.test(username.slice(prefix.length))) {
       return refuse("username must be '" + prefix + "api-version=...', got '" + username + "'");
     }
-    if (password === undefined || password.length === 0) return refuse("no SAS token (X.509 is not simulated)");
-    const verdict = checkSas(password.toString("utf8"), {
-      resource: this.host + "/devices/" + deviceId,
-      keys: device.keys,
-      nowMs: this.core.now(),
-      keyName: undefined,
-    });
-    if (!verdict.ok) return refuse(verdict.reason);
     const link = client.conn as Link;
+    const verdict = this.credentialVerdict(device, link, password);
+    if (!verdict.ok) return refuse(verdict.reason);
     const conn: HubConn = { deviceId, client, link, expiresAtMs: verdict.expiresAtMs, subs: new Set(), replaced: false };
     const previous = this.conns.get(deviceId);
     if (previous) previous.replaced = true;
@@ -232,9 +236,61 @@ export class Hub {
       host: this.host,
       id: deviceId,
       code: 0,
-      text: "accepted (clean session " + client.clean + ", token expires in " + expiresIn + " s)",
+      text: "accepted (clean session " + client.clean + ", " + verdict.how + (verdict.expiresAtMs < Infinity ? ", token expires in " + expiresIn + " s" : "") + ")",
     });
     done(null, true);
+  }
+
+  /**
+   * Judges the CONNECT's credential (SAS tokens for a hub; CONNACK codes): with a password, a SAS token
+   * signed with one of the identity's keys over `host/devices/{d}[/modules/{m}]`, or one with
+   * `skn` naming a shared access policy of this hub that has DeviceConnect, scoped to that
+   * resource or a prefix of it; without one, the client certificate of the TLS handshake
+   * against the identity's X.509 authentication (thumbprint, or CA with the identity as
+   * common name). Validity on the sim clock.
+   */
+  private credentialVerdict(
+    device: DeviceEntry,
+    link: Link,
+    password: Buffer | undefined,
+  ): { ok: true; expiresAtMs: number; how: string } | { ok: false; reason: string } {
+    const now = this.core.now();
+    const resource = this.host + "/devices/" + (device.parentId ?? device.deviceId) + (device.moduleId !== undefined ? "/modules/" + device.moduleId : "");
+    if (password !== undefined && password.length > 0) {
+      const token = password.toString("utf8");
+      const policy = this.core.registry.policyOf(this.host, token);
+      if (policy) {
+        if (policy.permissions.indexOf("DeviceConnect") < 0) return { ok: false, reason: "policy '" + policy.name + "' lacks DeviceConnect" };
+        const segments = resource.split("/");
+        const prefixes: string[] = [];
+        for (let i = 1; i <= segments.length; i++) prefixes.push(segments.slice(0, i).join("/"));
+        const verdict = checkSas(token, { resource: prefixes, keys: policy.keys, nowMs: now, keyName: policy.name });
+        return verdict.ok ? { ok: true, expiresAtMs: verdict.expiresAtMs, how: "policy '" + policy.name + "' token" } : verdict;
+      }
+      if (device.keys.length === 0) return { ok: false, reason: "identity has no symmetric key (X.509 only)" };
+      const verdict = checkSas(token, { resource, keys: device.keys, nowMs: now, keyName: undefined });
+      return verdict.ok ? { ok: true, expiresAtMs: verdict.expiresAtMs, how: "device key token" } : verdict;
+    }
+    const peer = link.peer;
+    if (!peer) return { ok: false, reason: "no SAS token and no client certificate" };
+    const x509 = device.x509;
+    if (!x509) return { ok: false, reason: "identity has no X.509 authentication" };
+    let reason = "";
+    if (x509.thumbprints.length > 0) {
+      const verdict = checkThumbprint(peer, x509.thumbprints, now);
+      if (verdict.ok) return { ok: true, expiresAtMs: Infinity, how: "X.509 thumbprint" };
+      reason = verdict.reason;
+    }
+    if (x509.cas.length > 0) {
+      if (commonName(peer.leaf) !== device.deviceId) {
+        reason = "certificate common name '" + commonName(peer.leaf) + "' is not '" + device.deviceId + "'";
+      } else {
+        const verdict = checkChain(peer, x509.cas, now);
+        if (verdict.ok) return { ok: true, expiresAtMs: Infinity, how: "X.509 CA-signed" };
+        reason = verdict.reason;
+      }
+    }
+    return { ok: false, reason };
   }
 
   // ---- SUBSCRIBE ----
@@ -300,9 +356,9 @@ export class Hub {
     const properties: Properties = decodePropertyBag(bag);
     if (retained) properties["mqtt-retain"] = "true";
     if (isWill) properties["iothub-MessageType"] = "Will";
-    const record = {
+    const record: TelemetryRecord = {
       seq: this.core.nextTelemetrySeq(),
-      deviceId: device.deviceId,
+      deviceId: device.parentId ?? device.deviceId,
       hub: this.host,
       topic: packet.topic,
       propertyBag: bag,
@@ -315,6 +371,7 @@ export class Hub {
       will: isWill,
       atMs: this.core.now(),
     };
+    if (device.moduleId !== undefined) record.moduleId = device.moduleId;
     device.telemetry.push(record);
     this.core.telemetry.push(record);
     device.counters.telemetry++;
@@ -412,6 +469,7 @@ export class Hub {
 
   /** Publishes a C2D message at QoS 1; aedes queues it for an offline clean-session-false device. */
   sendC2D(device: DeviceEntry, payload: Buffer, properties: Properties): string {
+    if (device.moduleId !== undefined) throw new Error("'" + device.deviceId + "' is a module: IoT Hub has no cloud-to-device messages for modules");
     const bag: Properties = {};
     const messageId = properties["$.mid"] ?? randomUUID();
     bag["$.mid"] = messageId;

@@ -8,6 +8,8 @@
 //   sim.hosts      { "global.azure-devices-provisioning.net": "127.0.0.1:40001", "hub-a...": ... }
 //   sim.caPem / sim.caDer                                  // trust this CA
 //   sim.enrollIndividual("dev1", { key })                  // or enrollGroup("g", { key })
+//   sim.enrollIndividual("x1", { certificate }); sim.enrollGroup("f", { ca })   // X.509
+//   sim.addDevice("d", { x509Thumbprint }); sim.addModule("d", "m"); sim.addPolicy("device")
 //   ... the device provisions through DPS and connects to its hub ...
 //   sim.telemetry("dev1"); sim.counters(); sim.device("dev1"); sim.twin("dev1")
 //   sim.sendC2D("dev1", "hi", { properties: { a: "1" } }); await sim.invokeMethod("dev1", "reboot", {})
@@ -29,6 +31,10 @@
 // - Files: an HTTPS host (own name and port, same CA) serving registered paths with single
 //   byte ranges (206 / 416), faults per path, counters; announceUpdate signs manifests with
 //   node:crypto (the format of firmware/ota/manifest.ts, written independently).
+// - Identities: mutual TLS at DPS and hubs; X.509 enrollments (individual certificate, group CA
+//   with the chain the device sends), hub identities by thumbprint or CA, modules ("d/m"),
+//   shared access policy tokens (skn, DeviceConnect). Refused certificates: DPS 401/401002,
+//   hub CONNACK 5.
 // - Hub: CONNECT refused with CONNACK 5 for a bad/expired token, unknown/disabled/rejected device
 //   or bad username (CONNACK 3 in a "connack3" outage); a new connection of a device drops the
 //   old one; at most 5 subscriptions to the device's own filters; own topics only; QoS 2

@@ -7,6 +7,7 @@ import type { TLSSocket } from "node:tls";
 import mqtt from "mqtt-packet";
 import type { Packet } from "mqtt-packet";
 import type { Aedes } from "aedes";
+import { peerCertificates, type PeerCertificates } from "./x509-check";
 
 /** What to do with an outbound packet: send, drop, or hold until the sim clock reaches a time. */
 export type OutboundVerdict = "pass" | "drop" | { holdUntilMs: number };
@@ -31,12 +32,15 @@ export class Link extends Duplex {
   /** Message ids of C2D messages sent at QoS 1 and not yet acknowledged (hub links). */
   readonly c2dInFlight = new Set<number>();
   private readonly held: Array<{ atMs: number; bytes: Buffer }> = [];
+  /** The client certificates sent in the TLS handshake (mutual TLS), if any. */
+  readonly peer: PeerCertificates | undefined;
 
   constructor(
     readonly socket: TLSSocket,
     private readonly hooks: LinkHooks,
   ) {
     super();
+    this.peer = peerCertificates(socket);
     const inbound = hooks.inbound;
     if (inbound) {
       this.inParser.on("packet", (packet: Packet) => inbound(packet, this));

@@ -1,8 +1,9 @@
 // Enrollments (DPS side) and the device registry (hub side), plus DPS allocation.
 // A device lives in at most one hub's registry at a time (`hub`); a move takes it out of its
 // hub and parks the target in `pendingHub` until DPS assigns it again.
-import { randomBytes } from "node:crypto";
-import { checkSas, deriveDeviceKey } from "./sas-check";
+import { randomBytes, type X509Certificate } from "node:crypto";
+import { checkSas, deriveDeviceKey, parseSas } from "./sas-check";
+import { certificatesOf, checkChain, checkThumbprint, commonName, thumbprints, type PeerCertificates } from "./x509-check";
 import { Twin } from "./twin";
 import type {
   AllocationPolicy,
@@ -10,13 +11,19 @@ import type {
   EnrollmentInfo,
   GroupEnrollmentOptions,
   IndividualEnrollmentOptions,
+  PolicyOptions,
   TelemetryRecord,
 } from "./types";
 
 export interface Enrollment {
   kind: "individual" | "group";
   name: string;
+  /** "" for an X.509 enrollment. */
   key: string;
+  /** X.509 individual enrollment: the device's certificate. */
+  certificate?: X509Certificate;
+  /** X.509 group enrollment: the enrolled CA. */
+  ca?: X509Certificate[];
   secondaryKey?: string;
   deviceId?: string;
   hub?: string;
@@ -25,8 +32,19 @@ export interface Enrollment {
   initialDesired?: Record<string, unknown>;
 }
 
+/** X.509 authentication of a hub identity: thumbprints (self-signed) and/or CAs. */
+export interface X509Identity {
+  thumbprints: string[];
+  cas: X509Certificate[];
+}
+
 export interface DeviceEntry {
+  /** The registry key and MQTT client id: the device id, or "device/module". */
   deviceId: string;
+  /** A module identity: its module id and its device's id. */
+  moduleId?: string;
+  parentId?: string;
+  x509?: X509Identity;
   hub: string | null;
   pendingHub: string | undefined;
   keys: string[];
@@ -62,8 +80,15 @@ export function randomKey(): string {
   return randomBytes(32).toString("base64");
 }
 
+export interface Policy {
+  name: string;
+  keys: string[];
+  permissions: string[];
+}
+
 function info(e: Enrollment): EnrollmentInfo {
-  const out: EnrollmentInfo = { kind: e.kind, name: e.name, key: e.key, disabled: e.disabled };
+  const attestation = e.certificate || e.ca ? "x509" : "symmetricKey";
+  const out: EnrollmentInfo = { kind: e.kind, attestation, name: e.name, key: e.key, disabled: e.disabled };
   if (e.secondaryKey !== undefined) out.secondaryKey = e.secondaryKey;
   if (e.deviceId !== undefined) out.deviceId = e.deviceId;
   if (e.hub !== undefined) out.hub = e.hub;
@@ -74,6 +99,8 @@ export class Registry {
   readonly individuals = new Map<string, Enrollment>();
   readonly groups = new Map<string, Enrollment>();
   readonly devices = new Map<string, DeviceEntry>();
+  /** Shared access policies per hub host, by name. */
+  readonly policies = new Map<string, Map<string, Policy>>();
   private roundRobin = 0;
 
   constructor(
@@ -89,12 +116,17 @@ export class Registry {
   }
 
   enrollIndividual(registrationId: string, options: IndividualEnrollmentOptions = {}): EnrollmentInfo {
+    const certificate = options.certificate !== undefined ? certificatesOf(options.certificate)[0] : undefined;
+    if (certificate && commonName(certificate) !== registrationId) {
+      throw new Error("an X.509 enrollment's registration id is its certificate's common name ('" + commonName(certificate) + "')");
+    }
     const e: Enrollment = {
       kind: "individual",
       name: registrationId,
-      key: options.key ?? randomKey(),
+      key: certificate ? "" : options.key ?? randomKey(),
       disabled: options.disabled === true,
     };
+    if (certificate) e.certificate = certificate;
     if (options.secondaryKey !== undefined) e.secondaryKey = options.secondaryKey;
     if (options.deviceId !== undefined) e.deviceId = options.deviceId;
     if (options.hub !== undefined) e.hub = this.resolveHub(options.hub);
@@ -105,7 +137,9 @@ export class Registry {
   }
 
   enrollGroup(groupName: string, options: GroupEnrollmentOptions): EnrollmentInfo {
-    const e: Enrollment = { kind: "group", name: groupName, key: options.key, disabled: options.disabled === true };
+    if ((options.key === undefined) === (options.ca === undefined)) throw new Error("a group enrollment needs a key or a CA certificate (one of them)");
+    const e: Enrollment = { kind: "group", name: groupName, key: options.key ?? "", disabled: options.disabled === true };
+    if (options.ca !== undefined) e.ca = certificatesOf(options.ca);
     if (options.secondaryKey !== undefined) e.secondaryKey = options.secondaryKey;
     if (options.hub !== undefined) e.hub = this.resolveHub(options.hub);
     if (options.fail !== undefined) e.fail = options.fail;
@@ -143,8 +177,8 @@ export class Registry {
     const resource = idScope + "/registrations/" + registrationId;
     const candidates: Enrollment[] = [];
     const individual = this.individuals.get(registrationId);
-    if (individual) candidates.push(individual);
-    else for (const g of this.groups.values()) candidates.push(g);
+    if (individual && !individual.certificate) candidates.push(individual);
+    else if (!individual) for (const g of this.groups.values()) if (!g.ca) candidates.push(g);
     if (candidates.length === 0) return { ok: false, reason: "no enrollment for '" + registrationId + "'" };
     let reason = "";
     for (const e of candidates) {
@@ -156,8 +190,68 @@ export class Registry {
     return { ok: false, reason: individual ? reason : "no group key signed this token (" + reason + ")" };
   }
 
+  /**
+   * X.509 attestation: the certificate the device presented must carry the registration id
+   * as common name and be the enrolled certificate of that id (individual; groups are then
+   * not consulted), or chain up to the CA of an X.509 group. Validity on the sim clock.
+   */
+  authenticateX509(
+    registrationId: string,
+    peer: PeerCertificates | undefined,
+    nowMs: number,
+  ): { ok: true; enrollment: Enrollment; keys: string[]; x509: X509Identity } | { ok: false; reason: string } {
+    if (!peer) return { ok: false, reason: "no SAS token and no client certificate" };
+    if (commonName(peer.leaf) !== registrationId) {
+      return { ok: false, reason: "certificate common name '" + commonName(peer.leaf) + "' is not the registration id '" + registrationId + "'" };
+    }
+    const individual = this.individuals.get(registrationId);
+    if (individual) {
+      if (!individual.certificate) return { ok: false, reason: "the enrollment of '" + registrationId + "' is not an X.509 enrollment" };
+      const verdict = checkThumbprint(peer, thumbprints(individual.certificate), nowMs);
+      if (!verdict.ok) return verdict;
+      return { ok: true, enrollment: individual, keys: [], x509: { thumbprints: thumbprints(individual.certificate), cas: [] } };
+    }
+    let reason = "no X.509 enrollment for '" + registrationId + "'";
+    for (const g of this.groups.values()) {
+      if (!g.ca) continue;
+      const verdict = checkChain(peer, g.ca, nowMs);
+      if (verdict.ok) return { ok: true, enrollment: g, keys: [], x509: { thumbprints: [], cas: g.ca } };
+      reason = verdict.reason;
+    }
+    return { ok: false, reason };
+  }
+
+  addPolicy(hub: string, name: string, options: PolicyOptions): Policy {
+    const key = options.key ?? randomKey();
+    const policy: Policy = {
+      name,
+      keys: options.secondaryKey !== undefined ? [key, options.secondaryKey] : [key],
+      permissions: options.permissions ?? ["DeviceConnect"],
+    };
+    let byName = this.policies.get(hub);
+    if (!byName) {
+      byName = new Map();
+      this.policies.set(hub, byName);
+    }
+    byName.set(name, policy);
+    return policy;
+  }
+
+  /** The policy named by a token's skn on this hub, if any. */
+  policyOf(hub: string, password: string): Policy | undefined {
+    const fields = parseSas(password);
+    if (typeof fields === "string" || fields.skn === undefined) return undefined;
+    let name = fields.skn;
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      /* kept as sent */
+    }
+    return this.policies.get(hub)?.get(name);
+  }
+
   /** DPS assignment for an authenticated registration; creates or updates the hub device. */
-  assign(e: Enrollment, registrationId: string, keys: string[]): AssignmentResult {
+  assign(e: Enrollment, registrationId: string, keys: string[], x509?: X509Identity): AssignmentResult {
     if (e.disabled) return { status: "disabled" };
     if (e.fail) {
       return {
@@ -177,6 +271,10 @@ export class Registry {
       device.pendingHub = undefined;
       device.keys = keys;
     }
+    // DPS registers an X.509 device in the hub with X.509 authentication: the enrolled
+    // certificate's thumbprint (individual) or CA-signed (group).
+    if (x509) device.x509 = x509;
+    else delete device.x509;
     device.registrationId = registrationId;
     return { status: "assigned", hub, deviceId, substatus: migrated ? "deviceDataMigrated" : "initialAssignment" };
   }

@@ -17,8 +17,9 @@ export interface SasFields {
 }
 
 export interface SasExpectation {
-  /** The decoded resource the token must name, e.g. `host/devices/dev1`. */
-  resource: string;
+  /** The decoded resource the token must name, e.g. `host/devices/dev1`; or the resources
+   *  any of which it may name (a policy token may be scoped to a prefix: `host`, ...). */
+  resource: string | string[];
   /** Candidate keys (base64); the token passes if it was signed with any of them. */
   keys: string[];
   /** The simulator's clock, epoch ms. A token with se * 1000 <= nowMs is expired. */
@@ -72,7 +73,8 @@ export function checkSas(password: string, expect: SasExpectation): SasVerdict {
   const fields = parseSas(password);
   if (typeof fields === "string") return { ok: false, reason: fields };
   const resource = decode(fields.sr);
-  if (resource !== expect.resource) return { ok: false, reason: "sr names '" + resource + "', expected '" + expect.resource + "'" };
+  const accepted = typeof expect.resource === "string" ? [expect.resource] : expect.resource;
+  if (resource === undefined || accepted.indexOf(resource) < 0) return { ok: false, reason: "sr names '" + resource + "', expected '" + accepted.join("' or '") + "'" };
   if (expect.keyName === undefined) {
     if (fields.skn !== undefined) return { ok: false, reason: "unexpected skn '" + fields.skn + "'" };
   } else if (fields.skn === undefined || decode(fields.skn) !== expect.keyName) {

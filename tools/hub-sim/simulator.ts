@@ -9,12 +9,15 @@ import { FileHost } from "./files";
 import { formatEvent, hostLabel } from "./events";
 import { MALFORMED } from "./faults";
 import { Hub } from "./hub";
-import { randomKey, type DeviceEntry } from "./registry";
+import { randomKey, type DeviceEntry, type X509Identity } from "./registry";
+import { certificatesOf } from "./x509-check";
 import { deriveDeviceKey } from "./sas-check";
 import { credentialsFor } from "./tls-hosts";
 import {
   systemClock,
   type AddDeviceOptions,
+  type AddModuleOptions,
+  type PolicyOptions,
   type AnnounceOptions,
   type FileCounters,
   type FileFault,
@@ -152,13 +155,13 @@ export class Simulator extends EventEmitter {
 
   enrollIndividual(registrationId: string, options: IndividualEnrollmentOptions = {}): EnrollmentInfo {
     const e = this.core.registry.enrollIndividual(registrationId, options);
-    this.core.emit("enrollment", { id: registrationId, text: "individual enrollment" + (e.hub ? " -> " + e.hub : "") + (e.disabled ? " (disabled)" : "") });
+    this.core.emit("enrollment", { id: registrationId, text: "individual " + (e.attestation === "x509" ? "X.509 " : "") + "enrollment" + (e.hub ? " -> " + e.hub : "") + (e.disabled ? " (disabled)" : "") });
     return e;
   }
 
   enrollGroup(groupName: string, options: GroupEnrollmentOptions): EnrollmentInfo {
     const e = this.core.registry.enrollGroup(groupName, options);
-    this.core.emit("enrollment", { id: groupName, text: "group enrollment" + (e.hub ? " -> " + e.hub : "") + (e.disabled ? " (disabled)" : "") });
+    this.core.emit("enrollment", { id: groupName, text: (e.attestation === "x509" ? "X.509 " : "") + "group enrollment" + (e.hub ? " -> " + e.hub : "") + (e.disabled ? " (disabled)" : "") });
     return e;
   }
 
@@ -181,26 +184,70 @@ export class Simulator extends EventEmitter {
     return deriveDeviceKey(e.key, registrationId);
   }
 
-  /** Registers a device straight in a hub (no DPS), as for a connection-string device. */
+  /**
+   * Registers a device straight in a hub (no DPS), as for a connection-string device. With
+   * x509Thumbprint or x509Ca (and no key) it authenticates by certificate only; key "" then.
+   */
   addDevice(deviceId: string, options: AddDeviceOptions = {}): { deviceId: string; hub: string; key: string } {
+    if (deviceId.indexOf("/") >= 0) throw new Error("a device id cannot contain '/' (use addModule)");
     const hub = this.resolveHub(options.hub ?? this.hubNames[0]);
-    const key = options.key ?? randomKey();
-    const keys = options.secondaryKey !== undefined ? [key, options.secondaryKey] : [key];
+    const x509 = x509Identity(options.x509Thumbprint, options.x509Ca);
+    const key = x509 && options.key === undefined ? "" : options.key ?? randomKey();
+    const keys = key === "" ? [] : options.secondaryKey !== undefined ? [key, options.secondaryKey] : [key];
     const existing = this.core.registry.devices.get(deviceId);
     const device = existing ?? this.core.registry.createDevice(deviceId, hub, keys);
     device.hub = hub;
     device.keys = keys;
     device.enabled = options.disabled !== true;
-    this.core.emit("device", { host: hub, id: deviceId, text: "added to " + hub });
+    if (x509) device.x509 = x509;
+    else delete device.x509;
+    this.core.emit("device", { host: hub, id: deviceId, text: "added to " + hub + (x509 ? " (X.509" + (x509.cas.length ? " CA-signed)" : " thumbprint)") : "") });
     return { deviceId, hub, key };
+  }
+
+  /**
+   * Adds a module identity to a device (in the device's hub). It connects with client id
+   * "{deviceId}/{moduleId}" and is addressed as that in device(), twin(), invokeMethod(),
+   * telemetry(); its telemetry records carry deviceId and moduleId.
+   */
+  addModule(deviceId: string, moduleId: string, options: AddModuleOptions = {}): { deviceId: string; moduleId: string; hub: string; key: string } {
+    const parent = this.entry(deviceId);
+    if (!parent.hub) throw new Error("device '" + deviceId + "' is in no hub");
+    if (moduleId === "" || moduleId.indexOf("/") >= 0) throw new Error("bad module id '" + moduleId + "'");
+    const identity = deviceId + "/" + moduleId;
+    const x509 = x509Identity(options.x509Thumbprint, undefined);
+    const key = x509 && options.key === undefined ? "" : options.key ?? randomKey();
+    const keys = key === "" ? [] : options.secondaryKey !== undefined ? [key, options.secondaryKey] : [key];
+    const entry = this.core.registry.devices.get(identity) ?? this.core.registry.createDevice(identity, parent.hub, keys);
+    entry.hub = parent.hub;
+    entry.keys = keys;
+    entry.moduleId = moduleId;
+    entry.parentId = deviceId;
+    if (x509) entry.x509 = x509;
+    this.core.emit("device", { host: parent.hub, id: identity, text: "module added to " + deviceId + " in " + parent.hub });
+    return { deviceId, moduleId, hub: parent.hub, key };
+  }
+
+  /**
+   * Adds (or replaces) a shared access policy of a hub. A device may connect with a token
+   * signed by its key, `skn` = the policy name, if it has DeviceConnect (the default); the
+   * token's `sr` may be the device's resource or a prefix of it (e.g. the hub's host name).
+   */
+  addPolicy(name: string, options: PolicyOptions = {}): { name: string; hub: string; key: string; permissions: string[] } {
+    const hub = this.resolveHub(options.hub ?? this.hubNames[0]);
+    const policy = this.core.registry.addPolicy(hub, name, options);
+    this.core.emit("device", { host: hub, text: "shared access policy '" + name + "' (" + policy.permissions.join(", ") + ")" });
+    return { name, hub, key: policy.keys[0], permissions: [...policy.permissions] };
   }
 
   device(deviceId: string): DeviceState | undefined {
     const d = this.core.registry.devices.get(deviceId);
     if (!d) return undefined;
     const live = d.hub ? this.hubs.get(d.hub)?.connection(deviceId) : undefined;
-    return {
+    const authentication = [d.keys.length > 0 ? "sas" : "", d.x509 ? "x509" : ""].filter((a) => a).join("+");
+    const state: DeviceState = {
       deviceId,
+      authentication,
       hub: d.hub,
       registrationId: d.registrationId,
       enabled: d.enabled,
@@ -210,6 +257,8 @@ export class Simulator extends EventEmitter {
       subscriptions: live ? live.subscriptions : [],
       counters: structuredClone(d.counters),
     };
+    if (d.moduleId !== undefined) state.moduleId = d.moduleId;
+    return state;
   }
 
   devices(): DeviceState[] {
@@ -526,4 +575,13 @@ export function signOtaManifest(version: string, url: string, bytes: Uint8Array,
   const keyBytes = typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key);
   const auth = createHmac("sha256", keyBytes).update(otaAuthMessage(version, bytes.length, sha256, allowDowngrade)).digest("base64");
   return { version, url, size: bytes.length, sha256, auth, allowDowngrade };
+}
+
+/** X.509 authentication from thumbprints and/or a CA certificate, or undefined for none. */
+function x509Identity(thumbprint: string | string[] | undefined, ca: string | Uint8Array | undefined): X509Identity | undefined {
+  if (thumbprint === undefined && ca === undefined) return undefined;
+  return {
+    thumbprints: thumbprint === undefined ? [] : typeof thumbprint === "string" ? [thumbprint] : [...thumbprint],
+    cas: ca === undefined ? [] : certificatesOf(ca),
+  };
 }

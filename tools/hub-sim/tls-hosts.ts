@@ -52,6 +52,7 @@ export class HostServer {
     private readonly bindAddress: string,
     tls12Only: boolean,
     events: HostServerEvents,
+    requestClientCert = false,
   ) {
     this.server = tls.createServer({
       key: creds.keyPem,
@@ -61,6 +62,11 @@ export class HostServer {
       minVersion: "TLSv1.2",
       maxVersion: tls12Only ? "TLSv1.2" : "TLSv1.3",
       dhparam: "auto",
+      // Mutual TLS as DPS and IoT Hub do it: a client certificate is asked for but not
+      // required (SAS devices send none) and not judged here; the service judges it at
+      // CONNECT (hub) or per operation (DPS), on the simulator's clock.
+      requestCert: requestClientCert,
+      rejectUnauthorized: false,
     });
     this.server.on("connection", (socket: Socket) => {
       // Small MQTT packets must not wait for Nagle + delayed ACK (~40 ms per round trip).

@@ -66,8 +66,19 @@ export function matchesFilter(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** The filters IoT Hub lets device `deviceId` subscribe to. Anything else closes the connection. */
+/** `devices/{d}/messages/events` for a device, `devices/{d}/modules/{m}/messages/events` for
+ *  a module identity `d/m` (device ids cannot contain "/"). */
+export function eventsTopic(identity: string): string {
+  const slash = identity.indexOf("/");
+  return slash < 0 ? "devices/" + identity + "/messages/events" : "devices/" + identity.slice(0, slash) + "/modules/" + identity.slice(slash + 1) + "/messages/events";
+}
+
+/** The filters IoT Hub lets device `deviceId` (or module `d/m`) subscribe to. Anything else
+ *  closes the connection. A module has twin and methods but no cloud-to-device messages. */
 export function hubSubscriptionAllowed(deviceId: string, filter: string): boolean {
+  if (deviceId.indexOf("/") >= 0) {
+    return filter === "$iothub/methods/POST/#" || filter === "$iothub/twin/res/#" || filter === "$iothub/twin/PATCH/properties/desired/#";
+  }
   return (
     filter === "devices/" + deviceId + "/messages/devicebound/#" ||
     filter === "devices/+/messages/devicebound/#" ||
@@ -89,9 +100,9 @@ export type HubPublish =
   | { kind: "method-response"; status: number; rid: string }
   | { kind: "denied"; reason: string };
 
-/** Classifies a device publish by topic; only the device's own topics are allowed. */
+/** Classifies a device (or module `d/m`) publish by topic; only its own topics are allowed. */
 export function classifyHubPublish(deviceId: string, topic: string): HubPublish {
-  const events = "devices/" + deviceId + "/messages/events";
+  const events = eventsTopic(deviceId);
   if (topic === events) return { kind: "telemetry", bag: "" };
   if (topic.startsWith(events + "/")) return { kind: "telemetry", bag: topic.slice(events.length + 1) };
   if (topic.startsWith("$iothub/twin/GET/?")) {

@@ -55,6 +55,9 @@ export interface SimulatorOptions {
 export interface IndividualEnrollmentOptions {
   /** Symmetric key (base64). Default: a random 32-byte key (read it back from the return value). */
   key?: string;
+  /** X.509 attestation instead of a key: the device's certificate (PEM or DER). The device
+   *  presents it in the TLS handshake; the registration id must be its common name. */
+  certificate?: string | Uint8Array;
   secondaryKey?: string;
   /** Device id in the hub. Default: the registration id. */
   deviceId?: string;
@@ -68,8 +71,12 @@ export interface IndividualEnrollmentOptions {
 }
 
 export interface GroupEnrollmentOptions {
-  /** Group symmetric key (base64); device keys are derived from it. */
-  key: string;
+  /** Group symmetric key (base64); device keys are derived from it. Give this or `ca`. */
+  key?: string;
+  /** X.509 group: the enrolled CA certificate (PEM or DER; root or intermediate). A device
+   *  whose certificate chains up to it (through intermediates the device sends) registers
+   *  with its certificate's common name as registration id. */
+  ca?: string | Uint8Array;
   secondaryKey?: string;
   hub?: string;
   disabled?: boolean;
@@ -79,8 +86,10 @@ export interface GroupEnrollmentOptions {
 
 export interface EnrollmentInfo {
   kind: "individual" | "group";
+  attestation: "symmetricKey" | "x509";
   /** Registration id (individual) or group name. */
   name: string;
+  /** The symmetric key ("" for X.509). */
   key: string;
   secondaryKey?: string;
   deviceId?: string;
@@ -93,6 +102,29 @@ export interface AddDeviceOptions {
   key?: string;
   secondaryKey?: string;
   disabled?: boolean;
+  /** X.509 self-signed ("thumbprint") authentication: SHA-1 or SHA-256 thumbprints (hex). */
+  x509Thumbprint?: string | string[];
+  /** X.509 CA authentication: the CA certificate (PEM or DER). The device's certificate must
+   *  chain up to it and carry the device id as common name. (In Azure the CA is registered
+   *  and verified at the hub, the device only says "CA-signed"; here the device names it.) */
+  x509Ca?: string | Uint8Array;
+}
+
+export interface AddModuleOptions {
+  key?: string;
+  secondaryKey?: string;
+  /** X.509 self-signed authentication of the module (thumbprints, hex). */
+  x509Thumbprint?: string | string[];
+}
+
+/** A hub-level shared access policy (IoT Hub > Shared access policies). */
+export interface PolicyOptions {
+  /** Hub (host name or first label). Default: the first hub. */
+  hub?: string;
+  key?: string;
+  secondaryKey?: string;
+  /** Default ["DeviceConnect"]. Only DeviceConnect lets a device connect. */
+  permissions?: string[];
 }
 
 /** One telemetry message as the hub received it, in arrival order. */
@@ -100,6 +132,8 @@ export interface TelemetryRecord {
   /** Arrival order across the whole simulator, from 1. */
   seq: number;
   deviceId: string;
+  /** Set for a module's telemetry (deviceId is then the module's device). */
+  moduleId?: string;
   hub: string;
   topic: string;
   /** The property bag as sent (percent-encoded). */
@@ -138,7 +172,11 @@ export interface DeviceCounters {
 }
 
 export interface DeviceState {
+  /** The device id, or "device/module" for a module identity. */
   deviceId: string;
+  moduleId?: string;
+  /** "sas", "x509" (thumbprint or CA) or both, as the identity was created. */
+  authentication: string;
   /** The hub whose registry holds the device, or null (e.g. moved, waiting for DPS). */
   hub: string | null;
   registrationId: string | undefined;
@@ -146,7 +184,7 @@ export interface DeviceState {
   /** Fault: the hub answers CONNACK 5 whatever the token. */
   rejected: boolean;
   connected: boolean;
-  /** Expiry of the token of the live connection, epoch ms. */
+  /** Expiry of the token of the live connection, epoch ms (Infinity for an X.509 connection). */
   tokenExpiresAtMs: number | undefined;
   /** The topic filters of the live connection. */
   subscriptions: string[];

@@ -1,7 +1,7 @@
 // npm run sign-update -- --bundle dist/firmware.js --version 1.2.0 --url https://... --key-file ota.key
 // Writes the update manifest (docs/updates.md) that the desired twin property `ota` carries.
-// The key comes from a file or the OTA_KEY environment variable, never from the command
-// line, and is never printed.
+// The key comes from a file or the AZIOT_OTA_KEY environment variable (as for make-config),
+// never from the command line, and is never printed.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -12,7 +12,7 @@ import { base64DecodeLenient } from "../../firmware/azure/base64";
 export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(data).digest());
 
 /** The environment variable sign-update reads the key from when --key-file is not given. */
-export const KEY_ENV = "OTA_KEY";
+export const KEY_ENV = "AZIOT_OTA_KEY";
 /** Key bytes the device accepts at least (firmware/config.ts: ota.key). */
 export const MIN_KEY_BYTES = 16;
 

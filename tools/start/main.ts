@@ -1,9 +1,12 @@
 // npm start: a device's whole life against the local simulator, one time-stamped line per
 // event, then a summary (last line: `summary {...}`). With --config it runs the same device
-// against a real DPS and hub instead.
+// against a real DPS and hub instead. The options are read first: --help and a wrong option
+// answer at once, before the bundle is built (npm run build, for a scenario run).
 import { readFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { spawnSync } from "node:child_process";
 import { SCENARIOS, runScenario } from "./tour";
 import { createDevice } from "../../firmware/device/index";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
@@ -33,15 +36,48 @@ Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.about}`).join("\n")}
 `;
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith("--")) {
-    console.error(`${name} needs a value (see --help)`);
-    process.exit(2);
+export interface StartOptions {
+  help: boolean;
+  scenario: string;
+  speed: number;
+  config?: string;
+  minutes?: number;
+  /** --store: the device's Storage folder for --config runs. */
+  store?: string;
+}
+
+/** The options, or a message for a wrong one (the caller prints it with the usage). */
+export function parseStartOptions(argv: string[]): StartOptions | string {
+  let v: { help?: boolean; scenario?: string; speed?: string; config?: string; minutes?: string; store?: string };
+  try {
+    v = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: { help: { type: "boolean", short: "h" }, scenario: { type: "string" }, speed: { type: "string" }, config: { type: "string" }, minutes: { type: "string" }, store: { type: "string" } },
+    }).values;
+  } catch (e) {
+    return (e as Error).message;
   }
-  return value;
+  if (v.help) return { help: true, scenario: "tour", speed: 100 };
+  const scenario = v.scenario ?? "tour";
+  if (!SCENARIOS.some((s) => s.name === scenario)) return `unknown scenario "${scenario}"; one of: ${SCENARIOS.map((s) => s.name).join(", ")}`;
+  const speed = Number(v.speed ?? 100);
+  if (!(speed >= 1 && speed <= 10000)) return "--speed must be a number from 1 to 10000";
+  const minutes = v.minutes === undefined ? undefined : Number(v.minutes);
+  if (minutes !== undefined && !(minutes > 0 && minutes <= 525600)) return "--minutes must be a number of minutes above 0";
+  if (v.minutes !== undefined && v.config === undefined) return "--minutes goes with --config";
+  if (v.store !== undefined && v.config === undefined) return "--store goes with --config";
+  if ((v.scenario !== undefined || v.speed !== undefined) && v.config !== undefined) return "--scenario and --speed are for the simulator; --config runs against a real DPS and hub";
+  return { help: false, scenario, speed, config: v.config, minutes, store: v.store };
+}
+
+/** npm run build, as npm start always did before a scenario run. */
+function build(): void {
+  const root = resolve(import.meta.dirname, "../..");
+  const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error("npm start: the build failed" + (r.error ? " (" + r.error.message + ")" : ""));
+    process.exit(1);
+  }
 }
 
 async function realDevice(file: string, minutes: number | undefined, storeDir: string | undefined): Promise<void> {
@@ -101,28 +137,23 @@ async function realDevice(file: string, minutes: number | undefined, storeDir: s
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes("--help") || args.includes("-h")) {
+  const o = parseStartOptions(process.argv.slice(2));
+  if (typeof o === "string") {
+    console.error(`npm start: ${o}\n`);
+    console.error(HELP);
+    process.exit(2);
+  }
+  if (o.help) {
     console.log(HELP);
     return;
   }
-  const configFile = option(args, "--config");
-  if (configFile) {
-    const minutes = option(args, "--minutes");
-    await realDevice(configFile, minutes === undefined ? undefined : Number(minutes), option(args, "--store"));
+  if (o.config !== undefined) {
+    await realDevice(o.config, o.minutes, o.store);
     return;
   }
-  const name = option(args, "--scenario") ?? "tour";
-  const scenario = SCENARIOS.find((s) => s.name === name);
-  if (!scenario) {
-    console.error(`unknown scenario "${name}"; one of: ${SCENARIOS.map((s) => s.name).join(", ")}`);
-    process.exit(2);
-  }
-  const speed = Number(option(args, "--speed") ?? 100);
-  if (!(speed > 0 && speed <= 10000)) {
-    console.error("--speed must be a number from 1 to 10000");
-    process.exit(2);
-  }
+  build();
+  const scenario = SCENARIOS.find((s) => s.name === o.scenario)!;
+  const speed = o.speed;
   console.log(`scenario ${scenario.name} at x${speed}: ${scenario.about}`);
   console.log("[device time] who    what");
   const summary = await runScenario(scenario, { speed, print: (line) => console.log(line) });
@@ -134,7 +165,9 @@ async function main(): Promise<void> {
   if (summary.messagesLost > 0) process.exitCode = 1;
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

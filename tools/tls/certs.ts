@@ -21,7 +21,7 @@ export interface TestCa {
   issue(host: string): ServerCredentials;
 }
 
-function rsaKeys(): { privateKeyPem: string; publicKeyPem: string } {
+export function rsaKeys(): { privateKeyPem: string; publicKeyPem: string } {
   const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
   return {
     privateKeyPem: pair.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
@@ -30,7 +30,7 @@ function rsaKeys(): { privateKeyPem: string; publicKeyPem: string } {
 }
 
 /** A positive serial without leading zero bytes (OpenSSL 3 rejects padded DER integers). */
-function nextSerial(): string {
+export function nextSerial(): string {
   return "01" + randomBytes(8).toString("hex");
 }
 
