@@ -97,19 +97,6 @@ function guardCode(other: string, seq: number): string {
 }
 
 /** Chooses the slot and returns the statement that runs it ("" when there is none). */
-/**
- * AZLOAD(part): the application's on-demand modules (hal/espruino.ts calls it). Each is a
- * region of the slot file behind its marker, a function expression evaluated straight from
- * flash and called for the part's factory. It is defined here, at the top level, so the
- * functions a module creates hold no scope of the application's, and the application's
- * bundle has no eval (which would stop the minifier from shortening its names).
- */
-function loaderCode(name: string): string {
-  const slot = JSON.stringify(name);
-  return "function AZLOAD(n){var s=require(\"Storage\"),t=s.read(" + slot + "),m=\"/*@az:\"+n+\"*/\",a=t?t.indexOf(m):-1,e;" +
-    "if(a<0)return;a+=m.length;e=t.indexOf(\"/*@az:\",a);if(e<0)e=t.length;t=undefined;return eval(s.read(" + slot + ",a,e-a))()}";
-}
-
 function bootStatement(): string {
   const first = stored();
   const before = first.selector === undefined ? undefined : first.selector;
@@ -126,7 +113,8 @@ function bootStatement(): string {
   if (rollback) setTimeout(guardCode(now.writeTo, (s as Selector).seq), STUB_GUARD_MS);
   const failed = PREFIX + name + (pending ? " (an unconfirmed update)" : "") + " stopped with an error: ";
   const then = rollback ? "; rebooting (another trial, or back to the previous application)" : "; not restarting it";
-  return loaderCode(name) + "try{eval(require(\"Storage\").read(" + JSON.stringify(name) + "))}catch(e){print(" + JSON.stringify(failed) + "+e+" +
+  // AZSLOT: the file whose on-demand modules AZLOAD reads (the loader heads .bootcde).
+  return "AZSLOT=" + JSON.stringify(name) + ";try{eval(require(\"Storage\").read(" + JSON.stringify(name) + "))}catch(e){print(" + JSON.stringify(failed) + "+e+" +
     JSON.stringify(then) + ")" + (rollback ? ";E.reboot()" : "") + "}";
 }
 

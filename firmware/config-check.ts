@@ -4,10 +4,11 @@
 // of the wrong type or out of range comes back as a listed problem, never an exception.
 // The table is a string inside the function: it costs nothing until the check runs.
 
-/** The rows: "path kind [min max]". kind: o object, b true/false, i whole number, n number.
+/** The rows: "path kind [min max]". kind: o object, b true/false, bo true/false or an object,
+ *  i whole number, n number.
  *  Strings and lists have their own checks in firmware/config.ts. */
 export function configRules(): string[] {
-  return ("dps o;dps.payload o;retry o;fleet o;outbox o;ota o;wifi o;hosts o;tls b;retry.stopOnRetryExpired b;" +
+  return ("dps o;dps.payload o;retry o;fleet o;outbox o;ota o;wifi o;hosts o;tls bo;tls.requireVerified b;retry.stopOnRetryExpired b;" +
     "port i 1 65535;" +
     // 1177 s is the hub's ceiling (its timeout is 1.5 x keep-alive, capped at 1767 s).
     "keepAliveSeconds i 10 1177;tokenLifetimeSeconds i 300 86400;" +
@@ -26,6 +27,7 @@ export function ruleProblem(row: string, v: unknown): string {
   const kind = f[1];
   if (kind === "o") return v !== null && typeof v === "object" && !Array.isArray(v) ? "" : f[0] + " must be a JSON object";
   if (kind === "b") return typeof v === "boolean" ? "" : f[0] + " must be true or false";
+  if (kind === "bo") return typeof v === "boolean" || (v !== null && typeof v === "object" && !Array.isArray(v)) ? "" : f[0] + " must be true, false or a JSON object";
   const min = Number(f[2]);
   const max = Number(f[3]);
   const whole = kind === "i";

@@ -38,8 +38,10 @@ export interface DeviceConfig {
   modelId?: string;
   /** Trusted roots, PEM text or base64 DER. Stock Espruino parses but does not enforce them. */
   ca?: string[];
-  /** Plain TCP instead of TLS (the Espruino Linux smoke test only). */
-  tls?: boolean;
+  /** false: plain TCP instead of TLS (the Espruino Linux smoke test only). An object means
+   *  TLS with settings: requireVerified refuses to run on an interpreter that cannot verify
+   *  the server against ca (stock Espruino; see interpreter/). */
+  tls?: boolean | { requireVerified?: boolean };
   port?: number;
   keepAliveSeconds?: number;
   tokenLifetimeSeconds?: number;
@@ -105,6 +107,8 @@ export interface ResolvedConfig {
   modelId: string;
   ca: string[];
   tls: boolean;
+  /** Run only where the server is verified against ca (main.ts checks the interpreter). */
+  tlsRequireVerified: boolean;
   port: number;
   keepAliveSeconds: number;
   tokenLifetimeSeconds: number;
@@ -174,7 +178,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
   const r: ResolvedConfig = {
     useDps: false, idScope: "", registrationId: "", dpsEndpoint: DPS_GLOBAL_ENDPOINT, dpsPayload: "",
     hubHost: "", deviceId: "", moduleId: "", auth: AUTH_KEY, key: "", token: "", certificate: "", privateKey: "",
-    modelId: "", ca: [], tls: true, port: DEFAULTS.port, keepAliveSeconds: DEFAULTS.keepAliveSeconds,
+    modelId: "", ca: [], tls: true, tlsRequireVerified: false, port: DEFAULTS.port, keepAliveSeconds: DEFAULTS.keepAliveSeconds,
     tokenLifetimeSeconds: DEFAULTS.tokenLifetimeSeconds, hubSuffixes: DEFAULT_HUB_SUFFIXES, retryNone: false,
     maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
     fleet: undefined, outboxMaxMessages: DEFAULTS.outboxMaxMessages, outboxMaxBytes: DEFAULTS.outboxMaxBytes,
@@ -256,7 +260,15 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
       r.ca = c.ca;
     }
   }
-  if (c.tls !== undefined) r.tls = c.tls;
+  if (c.tls !== undefined) {
+    // true/false, or an object of TLS settings (TLS on); the types are in the table.
+    const t = part(c.tls);
+    if (typeof c.tls === "boolean") r.tls = c.tls;
+    else if (t && t.requireVerified === true) {
+      if (r.ca.length === 0) errors.push("tls.requireVerified needs ca: the roots the server is verified against");
+      else r.tlsRequireVerified = true;
+    }
+  }
   if (c.port !== undefined) r.port = c.port;
   if (c.keepAliveSeconds !== undefined) r.keepAliveSeconds = c.keepAliveSeconds;
   if (c.tokenLifetimeSeconds !== undefined) r.tokenLifetimeSeconds = c.tokenLifetimeSeconds;

@@ -6,8 +6,12 @@
 import { createEspruinoHal, createEspruinoStore, EspruinoHal } from "../hal/espruino";
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
 import { createDevice, Device } from "./device/index";
-import { resolveConfig, ResolvedConfig } from "./config";
-import { CONFIG_RECORD } from "./storage-names";
+import { ResolvedConfig } from "./config";
+import { CONFIG_RECORD, RESOLVED_RECORD } from "./storage-names";
+import { Store } from "../hal/types";
+
+/** The boot stub's loader of on-demand modules (firmware/boot.ts). */
+declare const AZLOAD: ((name: string) => unknown) | undefined;
 
 /** The heartbeat: peak-memory sample, watchdog kick, status line and demo-app countdowns. */
 const HEARTBEAT_MS = 1000;
@@ -45,29 +49,50 @@ function startLed(hal: EspruinoHal): (pattern: number[]) => void {
   };
 }
 
-function readConfig(text: string | undefined): ResolvedConfig | string[] {
+/**
+ * The configuration: the resolved copy when the text is unchanged since it was checked (its
+ * CRC-32 matches), otherwise the full check (firmware/config-module.ts, evaluated from
+ * Storage only then) and a new resolved copy. Problems come back as a list.
+ */
+function loadConfig(store: Store): ResolvedConfig | string[] {
+  const text = store.read(CONFIG_RECORD);
   if (text === undefined) return ["no configuration in Storage (" + CONFIG_RECORD + " is missing)"];
+  const crc = E.CRC32(text);
+  const saved = store.read(RESOLVED_RECORD);
+  if (saved !== undefined) {
+    try {
+      const s = JSON.parse(saved) as { crc: number; config: ResolvedConfig };
+      if (s.crc === crc && s.config) return s.config;
+    } catch (e) {
+      // unreadable: checked again below
+    }
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     return [CONFIG_RECORD + " is not valid JSON"];
   }
-  return resolveConfig(raw);
+  const resolve = (typeof AZLOAD === "function" ? AZLOAD("config") : undefined) as ((raw: unknown) => ResolvedConfig | string[]) | undefined;
+  if (!resolve) return ["the configuration checker is missing from the application file: flash it again"];
+  const config = resolve(raw);
+  if (!Array.isArray(config)) store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, config: config }));
+  return config;
 }
 
-function waitForConfig(hal: EspruinoHal, problems: string[]): void {
+/** Says what stops the client (once, then a reminder a minute) and waits: no crash loop. */
+function waitForFix(hal: EspruinoHal, why: string, problems: string[], hint: string): void {
   const log = hal.system.log;
   const tell = function (): void {
-    log(LOG_ERROR, "azure-iot: cannot start, the configuration in Storage (" + CONFIG_RECORD + ") is unusable:");
+    log(LOG_ERROR, "azure-iot: cannot start, " + why + ":");
     for (let i = 0; i < problems.length; i++) log(LOG_ERROR, "  - " + problems[i]);
-    log(LOG_ERROR, "  " + FIX_HINT);
-    log(LOG_ERROR, "  waiting; nothing runs until a valid configuration is flashed");
+    log(LOG_ERROR, "  " + hint);
+    log(LOG_ERROR, "  waiting; nothing runs until this is fixed");
   };
   tell();
   startLed(hal)(LED_CONFIG_ERROR);
   const remind = function (): void {
-    log(LOG_ERROR, "azure-iot: waiting for a valid configuration (" + problems.length + " problem(s)); " + FIX_HINT);
+    log(LOG_ERROR, "azure-iot: waiting (" + problems.length + " problem(s)); " + hint);
     hal.timers.setTimer(REMIND_EVERY_S * 1000, remind);
   };
   hal.timers.setTimer(REMIND_EVERY_S * 1000, remind);
@@ -106,6 +131,7 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   const booted = hal.board.collectMemory();
   peak = booted.used;
   log(LOG_INFO, "azure-iot on Espruino " + hal.board.version + ": memory after boot " + booted.used + "/" + booted.total + " jsvars");
+  if (config.tls) log(hal.board.tlsVerifies ? LOG_INFO : LOG_WARN, "TLS: " + (hal.board.tlsVerifies ? "the server is verified against " + config.ca.length + " CA certificate(s) and its name" : "this interpreter does not verify the server (stock Espruino)"));
   led(hal.network.isUp() ? LED_CONNECTING : LED_NO_NETWORK);
   device.start();
   // Wi-Fi events arrive on later ticks and reach the started device as network up/down.
@@ -146,14 +172,21 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
 
 function main(): void {
   const store = createEspruinoStore();
-  const config = readConfig(store.read(CONFIG_RECORD));
+  const config = loadConfig(store);
   if (Array.isArray(config)) {
-    waitForConfig(createEspruinoHal({ logLevel: LOG_INFO, store: store }), config);
+    waitForFix(createEspruinoHal({ logLevel: LOG_INFO, store: store }), "the configuration in Storage (" + CONFIG_RECORD + ") is unusable", config, FIX_HINT);
     return;
   }
   const hal = createEspruinoHal({
     logLevel: LOG_INFO, store: store, hosts: config.hosts, led: config.led,
   });
+  // Checked at boot, before any network: the interpreter says whether tls.connect enforces ca.
+  if (config.tls && config.tlsRequireVerified && !hal.board.tlsVerifies) {
+    waitForFix(hal, "tls.requireVerified is set and this interpreter (Espruino " + hal.board.version + ") cannot verify the server",
+      ["its tls.connect accepts any server certificate (require(\"tls\").VERIFY is missing)"],
+      "fix: flash an Espruino image built with this project's interpreter/ patch, or drop tls.requireVerified from the configuration");
+    return;
+  }
   run(hal, config);
 }
 

@@ -28,6 +28,9 @@ export const SOCKET_RESET = -102;
 export const SOCKET_TLS_FAILED = -103;
 export const SOCKET_TIMEOUT = -104;
 export const SOCKET_ERROR = -105;
+/** The server's certificate did not verify against the configured ca (another CA, expired,
+ *  another name): reported by Node and by an Espruino built with interpreter/'s patch. */
+export const SOCKET_TLS_UNVERIFIED = -106;
 
 // Credentials (firmware/azure: base64, SAS tokens, connection strings): -300..-399
 /** Text is not base64 (bad character, impossible length, misplaced padding). */
@@ -143,6 +146,8 @@ export const REASON_RETRY_EXPIRED = 8;
 export const REASON_REPROVISIONING = 9;
 /** The driver holds the connection: an update download uses the one TLS socket. */
 export const REASON_UPDATING = 10;
+/** The server failed TLS verification (SOCKET_TLS_UNVERIFIED): nothing was sent to it. */
+export const REASON_SERVER_NOT_VERIFIED = 11;
 
 const REASON_NAMES = [
   "None",
@@ -156,6 +161,7 @@ const REASON_NAMES = [
   "RetryExpired",
   "Reprovisioning",
   "Updating",
+  "ServerNotVerified",
 ];
 
 /** The log name of a REASON_* value ("Unknown" for anything else). */

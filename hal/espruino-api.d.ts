@@ -15,13 +15,23 @@ interface EspSocket {
 interface EspConnectOptions {
   host: string;
   port: number;
-  ca?: string | Uint8Array;
+  /** SNI and the name checked against the certificate; read only by an interpreter built
+   *  with interpreter/'s patch (stock 2v29 ignores it). */
+  servername?: string;
+  /** One certificate; a list only on a patched interpreter (EspTlsModule.VERIFY). */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
   cert?: string | Uint8Array;
   key?: string | Uint8Array;
 }
 
 interface EspNetModule {
   connect(options: EspConnectOptions, onConnect: () => void): EspSocket;
+}
+
+interface EspTlsModule extends EspNetModule {
+  /** 1 on an interpreter built with interpreter/'s patch (a given ca is enforced); missing on
+   *  stock 2v29. */
+  VERIFY?: number;
 }
 
 interface EspStorageModule {
@@ -46,6 +56,8 @@ interface EspWifiModule {
   on(event: "connected" | "disconnected", callback: (details: { ip?: string; reason?: string }) => void): void;
 }
 
+declare function require(name: "net"): EspNetModule;
+declare function require(name: "tls"): EspTlsModule;
 declare function require(name: "net" | "tls"): EspNetModule;
 declare function require(name: "Storage"): EspStorageModule;
 declare function require(name: "crypto"): EspCryptoModule;
@@ -56,6 +68,8 @@ declare namespace E {
   function reboot(): void;
   function enableWatchdog(timeoutSeconds: number, automatic?: boolean): void;
   function getSizeOf(value: unknown): number;
+  /** CRC-32 of a string or bytes. */
+  function CRC32(data: string | Uint8Array): number;
 }
 
 declare var process: {

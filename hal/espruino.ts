@@ -6,7 +6,7 @@
 // firmware/main.ts needs no Espruino global either.
 import {
   Hal, Socket, SocketEvents, SocketOptions, Store, MemoryFigures,
-  SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_TLS_FAILED, SOCKET_ERROR,
+  SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_TLS_FAILED, SOCKET_ERROR, SOCKET_TLS_UNVERIFIED,
   LOG_ERROR, LOG_WARN, LOG_INFO,
 } from "./types";
 import { findText } from "../firmware/text";
@@ -22,6 +22,10 @@ const WIFI_MAX_RETRY_MS = 120000;
 const WIFI_ATTEMPT_TIMEOUT_MS = 30000;
 /** The ESP32 takes the zone as a POSIX TZ string; a number throws (reference section 8). */
 const SNTP_ZONE = "UTC0";
+/** The socket error codes of a server that failed verification on a patched interpreter
+ *  (interpreter/): -16 not trusted, -17 expired or not yet valid, -18 another name. */
+const ESP_CERT_ERROR_FIRST = -18;
+const ESP_CERT_ERROR_LAST = -16;
 
 export interface EspruinoHalOptions {
   /** Lowest level written to the console (LOG_*). */
@@ -55,6 +59,9 @@ export interface EspruinoBoard {
   collectMemory(): MemoryFigures;
   /** Interpreter version, e.g. "2v29". */
   version: string;
+  /** True when tls.connect enforces a given ca and checks the host name (an interpreter built
+   *  with interpreter/'s patch); stock 2v29 accepts any server. */
+  tlsVerifies: boolean;
 }
 
 export interface EspruinoHal extends Hal {
@@ -72,7 +79,7 @@ function hasOwn(o: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
 }
 
-function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [host: string]: string } | undefined): Socket {
+function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [host: string]: string } | undefined, verifies: boolean): Socket {
   let raw: EspSocket | undefined;
   let open = false;
   let ended = false;
@@ -104,7 +111,10 @@ function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [h
   }
   const espOptions: EspConnectOptions = { host: host, port: port };
   if (options.tls) {
-    if (options.ca && options.ca.length > 0) espOptions.ca = options.ca[0];
+    // The real name for SNI and the certificate check, whatever address hosts gave.
+    espOptions.servername = options.host;
+    // Stock 2v29 takes one certificate (and enforces none); a patched interpreter the set.
+    if (options.ca && options.ca.length > 0) espOptions.ca = verifies ? options.ca : options.ca[0];
     if (options.cert) espOptions.cert = options.cert;
     if (options.key) espOptions.key = options.key;
   }
@@ -127,7 +137,9 @@ function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [h
   });
   raw.on("error", function (e: { code?: number; message?: string }) {
     const message = (e && e.message) || "socket error " + (e && e.code);
-    fail(open ? SOCKET_ERROR : classifyConnectError(message, options.tls), message);
+    const code = e && e.code;
+    if (typeof code === "number" && code >= ESP_CERT_ERROR_FIRST && code <= ESP_CERT_ERROR_LAST) fail(SOCKET_TLS_UNVERIFIED, message);
+    else fail(open ? SOCKET_ERROR : classifyConnectError(message, options.tls), message);
   });
   raw.on("close", function () {
     if (!open && error === SOCKET_CLOSED) fail(options.tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED, "closed before open");
@@ -240,6 +252,15 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
   let joinTimer = 0;
   let joinGuard = 0;
   const led = findLed(options.led);
+  // The interpreter's server checking (interpreter/): require("tls").VERIFY is 1 on a patched
+  // build, missing on stock 2v29; require throws where TLS is compiled out.
+  let verifies = false;
+  try {
+    const level = require("tls").VERIFY;
+    verifies = typeof level === "number" && level >= 1;
+  } catch (e) {
+    verifies = false;
+  }
 
   function log(level: number, message: string): void {
     if (level > options.logLevel) return;
@@ -353,7 +374,7 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
     },
     net: {
       connect: function (o: SocketOptions, events: SocketEvents) {
-        return connectSocket(o, events, options.hosts);
+        return connectSocket(o, events, options.hosts, verifies);
       },
     },
     store: store,
@@ -408,6 +429,7 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
         return { used: m.usage, total: m.total, unit: "jsvars" };
       },
       version: String(process.version),
+      tlsVerifies: verifies,
     },
     load: loadModule,
   };

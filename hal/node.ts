@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync
 import { join } from "node:path";
 import {
   Hal, Socket, SocketEvents, SocketOptions, Store, MemoryFigures,
-  SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_RESET, SOCKET_TLS_FAILED, SOCKET_TIMEOUT, SOCKET_ERROR,
+  SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_RESET, SOCKET_TLS_FAILED, SOCKET_TIMEOUT, SOCKET_ERROR, SOCKET_TLS_UNVERIFIED,
   LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG,
 } from "./types";
 import { ScaledTime, TimeSource } from "./node-time";
@@ -82,6 +82,8 @@ export function socketErrorCode(error: NodeJS.ErrnoException): number {
   if (code === "ECONNREFUSED") return SOCKET_REFUSED;
   if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") return SOCKET_RESET;
   if (code === "ETIMEDOUT") return SOCKET_TIMEOUT;
+  // The server is not who it should be (OpenSSL's verify results, Node's name check).
+  if (/^(CERT_|UNABLE_TO_(GET_ISSUER|VERIFY_LEAF)|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME)/.test(code)) return SOCKET_TLS_UNVERIFIED;
   if (/SSL|TLS|CERT|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|HOSTNAME/.test(code) || /SSL|TLS|certificate/i.test(error.message)) return SOCKET_TLS_FAILED;
   return SOCKET_ERROR;
 }

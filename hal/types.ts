@@ -25,11 +25,15 @@ export interface Timers {
 }
 
 export interface SocketOptions {
+  /** The server's name: sent in the TLS handshake (SNI) and checked against its certificate,
+   *  whatever address a HAL's hosts table maps it to. */
   host: string;
   port: number;
   /** TLS when true, plain TCP otherwise (the Espruino Linux smoke test, local brokers). */
   tls: boolean;
-  /** Trusted CA certificates (DER bytes or PEM text). Stock Espruino parses but does not enforce them. */
+  /** Trusted CA certificates (DER bytes or PEM text). Enforced on Node and on an Espruino
+   *  built with interpreter/'s patch (a failure ends the socket with SOCKET_TLS_UNVERIFIED);
+   *  stock Espruino parses the first one and enforces nothing. */
   ca?: Array<Uint8Array | string>;
   /** Client certificate and key for X.509 authentication (DER or PEM). */
   cert?: Uint8Array | string;
@@ -49,6 +53,7 @@ export interface SocketEvents {
 /** Reasons a socket ended, for the failure classifier (defined with the other codes). */
 export {
   SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_RESET, SOCKET_TLS_FAILED, SOCKET_TIMEOUT, SOCKET_ERROR,
+  SOCKET_TLS_UNVERIFIED,
 } from "../firmware/status";
 
 export interface Socket {

@@ -371,7 +371,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
         const link = core.link;
         if (link.waiting) return true;
         if (link.kind === 0 || !link.session) return false;
-        if (!link.open || link.session.state() !== SESSION_UP) return true;
+        if (!link.open || link.session.state() !== SESSION_UP || link.session.pinging()) return true;
         if (link.kind === LINK_DPS) return core.policy.state === STATE_DPS_ACTIVE;
         return core.policy.state === STATE_HUB_CONNECTED && (core.twin.getRid !== "" || core.hub.subscribing);
       },

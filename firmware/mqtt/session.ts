@@ -116,6 +116,8 @@ export interface Session {
   state(): number;
   /** Unacknowledged QoS 1 publishes in the window. */
   inflight(): number;
+  /** A PINGREQ waits for its answer (tests on a virtual clock hold time still meanwhile). */
+  pinging(): boolean;
 }
 
 // Slot kinds in the window.
@@ -410,6 +412,10 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
 
     state: function (): number {
       return st;
+    },
+
+    pinging: function (): boolean {
+      return pingAt >= 0;
     },
 
     inflight: function (): number {

@@ -13,6 +13,8 @@ import {
   REASON_COMMUNICATION_ERROR,
   REASON_RETRY_EXPIRED,
   REASON_REPROVISIONING,
+  REASON_SERVER_NOT_VERIFIED,
+  SOCKET_TLS_UNVERIFIED,
 } from "../status";
 import { MAX_DELAY_MS, PROFILE_NONE, PROFILE_NORMAL, PROFILE_SERVER, PROFILE_THROTTLED, PROFILE_SLOW, SERVER_BASE_MS } from "./backoff";
 
@@ -148,6 +150,10 @@ function serviceStatus(status: number, after: number, out: Verdict): number {
  */
 export function classify(kind: number, code: number, retryAfterSeconds: number, out: Verdict): number {
   const after = retryAfterMs(retryAfterSeconds);
+  // An impostor or a wrong ca: back off as from a failing service, and say why.
+  if ((kind === KIND_HUB_SOCKET || kind === KIND_DPS_SOCKET) && code === SOCKET_TLS_UNVERIFIED) {
+    return set(out, ACTION_RETRY, REASON_SERVER_NOT_VERIFIED, PROFILE_SERVER, 0, 0);
+  }
   switch (kind) {
     case KIND_NO_NETWORK:
       return set(out, ACTION_WAIT, REASON_NO_NETWORK, PROFILE_NONE, 0, 0);

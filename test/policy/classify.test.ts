@@ -136,6 +136,8 @@ const design: Array<[string, Row[]]> = [
     [
       ...SOCKET_CODES.map((code): Row => [`hub socket ${code}`, KIND_HUB_SOCKET, code, 0, hubRetry]),
       ["CONNACK 3 server unavailable", KIND_HUB_CONNACK, 3, 0, hubRetry],
+      ["hub server not verified", KIND_HUB_SOCKET, status.SOCKET_TLS_UNVERIFIED, 0, [ACTION_RETRY, status.REASON_SERVER_NOT_VERIFIED, PROFILE_SERVER, 0, 0]],
+      ["DPS server not verified", KIND_DPS_SOCKET, status.SOCKET_TLS_UNVERIFIED, 0, [ACTION_RETRY, status.REASON_SERVER_NOT_VERIFIED, PROFILE_SERVER, 0, 0]],
       ["no CONNACK within 60 s", KIND_HUB_TIMEOUT, AWAIT_CONNACK, 0, hubRetry],
       ["no PINGRESP (link dead)", KIND_HUB_TIMEOUT, AWAIT_PINGRESP, 0, hubRetry],
       ["no PUBACK", KIND_HUB_TIMEOUT, AWAIT_PUBACK, 0, hubRetry],
@@ -275,7 +277,7 @@ props("100,000 seeded random inputs -> never throws, every field valid and consi
       v.action >= ACTION_NONE &&
       v.action <= ACTION_WAIT &&
       v.reason >= REASON_NONE &&
-      v.reason <= REASON_REPROVISIONING &&
+      (v.reason <= REASON_REPROVISIONING || v.reason === status.REASON_SERVER_NOT_VERIFIED) &&
       v.profile >= PROFILE_NONE &&
       v.profile <= PROFILE_SLOW &&
       v.waitMs >= 0 &&
@@ -315,7 +317,8 @@ props("every reason -> a log name; out of range -> Unknown", () => {
     "Reprovisioning",
     "Updating",
   ]);
-  assert.is(status.reasonName(11), "Unknown");
+  assert.is(status.reasonName(status.REASON_SERVER_NOT_VERIFIED), "ServerNotVerified");
+  assert.is(status.reasonName(12), "Unknown");
   assert.is(status.reasonName(-1), "Unknown");
   assert.is(status.reasonName(1.5), "Unknown");
 });

@@ -9,6 +9,7 @@ export interface EspruinoBundleOptions {
   tsconfig?: string;
   evalResult?: boolean;
   module?: boolean;
+  prefix?: string;
   gate?: boolean;
 }
 export const terserMinified: Record<string, unknown>;
@@ -30,3 +31,4 @@ export const ON_DEMAND_MODULES: Array<{ name: string; input: string }>;
 export function moduleMarker(name: string): string;
 export function slotImage(warm: string, modules: Array<{ name: string; code: string }>): string;
 export function applicationBundles(o: { input: string; dir: string; name: string; sizeFile?: string; printSizes?: boolean }): EspruinoRollupConfig[];
+export const MODULE_LOADER_SOURCE: string;

@@ -161,12 +161,12 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
-function espruinoRender(evalResult, module) {
+function espruinoRender(evalResult, module, prefix) {
   return {
     name: "espruino-render",
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
-      return { code: evalResult ? evalStatement(out) : module ? moduleExpression(out) : out, map: null };
+      return { code: (prefix || "") + (evalResult ? evalStatement(out) : module ? moduleExpression(out) : out), map: null };
     },
   };
 }
@@ -176,7 +176,19 @@ function espruinoRender(evalResult, module) {
 export const ON_DEMAND_MODULES = [
   { name: "provisioning", input: "firmware/device/provisioning.ts" },
   { name: "updates", input: "firmware/device/updates.ts" },
+  { name: "config", input: "firmware/config-module.ts" },
 ];
+
+/**
+ * AZLOAD(part), the loader of the application's on-demand modules, put at the top of the
+ * boot stub (.bootcde) so its body stays in flash. It reads the slot file the stub ran
+ * (AZSLOT, set by the stub's statement), finds the part's region behind its marker and
+ * evaluates it straight from flash, then calls it for the part's factory. Defined at the top
+ * level, the functions a module creates hold no scope of the application's, and the
+ * application's bundle has no eval (which would stop the minifier shortening its names).
+ */
+export const MODULE_LOADER_SOURCE = "function AZLOAD(n){var s=require(\"Storage\"),f=AZSLOT,t=s.read(f),m=\"/*@az:\"+n+\"*/\"," +
+  "a=t?t.indexOf(m):-1,e;if(a<0)return;a+=m.length;e=t.indexOf(\"/*@az:\",a);if(e<0)e=t.length;t=undefined;return eval(s.read(f,a,e-a))()}\n";
 
 /** Marks where an on-demand module's region starts in the slot file. */
 export function moduleMarker(name) {
@@ -255,6 +267,7 @@ function printSize(label) {
  * bundle is `eval(<the entry>)`: that text runs at the top level of the script that holds
  * the bundle (the boot stub, firmware/boot.ts).
  * module: an on-demand part; the entry's default export is its factory (moduleExpression).
+ * prefix: code text put before the bundle (the boot stub's module loader).
  * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, module?: boolean, gate?: boolean}} o
  */
 export function espruinoBundle(o) {
@@ -267,7 +280,7 @@ export function espruinoBundle(o) {
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module)].concat(
+      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix)].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
         o.printSizeAs ? [printSize(o.printSizeAs)] : [],
         o.gate ? [gate()] : [],
@@ -282,7 +295,7 @@ export function espruinoBundle(o) {
       freeze: false,
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module)].concat(o.gate ? [gate()] : []),
+      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module, o.prefix)].concat(o.gate ? [gate()] : []),
     });
   }
   return {
@@ -315,7 +328,7 @@ export const BOOT_STUB_ENTRY = resolve(root, "firmware/boot.ts");
  * @param {{file: string, debugFile?: string, printSizeAs?: string}} o
  */
 export function bootStubBundle(o) {
-  return espruinoBundle({ input: BOOT_STUB_ENTRY, file: o.file, debugFile: o.debugFile, printSizeAs: o.printSizeAs, evalResult: true, gate: true });
+  return espruinoBundle({ input: BOOT_STUB_ENTRY, file: o.file, debugFile: o.debugFile, printSizeAs: o.printSizeAs, evalResult: true, gate: true, prefix: MODULE_LOADER_SOURCE });
 }
 
 /**

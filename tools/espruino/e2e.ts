@@ -39,7 +39,7 @@ function boot(interpreter: string, cwd: string, timeoutMs: number, onLine: (line
 }
 
 /** Runs a setup script (a file) to its "SETUP OK" line. */
-async function setup(interpreter: string, cwd: string, script: string): Promise<string[]> {
+export async function setup(interpreter: string, cwd: string, script: string): Promise<string[]> {
   writeFileSync(join(cwd, "setup.js"), script);
   return (await startInterpreter(interpreter, ["setup.js"], cwd, { timeoutMs: SETUP_TIMEOUT_MS, until: /SETUP (OK|FAIL)/ }).done).lines;
 }
@@ -47,7 +47,7 @@ async function setup(interpreter: string, cwd: string, script: string): Promise<
 /** The setup script: the bundle and the stub (read from files by the interpreter's fs, so no
  *  56 KB string literal is parsed in RAM), the configuration and the selector, as the flasher
  *  writes them. */
-function setupScript(config: DeviceConfig): string {
+export function setupScript(config: DeviceConfig): string {
   return [
     "var s = require(\"Storage\");",
     "s.eraseAll();",

@@ -6,8 +6,11 @@
 // simulator over TLS and sends telemetry (filter "e2e" runs only that). Then the OTA switch
 // (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
 // the boot stub, confirmed or rolled back (filter "ota-switch"). The end-to-end test again with
-// an X.509 identity (filter "e2e-x509"). Skipped, with exit 0, when
-// ESPRUINO is not set.
+// an X.509 identity (filter "e2e-x509"). Then server verification
+// (tools/espruino/tls-verify.ts, filter "tls-verify"): on $ESPRUINO that a stock interpreter
+// behaves as before, and on $ESPRUINO_VERIFYING, an interpreter built with interpreter/'s
+// patch (interpreter/build-linux.sh), that impostors are refused; that half is skipped with a
+// note when ESPRUINO_VERIFYING is not set. Skipped, with exit 0, when neither is set.
 import { startInterpreter, type InterpreterResult } from "./interpreter";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,6 +20,7 @@ import { espruinoBundle, bootStubBundle, applicationBundles, type EspruinoRollup
 import { checkBundle } from "../build/espruino-gate.mjs";
 import { runEndToEnd } from "./e2e";
 import { runOtaSwitch } from "./ota-switch";
+import { runTlsVerify } from "./tls-verify";
 
 const root = resolve(import.meta.dirname, "../..");
 const PROBE_TIMEOUT_MS = 120_000;
@@ -57,17 +61,20 @@ export function runOnInterpreter(interpreter: string, file: string, cwd: string,
 
 async function main(): Promise<void> {
   const interpreter = process.env.ESPRUINO;
-  if (!interpreter) {
+  const verifying = process.env.ESPRUINO_VERIFYING;
+  if (!interpreter && !verifying) {
     console.log("test:espruino skipped: set ESPRUINO to the path of an Espruino interpreter (the upstream Linux build) to run the bundle on it.");
     return;
   }
-  if (!existsSync(interpreter)) {
-    console.error(`test:espruino: ESPRUINO=${interpreter} does not exist`);
-    process.exitCode = 1;
-    return;
+  for (const [name, path] of [["ESPRUINO", interpreter], ["ESPRUINO_VERIFYING", verifying]]) {
+    if (path && !existsSync(path)) {
+      console.error(`test:espruino: ${name}=${path} does not exist`);
+      process.exitCode = 1;
+      return;
+    }
   }
   const filter = process.argv[2];
-  const probes = readdirSync(join(root, "test/espruino")).filter((f) => f.endsWith(".probe.ts") && (!filter || f.includes(filter))).sort();
+  const probes = interpreter ? readdirSync(join(root, "test/espruino")).filter((f) => f.endsWith(".probe.ts") && (!filter || f.includes(filter))).sort() : [];
   const outDir = mkdtempSync(join(tmpdir(), "espruino-probes-"));
   let passed = 0;
   let failed = 0;
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
           continue;
         }
         const cwd = mkdtempSync(join(tmpdir(), "espruino-run-"));
-        const run = await runOnInterpreter(interpreter, bundle, cwd);
+        const run = await runOnInterpreter(interpreter as string, bundle, cwd);
         rmSync(cwd, { recursive: true, force: true });
         const version = run.lines.find((l) => /^VERSION /.test(l));
         const checks = run.lines.filter((l) => /^(PASS|FAIL) /.test(l));
@@ -103,7 +110,8 @@ async function main(): Promise<void> {
     const e2e = !filter || "e2e".includes(filter);
     const e2eX509 = !filter || "e2e-x509".includes(filter);
     const otaSwitch = !filter || "ota-switch".includes(filter);
-    if (e2e || e2eX509 || otaSwitch) {
+    const tlsVerify = !filter || "tls-verify".includes(filter);
+    if (interpreter && (e2e || e2eX509 || otaSwitch)) {
       const bundle = await buildApplication(outDir);
       const stub = await buildStub(outDir);
       const findings = checkBundle(readFileSync(bundle, "utf8"), bundle);
@@ -117,6 +125,25 @@ async function main(): Promise<void> {
       for (const [label, step] of steps) {
         const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await step();
         console.log(`${label}: ${result.ok ? "passed" : "FAILED"}`);
+        for (const line of result.report) console.log(`  ${line}`);
+        if (result.ok) passed++;
+        else failed++;
+      }
+    }
+    if (tlsVerify) {
+      const files = { bundle: await buildApplication(outDir), stub: await buildStub(outDir) };
+      const findings = checkBundle(readFileSync(files.bundle, "utf8"), files.bundle);
+      const halves: Array<[string, string | undefined, boolean]> = [
+        ["stock interpreter ($ESPRUINO): behaviour unchanged, tls.requireVerified refused", interpreter, false],
+        ["verifying interpreter ($ESPRUINO_VERIFYING): impostors refused, SNI sent", verifying, true],
+      ];
+      for (const [label, path, isVerifying] of halves) {
+        if (!path) {
+          console.log(`tls-verify on the ${label.replace(/ \(.*$/, "")}: skipped (set ${isVerifying ? "ESPRUINO_VERIFYING to an interpreter built by interpreter/build-linux.sh" : "ESPRUINO"})`);
+          continue;
+        }
+        const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await runTlsVerify(path, isVerifying, files);
+        console.log(`tls-verify, ${label}: ${result.ok ? "passed" : "FAILED"}`);
         for (const line of result.report) console.log(`  ${line}`);
         if (result.ok) passed++;
         else failed++;

@@ -48,7 +48,7 @@ export { Simulator, otaAuthMessage, signOtaManifest } from "./simulator";
 export * from "./types";
 export { formatEvent } from "./events";
 export { MALFORMED } from "./faults";
-export { SIM_TLS12_CIPHERS } from "./tls-hosts";
+export { SIM_TLS12_CIPHERS, IMPOSTOR_HOST } from "./tls-hosts";
 export { checkSas, deriveDeviceKey, makeSas, parseSas, strictEncode } from "./sas-check";
 export { decodePropertyBag, encodePropertyBag } from "./topics";
 

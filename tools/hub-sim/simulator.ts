@@ -12,7 +12,7 @@ import { Hub } from "./hub";
 import { randomKey, type DeviceEntry, type X509Identity } from "./registry";
 import { certificatesOf } from "./x509-check";
 import { deriveDeviceKey } from "./sas-check";
-import { credentialsFor } from "./tls-hosts";
+import { credentialsFor, faultyCredentials } from "./tls-hosts";
 import {
   systemClock,
   type AddDeviceOptions,
@@ -105,14 +105,16 @@ export class Simulator extends EventEmitter {
     const sim = new Simulator(resolved, options.clock ?? systemClock, options.allocation ?? "static", ca.caPem, ca.caDer, options.log, fileHost);
     const ports = options.ports ?? {};
     const portFor = (host: string): number => ports[host] ?? ports[hostLabel(host)] ?? 0;
+    const fault = options.tlsFault;
+    const credsFor = (host: string) => (fault ? faultyCredentials(ca, host, fault) : credentialsFor(ca, host));
     try {
-      await sim.dps.start(credentialsFor(ca, resolved.dpsHost), portFor(resolved.dpsHost));
+      await sim.dps.start(credsFor(resolved.dpsHost), portFor(resolved.dpsHost));
       sim.hosts[resolved.dpsHost] = sim.dps.server.address;
       for (const hub of sim.hubs.values()) {
-        await hub.start(credentialsFor(ca, hub.host), portFor(hub.host));
+        await hub.start(credsFor(hub.host), portFor(hub.host));
         sim.hosts[hub.host] = hub.server.address;
       }
-      await sim.files.start(credentialsFor(ca, fileHost), portFor(fileHost));
+      await sim.files.start(credsFor(fileHost), portFor(fileHost));
       sim.hosts[fileHost] = sim.files.server.address;
     } catch (error) {
       await sim.stop();
@@ -292,6 +294,13 @@ export class Simulator extends EventEmitter {
     const devices: Counters["devices"] = {};
     for (const d of this.core.registry.devices.values()) devices[d.deviceId] = structuredClone(d.counters);
     return { dps: structuredClone(this.dps.counters), hubs, devices };
+  }
+
+  /** The server names (SNI) clients sent to a host, verified handshakes or not. */
+  sni(host: string): string[] {
+    const h = host.toLowerCase();
+    const server = h === this.dpsHost ? this.dps.server : h === this.fileHost ? this.files.server : this.hubs.get(h)?.server;
+    return server ? server.sni.slice() : [];
   }
 
   /** The recorded events (the last 10 000). */

@@ -1,9 +1,10 @@
-// One TLS server per host name, each on its own loopback port (no SNI needed: the Espruino
-// build sends a constant bogus SNI). RSA certificates from the throwaway CA, TLS 1.2 with
+// One TLS server per host name, each on its own loopback port (no SNI needed: a stock
+// Espruino build sends no SNI or a constant bogus one; the names that arrive are recorded). RSA certificates from the throwaway CA, TLS 1.2 with
 // RSA, DHE-RSA and ECDHE-RSA AES-GCM suites, so a client without ECDHE can connect.
 import tls from "node:tls";
 import type { Socket } from "node:net";
-import type { ServerCredentials, TestCa } from "../tls/certs";
+import { createTestCa, type ServerCredentials, type TestCa } from "../tls/certs";
+import type { TlsFault } from "./types";
 
 /** TLS 1.2 suites offered, strongest key exchange first; RSA key exchange for Espruino. */
 export const SIM_TLS12_CIPHERS = [
@@ -34,6 +35,25 @@ export function credentialsFor(ca: TestCa, host: string): ServerCredentials {
   return creds;
 }
 
+/** The name a "wrong-host" server's certificate is for. */
+export const IMPOSTOR_HOST = "impostor.example.net";
+
+let impostorCa: TestCa | undefined;
+
+/** Credentials for host that a client verifying against ca must refuse (TlsFault). */
+export function faultyCredentials(ca: TestCa, host: string, fault: TlsFault): ServerCredentials {
+  if (fault === "wrong-ca") {
+    if (!impostorCa) impostorCa = createTestCa("impostor CA");
+    return credentialsFor(impostorCa, host);
+  }
+  if (fault === "wrong-host") return { ...credentialsFor(ca, IMPOSTOR_HOST), host };
+  const day = 24 * 3600 * 1000;
+  return ca.issue(host, { notBefore: new Date(Date.now() - 30 * day), notAfter: new Date(Date.now() - day) });
+}
+
+/** Server names (SNI) clients sent, oldest first, at most this many per host. */
+const SNI_HISTORY = 100;
+
 export interface HostServerEvents {
   secure(socket: tls.TLSSocket): void;
   tlsError(message: string): void;
@@ -43,6 +63,8 @@ export interface HostServerEvents {
 export class HostServer {
   readonly server: tls.Server;
   port = 0;
+  /** The server name (SNI) of each ClientHello that had one, verified or not. */
+  readonly sni: string[] = [];
   private refusing = false;
   private readonly sockets = new Set<Socket>();
 
@@ -67,6 +89,12 @@ export class HostServer {
       // CONNECT (hub) or per operation (DPS), on the simulator's clock.
       requestCert: requestClientCert,
       rejectUnauthorized: false,
+      // Records the name and keeps the one certificate (the refused handshakes count too).
+      SNICallback: (name, done) => {
+        this.sni.push(name);
+        if (this.sni.length > SNI_HISTORY) this.sni.shift();
+        done(null, undefined);
+      },
     });
     this.server.on("connection", (socket: Socket) => {
       // Small MQTT packets must not wait for Nagle + delayed ACK (~40 ms per round trip).

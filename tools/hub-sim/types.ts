@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
   /** Reuse a certificate authority (tests share one to skip RSA key generation). */
   ca?: TestCa;
+  /** Every host presents a certificate a verifying client must refuse (tls-hosts.ts). */
+  tlsFault?: TlsFault;
   /** retry-after (s) in DPS 202 answers. Default 3. */
   dpsRetryAfterSeconds?: number;
   /** Sim-clock ms between a register and its assignment (polls before it answer 202). Default 0. */
@@ -225,6 +227,11 @@ export interface Counters {
   hubs: Record<string, HubCounters>;
   devices: Record<string, DeviceCounters>;
 }
+
+/** A server impersonation: "wrong-ca" another CA's certificate for the right name, "expired"
+ *  the right CA's certificate for the right name that ended yesterday, "wrong-host" the right
+ *  CA's certificate for another name. */
+export type TlsFault = "wrong-ca" | "expired" | "wrong-host";
 
 export type SimEventType =
   | "listening"

@@ -17,8 +17,9 @@ export interface TestCa {
   caDer: Uint8Array;
   /** SHA-256 of the DER certificate, hex. */
   caFingerprint: string;
-  /** Issues a server certificate for host (its subjectAltName carries the name). */
-  issue(host: string): ServerCredentials;
+  /** Issues a server certificate for host (its subjectAltName carries the name), valid from
+   *  yesterday for two years unless validity says otherwise. */
+  issue(host: string, validity?: { notBefore: Date; notAfter: Date }): ServerCredentials;
 }
 
 export function rsaKeys(): { privateKeyPem: string; publicKeyPem: string } {
@@ -59,13 +60,13 @@ export function createTestCa(commonName = "espruino-azure-iot test CA"): TestCa 
     caPem,
     caDer,
     caFingerprint: createHash("sha256").update(caDer).digest("hex"),
-    issue(host: string): ServerCredentials {
+    issue(host: string, validity?: { notBefore: Date; notAfter: Date }): ServerCredentials {
       const keys = rsaKeys();
       const cert = forge.pki.createCertificate();
       cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
       cert.serialNumber = nextSerial();
-      cert.validity.notBefore = new Date(Date.now() - 24 * 3600 * 1000);
-      cert.validity.notAfter = new Date(Date.now() + 2 * 365 * 24 * 3600 * 1000);
+      cert.validity.notBefore = validity ? validity.notBefore : new Date(Date.now() - 24 * 3600 * 1000);
+      cert.validity.notAfter = validity ? validity.notAfter : new Date(Date.now() + 2 * 365 * 24 * 3600 * 1000);
       cert.setSubject([{ name: "commonName", value: host }]);
       cert.setIssuer(ca.subject.attributes);
       cert.setExtensions([
