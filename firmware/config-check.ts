@@ -15,7 +15,7 @@ export function configRules(): string[] {
     "retry.maxAttempts i 0 1000000;retry.operationTimeoutSeconds i 10 2592000;" +
     // Fleet sizes and service rates (DESIGN section 4): a fleet beyond these is a typo.
     "fleet.devices i 1 10000000;fleet.hubConnectionsPerSecond n 1 100000;fleet.dpsRegistrationsPerMinute n 10 1000000;fleet.load n 0.01 1;" +
-    "outbox.maxMessages i 1 10000;outbox.maxBytes i 256 16777216;maxInboundBytes i 512 262144;methodTimeoutSeconds i 1 300;" +
+    "outbox.maxMessages i 1 10000;outbox.maxBytes i 256 16777216;outbox.persist b;outbox.maxFlashBytes i 8192 524288;maxInboundBytes i 512 262144;methodTimeoutSeconds i 1 300;" +
     // The boot stub's own guard reboots a pending app at 15 minutes.
     "ota.confirmWindowSeconds i 60 600;ota.maxBytes i 1024 4194304;" +
     "watchdogSeconds i 0 3600;statusIntervalSeconds i 1 86400;telemetryIntervalSeconds i 0 86400").split(";");

@@ -54,7 +54,16 @@ export interface DeviceConfig {
   };
   /** Fleet size and service rates; the rates default to the services' defaults, load to 1. */
   fleet?: { devices: number; hubConnectionsPerSecond?: number; dpsRegistrationsPerMinute?: number; load?: number };
-  outbox?: { maxMessages?: number; maxBytes?: number };
+  outbox?: {
+    maxMessages?: number;
+    maxBytes?: number;
+    /** Keep queued telemetry in flash across reboots (default true); false keeps it in RAM. */
+    persist?: boolean;
+    /** Flash the persistent outbox may take (its segments). */
+    maxFlashBytes?: number;
+    /** When full: drop the oldest message (default) or refuse the new one. */
+    whenFull?: "dropOldest" | "refuseNew";
+  };
   /** Largest inbound MQTT packet (twin documents, C2D, method payloads). */
   maxInboundBytes?: number;
   /** A direct-method handler that has not answered by then is answered 504. */
@@ -120,6 +129,9 @@ export interface ResolvedConfig {
   fleet: FleetSettings | undefined;
   outboxMaxMessages: number;
   outboxMaxBytes: number;
+  outboxPersist: boolean;
+  outboxMaxFlashBytes: number;
+  outboxRefuseNew: boolean;
   maxInboundBytes: number;
   methodTimeoutMs: number;
   /** The OTA key ("" = updates off), the confirmation window and the largest file. */
@@ -144,6 +156,11 @@ export const DEFAULTS = {
   operationTimeoutSeconds: 30 * 60,
   outboxMaxMessages: 64,
   outboxMaxBytes: 16 * 1024,
+  /** In flash (outbox.persist) a queued message costs no RAM: larger bounds by default. */
+  outboxPersistMaxMessages: 1000,
+  outboxPersistMaxBytes: 192 * 1024,
+  /** Of the 896 KB Storage partition (two application slots take about 170 KB). */
+  outboxMaxFlashBytes: 256 * 1024,
   maxInboundBytes: 8 * 1024,
   methodTimeoutSeconds: 30,
   otaConfirmWindowSeconds: 300,
@@ -181,7 +198,8 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     modelId: "", ca: [], tls: true, tlsRequireVerified: false, port: DEFAULTS.port, keepAliveSeconds: DEFAULTS.keepAliveSeconds,
     tokenLifetimeSeconds: DEFAULTS.tokenLifetimeSeconds, hubSuffixes: DEFAULT_HUB_SUFFIXES, retryNone: false,
     maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
-    fleet: undefined, outboxMaxMessages: DEFAULTS.outboxMaxMessages, outboxMaxBytes: DEFAULTS.outboxMaxBytes,
+    fleet: undefined, outboxMaxMessages: DEFAULTS.outboxPersistMaxMessages, outboxMaxBytes: DEFAULTS.outboxPersistMaxBytes,
+    outboxPersist: true, outboxMaxFlashBytes: DEFAULTS.outboxMaxFlashBytes, outboxRefuseNew: false,
     maxInboundBytes: DEFAULTS.maxInboundBytes, methodTimeoutMs: DEFAULTS.methodTimeoutSeconds * 1000,
     otaKey: "", otaConfirmWindowMs: DEFAULTS.otaConfirmWindowSeconds * 1000, otaMaxBytes: DEFAULTS.otaMaxBytes,
     wifiSsid: "", wifiPassword: "", hosts: undefined, led: "", watchdogSeconds: 0,
@@ -302,6 +320,15 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
   }
   const o = part(c.outbox);
   if (o) {
+    // persist false: the RAM outbox, with bounds that fit in RAM.
+    if (o.persist === false) {
+      r.outboxPersist = false;
+      r.outboxMaxMessages = DEFAULTS.outboxMaxMessages;
+      r.outboxMaxBytes = DEFAULTS.outboxMaxBytes;
+    }
+    if (o.maxFlashBytes !== undefined) r.outboxMaxFlashBytes = o.maxFlashBytes;
+    if (o.whenFull !== undefined && o.whenFull !== "dropOldest" && o.whenFull !== "refuseNew") errors.push("outbox.whenFull must be dropOldest or refuseNew");
+    r.outboxRefuseNew = o.whenFull === "refuseNew";
     if (o.maxMessages !== undefined) r.outboxMaxMessages = o.maxMessages;
     if (o.maxBytes !== undefined) r.outboxMaxBytes = o.maxBytes;
   }

@@ -1,8 +1,10 @@
-// The telemetry outbox: a bounded queue in which every message waits until the hub has
+// The telemetry outbox in RAM: a bounded queue in which every message waits until the hub has
 // acknowledged it (PUBACK). Bounded by count and by bytes; when full, the oldest message is
-// dropped and counted so an outage can never exhaust memory silently (reference §12.9).
-// Pure bookkeeping: the driver moves messages into the MQTT session and reports acks.
-import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT } from "./status";
+// dropped (or, by choice, the new one refused) and counted so an outage can never exhaust
+// memory silently (reference §12.9). Pure bookkeeping: the driver moves messages into the
+// MQTT session and reports acks. firmware/outbox-flash.ts keeps the same queue in flash,
+// across reboots; both implement TelemetryOutbox.
+import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL } from "./status";
 
 /** IoT Hub's device-to-cloud message limit (reference §7.1). */
 export const HUB_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -25,24 +27,67 @@ export interface OutboxLimits {
   maxBytes: number;
   /** Largest single message (properties + payload); defaults to the hub's 256 KB. */
   maxMessageBytes?: number;
+  /** When full: false (the default) drops the oldest message, true refuses the new one. */
+  refuseNew?: boolean;
 }
 
-export class Outbox {
+/** What the device needs from an outbox, in RAM (Outbox) or in flash (FlashOutbox). */
+export interface TelemetryOutbox {
+  /** Messages dropped because the outbox was full (oldest first). */
+  dropped: number;
+  /** New messages refused because the outbox was full (refuseNew). */
+  refused: number;
+  /** Messages the hub acknowledged. */
+  acknowledged: number;
+  /** Damaged records skipped (torn by a power cut, corrupted in flash); 0 in RAM. */
+  damaged: number;
+  /** Picks up what a previous boot left queued; returns how many messages. */
+  load(): number;
+  size(): number;
+  sizeBytes(): number;
+  /** The seq the next accepted message will get. In flash it keeps rising across reboots,
+   *  so "<boot id>-<seq>" is a unique $.mid even where the boot id repeats. */
+  upcomingSeq(): number;
+  /** Accepts a message: its sequence number once it is safely queued, or a negative status
+   *  (ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL when full and refusing, ERR_NO_SPACE). */
+  add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number;
+  /** The oldest message not yet handed to the session, or undefined. */
+  nextUnsent(): OutboxMessage | undefined;
+  /** Records the packet id the session gave the message nextUnsent returned. */
+  markSent(message: OutboxMessage, packetId: number): void;
+  inFlight(): number;
+  /** The hub acknowledged packetId: its message leaves. Returns its seq, 0 if unknown. */
+  acknowledge(packetId: number): number;
+  /** Hands every in-flight packet id to release, then marks all messages unsent. */
+  forEachInFlight(release: (packetId: number) => void): void;
+}
+
+export class Outbox implements TelemetryOutbox {
   private readonly queue: OutboxMessage[] = [];
   private bytes = 0;
   private nextSeq = 1;
-  /** Messages dropped because the outbox was full (oldest first). */
   dropped = 0;
-  /** Messages the hub acknowledged. */
+  refused = 0;
   acknowledged = 0;
+  /** Always 0: RAM is not torn. */
+  damaged = 0;
   private readonly maxMessageBytes: number;
 
   constructor(private readonly limits: OutboxLimits) {
     this.maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
   }
 
+  /** Nothing survives a reboot in RAM. */
+  load(): number {
+    return 0;
+  }
+
   size(): number {
     return this.queue.length;
+  }
+
+  upcomingSeq(): number {
+    return this.nextSeq;
   }
 
   sizeBytes(): number {
@@ -51,13 +96,18 @@ export class Outbox {
 
   /**
    * Accepts a message. Returns its sequence number, or ERR_TOO_LARGE (above the hub's
-   * limit or the outbox's byte bound) / ERR_BAD_ARGUMENT. Makes room by dropping the oldest
-   * messages; `onDrop` hears each (to release it from the session if it was in flight).
+   * limit or the outbox's byte bound) / ERR_BAD_ARGUMENT / ERR_FULL (full, refuseNew). Makes
+   * room by dropping the oldest messages; `onDrop` hears each (to release it from the session
+   * if it was in flight).
    */
   add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
     if (messageId.length === 0) return ERR_BAD_ARGUMENT;
     const size = bag.length + payload.length;
     if (size > this.maxMessageBytes || size > this.limits.maxBytes) return ERR_TOO_LARGE;
+    if (this.limits.refuseNew && this.queue.length > 0 && (this.queue.length >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
+      this.refused++;
+      return ERR_FULL;
+    }
     while (this.queue.length > 0 && (this.queue.length >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
       const oldest = this.queue.shift() as OutboxMessage;
       this.bytes -= oldest.bag.length + oldest.payload.length;
@@ -88,18 +138,18 @@ export class Outbox {
     return n;
   }
 
-  /** The hub acknowledged packetId: the message leaves the outbox. Returns it, if known. */
-  acknowledge(packetId: number): OutboxMessage | undefined {
+  /** The hub acknowledged packetId: the message leaves the outbox. Returns its seq, 0 if unknown. */
+  acknowledge(packetId: number): number {
     for (let i = 0; i < this.queue.length; i++) {
       const m = this.queue[i];
       if (m.packetId === packetId) {
         this.queue.splice(i, 1);
         this.bytes -= m.bag.length + m.payload.length;
         this.acknowledged++;
-        return m;
+        return m.seq;
       }
     }
-    return undefined;
+    return 0;
   }
 
   /** Hands every in-flight packet id to release (to drop it from the session), then marks

@@ -16,3 +16,5 @@ export const APP_RECORD = "azapp.js";
 /** The boot stub Espruino runs at power-on (firmware/boot.ts, bundled into dist/boot.js): it
  *  runs the slot the boot selector names and rolls back an unconfirmed update. */
 export const BOOT_RECORD = ".bootcde";
+/** The flash outbox's segments, "obx.1", "obx.2", ... (firmware/outbox-flash.ts). */
+export const OUTBOX_SEGMENT_PREFIX = "obx.";

@@ -40,6 +40,8 @@ interface EspStorageModule {
   erase(name: string): void;
   list(pattern?: RegExp | string): string[];
   getFree(): number;
+  /** Bytes and counts of live files and of trash (erased files not yet compacted). */
+  getStats(): { totalBytes: number; freeBytes: number; fileBytes: number; fileCount: number; trashBytes: number; trashCount: number };
 }
 
 interface EspCryptoModule {

@@ -7,6 +7,7 @@ import tls from "node:tls";
 import { createHash, createPrivateKey, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import {
   Hal, Socket, SocketEvents, SocketOptions, Store, MemoryFigures,
   SOCKET_CLOSED, SOCKET_DNS_FAILED, SOCKET_REFUSED, SOCKET_RESET, SOCKET_TLS_FAILED, SOCKET_TIMEOUT, SOCKET_ERROR, SOCKET_TLS_UNVERIFIED,
@@ -328,6 +329,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     net: { connect },
     store: poweredStore(options.store || createFolderStore(options.storeDir), () => powered),
     sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),
+    crc32: (data) => crc32(typeof data === "string" ? Buffer.from(data, "latin1") : data) >>> 0,
     network: {
       isUp: () => networkUp,
       onChange: (callback) => {

@@ -124,6 +124,9 @@ export interface Hal {
   store: Store;
   /** SHA-256 of bytes, 32 bytes out. */
   sha256(data: Uint8Array): Uint8Array;
+  /** CRC-32 (IEEE 802.3, as zlib) of bytes or a byte string, unsigned: the outbox's record
+   *  checksum (native on the device, where a table in JavaScript would cost RAM and time). */
+  crc32(data: Uint8Array | string): number;
   network: Network;
   system: System;
   /** An on-demand part of the client by name (provisioning, updates): on the device

@@ -98,7 +98,7 @@ const NESTED: Record<string, string[]> = {
   dps: ["idScope", "registrationId", "endpoint", "symmetricKey", "certificate", "privateKey", "payload"],
   retry: ["mode", "maxAttempts", "operationTimeoutSeconds", "stopOnRetryExpired"],
   fleet: ["devices", "hubConnectionsPerSecond", "dpsRegistrationsPerMinute", "load"],
-  outbox: ["maxMessages", "maxBytes"],
+  outbox: ["maxMessages", "maxBytes", "persist", "maxFlashBytes", "whenFull"],
   ota: ["key", "confirmWindowSeconds", "maxBytes"],
   wifi: ["ssid", "password"],
 };
@@ -177,3 +177,21 @@ typed("device ids from a connection string follow Azure's rules", () => {
   assert.not.ok(Array.isArray(resolveConfig({ connectionString: cs("a-.%_*?!(),:=@$'Z" + "d".repeat(100)) })));
 });
 typed.run();
+
+const outboxFields = suite("resolveConfig: outbox persistence");
+outboxFields("persist on by default, 256 KB of flash, oldest dropped; each field resolved; bad values named", () => {
+  const d = ok({});
+  assert.equal([d.outboxPersist, d.outboxMaxFlashBytes, d.outboxRefuseNew], [true, DEFAULTS.outboxMaxFlashBytes, false]);
+  assert.equal([d.outboxMaxMessages, d.outboxMaxBytes], [1000, 192 * 1024], "in flash the bounds cost no RAM");
+  const r = ok({ outbox: { persist: false, maxFlashBytes: 64 * 1024, whenFull: "refuseNew" } });
+  assert.equal([r.outboxPersist, r.outboxMaxFlashBytes, r.outboxRefuseNew], [false, 64 * 1024, true]);
+  assert.equal([r.outboxMaxMessages, r.outboxMaxBytes], [64, 16 * 1024], "in RAM the bounds stay small");
+  assert.equal([ok({ outbox: { maxMessages: 5, maxBytes: 1000 } }).outboxMaxMessages, ok({ outbox: { persist: false, maxBytes: 1000 } }).outboxMaxBytes], [5, 1000]);
+  assert.is(ok({ outbox: { whenFull: "dropOldest" } }).outboxRefuseNew, false);
+  assert.equal(errors({ outbox: { persist: "yes", maxFlashBytes: 1024, whenFull: "dropNewest" } }), [
+    "outbox.persist must be true or false",
+    "outbox.maxFlashBytes must be a whole number from 8192 to 524288",
+    "outbox.whenFull must be dropOldest or refuseNew",
+  ]);
+});
+outboxFields.run();

@@ -2,7 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Outbox, OutboxMessage, HUB_MAX_MESSAGE_BYTES } from "../firmware/outbox";
-import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT } from "../firmware/status";
+import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL } from "../firmware/status";
 
 const bytes = (n: number) => new Uint8Array(n);
 
@@ -10,6 +10,7 @@ const outbox = suite("outbox");
 
 outbox("messages leave only when acknowledged, in any ack order", () => {
   const o = new Outbox({ maxMessages: 10, maxBytes: 10000 });
+  assert.is(o.upcomingSeq(), 1);
   const a = o.add("t/a", bytes(3), "m1");
   const b = o.add("t/b", bytes(3), "m2");
   assert.equal([a, b], [1, 2]);
@@ -20,10 +21,10 @@ outbox("messages leave only when acknowledged, in any ack order", () => {
   o.markSent(second, 8);
   assert.is(o.nextUnsent(), undefined);
   assert.is(o.inFlight(), 2);
-  assert.is(o.acknowledge(8)?.messageId, "m2");
-  assert.is(o.acknowledge(8), undefined, "a duplicate PUBACK is ignored");
+  assert.is(o.acknowledge(8), b);
+  assert.is(o.acknowledge(8), 0, "a duplicate PUBACK is ignored");
   assert.is(o.size(), 1);
-  assert.is(o.acknowledge(7)?.messageId, "m1");
+  assert.is(o.acknowledge(7), a);
   assert.is(o.size(), 0);
   assert.is(o.sizeBytes(), 0);
   assert.is(o.acknowledged, 2);
@@ -59,6 +60,19 @@ outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing drop
   assert.is(o.add("t", bytes(1), ""), ERR_BAD_ARGUMENT, "every message needs an id");
   assert.is(o.size(), 1);
   assert.is(o.dropped, 0);
+});
+
+outbox("full with refuseNew -> the new message is refused and counted, the queue kept", () => {
+  const o = new Outbox({ maxMessages: 2, maxBytes: 10000, refuseNew: true });
+  const dropped: string[] = [];
+  o.add("t", bytes(1), "m1");
+  o.add("t", bytes(1), "m2");
+  assert.is(o.add("t", bytes(1), "m3", (m) => dropped.push(m.messageId)), ERR_FULL);
+  assert.equal(dropped, []);
+  assert.is(o.refused, 1);
+  assert.is(o.dropped, 0);
+  assert.is(o.nextUnsent()?.messageId, "m1");
+  assert.is(o.load(), 0, "nothing survives a reboot in RAM");
 });
 
 outbox("a move to another hub -> in-flight ids released, every message goes out again", () => {

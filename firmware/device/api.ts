@@ -18,7 +18,11 @@ export interface DeviceStats {
   telemetryAccepted: number;
   telemetryAcknowledged: number;
   telemetryDropped: number;
+  /** New messages refused because the outbox was full (outbox.whenFull "refuseNew"). */
+  telemetryRefused: number;
   outboxSize: number;
+  /** Damaged outbox records skipped at boot (torn by a power cut, corrupted in flash). */
+  outboxDamaged: number;
   dpsRegistrations: number;
   dpsPolls: number;
   hubConnections: number;

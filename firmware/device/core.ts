@@ -7,7 +7,7 @@ import { ResolvedConfig } from "../config";
 import { ConnectionPolicy } from "../policy/connection";
 import { Verdict } from "../policy/classify";
 import { FleetPlan } from "../policy/fleet";
-import { Session } from "../mqtt/session";
+import { Session, SessionBuffers } from "../mqtt/session";
 import { Link } from "./link";
 import { Twin } from "./twin";
 import { Telemetry } from "./telemetry";
@@ -82,6 +82,9 @@ export interface Core {
   started: boolean;
   appVersion: string;
   hubSession: Session;
+  /** The one receive/transmit pair, shared by the hub and DPS sessions (one link at a time),
+   *  allocated at the first connection. */
+  buffers: SessionBuffers;
   link: Link;
   hub: Hub;
   twin: Twin;

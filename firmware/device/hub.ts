@@ -134,7 +134,7 @@ export function createHub(core: Core): Hub {
 
   core.hubSession = core.lib.createSession(core.link.events(LINK_HUB, connacked, subscribed, function (id: number) {
     core.telemetry.acknowledged(id);
-  }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024 });
+  }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024, buffers: core.buffers });
 
   return hub;
 }

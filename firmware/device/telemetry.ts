@@ -1,10 +1,15 @@
 // Telemetry and cloud-to-device messages. Telemetry waits in the outbox until the hub
-// acknowledges it; it is moved into the hub session while the QoS 1 window has room. Every
-// message carries `$.mid` (boot id and sequence) so the back end can drop duplicates.
-import { LOG_ERROR, LOG_WARN } from "../../hal/types";
+// acknowledges it; it is moved into the hub session while the QoS 1 window has room. The
+// outbox is in flash (outbox.persist, the default: firmware/outbox-flash.ts), so what a boot
+// queued and the hub did not acknowledge goes out after the next boot, first and in order;
+// or in RAM (persist false). Every message carries `$.mid` (boot id and the outbox's seq,
+// which keeps rising across boots in flash) so the back end can drop duplicates.
+import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
 import { telemetryTopic, encodePropertyBag, PropertyBag } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
-import { Outbox, OutboxMessage } from "../outbox";
+import { Outbox, OutboxMessage, TelemetryOutbox } from "../outbox";
+import { createFlashOutbox } from "../outbox-flash";
+import { ERR_FULL } from "../status";
 import { C2dCallback } from "./api";
 import { Core } from "./core";
 
@@ -12,7 +17,7 @@ import { Core } from "./core";
 const HUB_WINDOW = 8;
 
 export interface Telemetry {
-  outbox: Outbox;
+  outbox: TelemetryOutbox;
   /** Slots of the hub session's QoS 1 window. */
   window: number;
   onC2D: C2dCallback | undefined;
@@ -28,8 +33,19 @@ export interface Telemetry {
 
 export function createTelemetry(core: Core): Telemetry {
   const config = core.config;
-  const outbox = new Outbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes });
-  const bootId = (core.hal.random32() >>> 0).toString(16);
+  const hal = core.hal;
+  const outbox: TelemetryOutbox = config.outboxPersist
+    ? createFlashOutbox({
+      maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew,
+      maxFlashBytes: config.outboxMaxFlashBytes, store: hal.store, crc32: hal.crc32,
+    })
+    : new Outbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew });
+  const recovered = outbox.load();
+  if (recovered > 0 || outbox.damaged > 0) {
+    core.log(LOG_INFO, "outbox: " + recovered + " messages queued before the boot; next seq " + outbox.upcomingSeq() +
+      (outbox.damaged > 0 ? "; " + outbox.damaged + " damaged records skipped" : ""));
+  }
+  const bootId = (hal.random32() >>> 0).toString(16);
   let prefix = "";
 
   function dropped(message: OutboxMessage): void {
@@ -48,7 +64,7 @@ export function createTelemetry(core: Core): Telemetry {
 
     send: function (body: string | Uint8Array, properties: PropertyBag | undefined): number {
       const payload = typeof body === "string" ? utf8Bytes(body) : body;
-      const messageId = bootId + "-" + (core.stats.accepted + 1);
+      const messageId = bootId + "-" + outbox.upcomingSeq();
       const bag: PropertyBag = { "$.mid": messageId };
       if (properties) {
         const names = Object.keys(properties);
@@ -56,6 +72,7 @@ export function createTelemetry(core: Core): Telemetry {
       }
       const seq = outbox.add(encodePropertyBag(bag), payload, messageId, dropped);
       if (seq > 0) core.stats.accepted++;
+      else if (seq === ERR_FULL) core.log(LOG_WARN, "outbox full: refused message " + messageId);
       return seq;
     },
 

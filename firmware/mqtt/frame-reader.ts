@@ -1,6 +1,7 @@
 // Streaming MQTT frame reader (§2.2: fixed header, remaining length, body). Accepts the byte
 // stream in any split and hands each complete packet to onFrame. Buffering is bounded by
-// maxPacket, allocated once; a packet already whole inside one chunk is handed over in place.
+// maxPacket, allocated at first input (or lent); a packet already whole inside one chunk is
+// handed over in place.
 // A PUBLISH over maxPacket need not be fatal (the server would send it again after every
 // reconnect): with skipPublish its variable header is kept and the rest is skipped as it
 // streams in (§3.3.2).
@@ -26,11 +27,16 @@ export interface FrameReader {
   reset(): void;
 }
 
+/** The receive buffer, lent by the caller: one buffer can serve every reader of which only
+ *  one is in use at a time (the device's one link). Allocated at first need when absent. */
+export interface ReceiveBuffer {
+  rx: Uint8Array | undefined;
+}
+
 /** maxPacket: the largest whole packet accepted, header included. skipPublish: hand a
  *  larger PUBLISH over as its variable header (see FrameHandler) instead of ERR_TOO_LARGE. */
-export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skipPublish?: boolean): FrameReader {
-  // At least a topic length and a packet id, for an oversized PUBLISH.
-  const buf = new Uint8Array(maxPacket > 4 ? maxPacket : 4);
+export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skipPublish?: boolean, io?: ReceiveBuffer): FrameReader {
+  const lent: ReceiveBuffer = io || { rx: undefined };
   // hdr: 0 waiting for a first byte, 1..4 remaining-length bytes read so far + 1, -1 in body,
   // -2 in the body of an oversized PUBLISH
   let hdr = 0;
@@ -51,6 +57,9 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
   }
 
   function push(c: Uint8Array): number {
+    // At least a topic length and a packet id, for an oversized PUBLISH.
+    if (!lent.rx) lent.rx = new Uint8Array(maxPacket > 4 ? maxPacket : 4);
+    const buf = lent.rx;
     const n = c.length;
     let i = 0;
     // Scratch, declared here and not in a branch (see decode.ts on Espruino and var).

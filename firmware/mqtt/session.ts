@@ -45,7 +45,7 @@
 import { OK, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
 import { ConnectOptions, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
 import { decodePacket } from "./decode";
-import { createFrameReader } from "./frame-reader";
+import { createFrameReader, ReceiveBuffer } from "./frame-reader";
 import { createPacket, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP } from "./packet";
 
 /** Session states, as returned by state(). */
@@ -60,12 +60,19 @@ export interface SessionOptions {
   maxPacket?: number;
   /** Transmit buffer: CONNECT, SUBSCRIBE and a PUBLISH header must fit. Default 1024. */
   txSize?: number;
+  /** Buffers lent by the caller, shared by sessions that never run at once; each is
+   *  allocated when the first connection needs it. Default: the session's own. */
+  buffers?: SessionBuffers;
   /** Default 60000 (the hub may hold CONNACK while it shapes traffic). */
   connackTimeoutMs?: number;
   /** QoS 1 retransmission interval. Default 30000. */
   pubackTimeoutMs?: number;
   /** How long after a PINGREQ the link may stay silent. Default 20000. */
   pingTimeoutMs?: number;
+}
+
+export interface SessionBuffers extends ReceiveBuffer {
+  tx: Uint8Array | undefined;
 }
 
 export interface SessionEvents {
@@ -132,9 +139,12 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   const connackMs = o.connackTimeoutMs || 60000;
   const pubackMs = o.pubackTimeoutMs || 30000;
   const pingMs = o.pingTimeoutMs || 20000;
-  const tx = new Uint8Array(o.txSize || 1024);
+  const txSize = o.txSize || 1024;
+  const io: SessionBuffers = o.buffers || { rx: undefined, tx: undefined };
+  // The transmit buffer, taken from io at connect (nothing is sent before).
+  let tx = io.tx as Uint8Array;
   const packet = createPacket();
-  const reader = createFrameReader(o.maxPacket || 4096, onFrame, !!events.oversized);
+  const reader = createFrameReader(o.maxPacket || 4096, onFrame, !!events.oversized, io);
   const empty = packet.payload;
   // The window: `size` slots in parallel arrays, created once (STYLE 10, 15). A slot is
   // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
@@ -301,6 +311,8 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       now = t;
       down();
       reader.reset();
+      if (!io.tx) io.tx = new Uint8Array(txSize);
+      tx = io.tx;
       const k = writeConnect(tx, 0, c);
       if (k < 0) return k;
       clean = c.cleanSession;
@@ -355,7 +367,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       now = t;
       const h = publishSize(topic, 0, qos);
       if (h < 0) return h;
-      if (h > tx.length) return ERR_NO_SPACE;
+      if (h > txSize) return ERR_NO_SPACE;
       if (!qos) return st == SESSION_UP ? emit(topic, payload, 0, false, retain, 0) : ERR_NOT_CONNECTED;
       const i = take(QUEUED);
       if (i < 0) return ERR_FULL;
@@ -378,8 +390,8 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
 
     ack: function (id: number, t: number): number {
       now = t;
-      const k = writePuback(tx, 0, id);
       if (st != SESSION_UP) return ERR_NOT_CONNECTED;
+      const k = writePuback(tx, 0, id);
       if (k > 0) out(k);
       return k < 0 ? k : OK;
     },

@@ -235,6 +235,13 @@ misc("sha256 of 'abc' is the FIPS 180-2 vector", () => {
   assert.is(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 });
 
+misc("crc32 is the IEEE CRC-32 of bytes and of byte strings alike", () => {
+  const hal = createNodeHal({ storeDir: tmp() });
+  assert.is(hal.crc32("123456789"), 0xcbf43926);
+  assert.is(hal.crc32(new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39])), 0xcbf43926);
+  assert.is(hal.crc32("\xff\x00\x80"), hal.crc32(new Uint8Array([0xff, 0x00, 0x80])), "a byte string is bytes, not UTF-8");
+});
+
 misc("random32 is an unsigned 32-bit integer; reboot goes to the callback", () => {
   let reboots = 0;
   const hal = createNodeHal({ storeDir: tmp(), onReboot: () => reboots++ });

@@ -6,9 +6,12 @@
 // provisions through the simulator (started here, in-process), connects to the hub over TLS and
 // sends telemetry (the demo app in main.ts). A second boot must find the hub in its flash cache
 // and connect without DPS. The simulator is the judge: one DPS registration, hub connections,
-// telemetry that arrived. The interpreter's status lines give the JsVar figures. A third boot
-// with a broken configuration must say what is wrong and wait. E2E_VERBOSE=1 prints the
-// device consoles.
+// telemetry that arrived. The interpreter's status lines give the JsVar figures. Then the
+// outbox in flash: a boot while the hub refuses connections queues telemetry and is killed
+// (SIGKILL, as a power cut); the next boot, with the hub back, must deliver every message
+// the killed boot queued, in order and with its $.mid, before its own. A last boot with a
+// broken configuration must say what is wrong and wait. E2E_VERBOSE=1 prints the device
+// consoles.
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -84,6 +87,16 @@ interface Memory {
   peak?: number;
 }
 
+/** The "queued N" of the last status line. */
+function lastQueued(lines: string[]): number {
+  let queued = -1;
+  for (const line of lines) {
+    const m = /^I status .*, queued (\d+);/.exec(line);
+    if (m) queued = Number(m[1]);
+  }
+  return queued;
+}
+
 /** "memory after boot 1234/16383 jsvars" and "status Connected; ...; memory 1300/16383 jsvars, peak 1500". */
 function readMemory(lines: string[]): { boot?: Memory; connected: Memory[] } {
   let bootMemory: Memory | undefined;
@@ -117,6 +130,70 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
 }
 
 const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
+
+/** Messages the offline boot must have queued before it is killed. */
+const OFFLINE_MESSAGES = 4;
+
+/** The seq of a $.mid ("<boot id>-<seq>"). */
+function midSeq(mid: unknown): number {
+  const text = String(mid);
+  return Number(text.slice(text.lastIndexOf("-") + 1));
+}
+
+/** A boot while the hub refuses connections queues telemetry, then dies by SIGKILL; the next
+ *  boot, the hub back, delivers all of it first, in order, with the old $.mid. The $.mid is
+ *  "<boot id>-<seq>" with the outbox's seq, which keeps rising across boots in flash (the
+ *  Linux build's E.hwRand repeats its sequence at every start, so the boot id does too). */
+async function killedWhileOffline(interpreter: string, cwd: string, sim: Simulator, deviceId: string, hub: string): Promise<{ report: string[]; failures: string[] }> {
+  const failures: string[] = [];
+  const before = sim.telemetry(deviceId).length;
+  let lastSeq = 0;
+  for (const m of sim.telemetry(deviceId)) lastSeq = Math.max(lastSeq, midSeq(m.properties["$.mid"]));
+  await sim.hubOutage(hub, 600, "refuse");
+  const offline = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+  const queuedEnough = await waitFor(() => lastQueued(offline.lines) >= OFFLINE_MESSAGES, offline);
+  offline.stop();
+  await offline.done;
+  const queued = lastQueued(offline.lines);
+  if (!queuedEnough) failures.push("offline boot: fewer than " + OFFLINE_MESSAGES + " messages queued within " + BOOT_TIMEOUT_MS / 1000 + " s");
+  if (sim.telemetry(deviceId).length !== before) failures.push("offline boot: telemetry arrived while the hub refused");
+  await sim.endHubOutage(hub);
+  const next = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
+  const loaded = (): RegExpExecArray | null | undefined => next.lines.map((l) => /outbox: (\d+) messages queued before the boot; next seq (\d+)/.exec(l)).find((m) => m);
+  const arrived = (): number[] => sim.telemetry(deviceId).slice(before).map((m) => midSeq(m.properties["$.mid"]));
+  // Every seq after the last one the hub saw and before the restart's own: the killed boot's.
+  const delivered = await waitFor(() => {
+    const l = loaded();
+    if (!l) return false;
+    const seqs = arrived();
+    for (let s = lastSeq + 1; s < Number(l[2]); s++) if (seqs.indexOf(s) < 0) return false;
+    return seqs.some((s) => s >= Number(l[2]));
+  }, next);
+  next.stop();
+  await next.done;
+  const l = loaded();
+  const firstNew = l ? Number(l[2]) : 0;
+  const seqs = arrived();
+  const old = seqs.filter((s) => s < firstNew);
+  if (!l) failures.push("restart: no 'outbox: N messages queued before the boot; next seq S' line");
+  else if (Number(l[1]) < queued) failures.push("restart: found " + l[1] + " queued, the killed boot had " + queued);
+  if (!delivered) failures.push("restart: not every queued message (seq " + (lastSeq + 1) + ".." + (firstNew - 1) + ") arrived, then a new one, within " + BOOT_TIMEOUT_MS / 1000 + " s");
+  const newAt = seqs.findIndex((s) => s >= firstNew);
+  const lastOldAt = seqs.reduce((at, s, i) => (s < firstNew && s > lastSeq ? i : at), -1);
+  if (newAt >= 0 && lastOldAt > newAt) failures.push("restart: a new message arrived before the killed boot's were all delivered: " + seqs.join(","));
+  for (let i = 1; i < old.length; i++) if (old[i] < old[i - 1] && old.indexOf(old[i]) === i) failures.push("restart: out of order: " + old.join(","));
+  const bodies = new Map<string, string>();
+  for (const m of sim.telemetry(deviceId)) {
+    const mid = String(m.properties["$.mid"]);
+    const body = m.payload.toString("latin1");
+    if (bodies.has(mid) && bodies.get(mid) !== body) failures.push("two different messages with $.mid " + mid);
+    bodies.set(mid, body);
+  }
+  const errors = offline.lines.concat(next.lines).filter((x) => ERROR_LINE.test(x));
+  if (errors.length) failures.push("offline/restart: interpreter errors: " + errors.slice(0, 3).join(" | "));
+  const report = [`outbox in flash: ${queued} messages queued while ${hub} refused, then SIGKILL; the next boot found ${l ? l[1] : "?"} and delivered seq ${old.join(",")} (their $.mid) before its own from seq ${firstNew}`];
+  return { report, failures };
+}
 
 export interface EndToEndOptions {
   /** "sas" (default): an individual enrollment with a symmetric key. "x509": an individual
@@ -223,6 +300,12 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     if (!warmDevice || warmDevice.connections !== before.connections + 1) failures.push("warm boot: hub connections " + (warmDevice ? warmDevice.connections : 0) + ", want " + (before.connections + 1));
     const warmErrors = warmRun.lines.filter((l) => ERROR_LINE.test(l));
     if (warmErrors.length) failures.push("warm boot: interpreter errors: " + warmErrors.slice(0, 3).join(" | "));
+
+    // The outbox in flash: queued while the hub refuses, the process killed, delivered by
+    // the next boot.
+    const offline = await killedWhileOffline(interpreter, cwd, sim, deviceId, first ? first.hub : sim.hubNames[0]);
+    report.push(...offline.report);
+    failures.push(...offline.failures);
 
     // A broken configuration: what is wrong and how to fix it, then the board waits.
     const badLines = await setup(interpreter, cwd, "console.log(require(\"Storage\").write(" + JSON.stringify(CONFIG_RECORD) +

@@ -6,7 +6,8 @@
 // simulator over TLS and sends telemetry (filter "e2e" runs only that). Then the OTA switch
 // (tools/espruino/ota-switch.ts): an update written into Storage, verified and switched by
 // the boot stub, confirmed or rolled back (filter "ota-switch"). The end-to-end test again with
-// an X.509 identity (filter "e2e-x509"). Then server verification
+// an X.509 identity (filter "e2e-x509"). The flash outbox across process kills
+// (tools/espruino/outbox-restart.ts, filter "outbox-restart"). Then server verification
 // (tools/espruino/tls-verify.ts, filter "tls-verify"): on $ESPRUINO that a stock interpreter
 // behaves as before, and on $ESPRUINO_VERIFYING, an interpreter built with interpreter/'s
 // patch (interpreter/build-linux.sh), that impostors are refused; that half is skipped with a
@@ -21,6 +22,7 @@ import { checkBundle } from "../build/espruino-gate.mjs";
 import { runEndToEnd } from "./e2e";
 import { runOtaSwitch } from "./ota-switch";
 import { runTlsVerify } from "./tls-verify";
+import { runOutboxRestart } from "./outbox-restart";
 
 const root = resolve(import.meta.dirname, "../..");
 const PROBE_TIMEOUT_MS = 120_000;
@@ -105,6 +107,15 @@ async function main(): Promise<void> {
           if (!doneLine) console.log(`  no DONE line${run.timedOut ? " (timed out)" : ""}; last output:\n    ${run.lines.slice(-8).join("\n    ")}`);
         } else passed++;
       }
+    }
+    // The flash outbox across process kills (tools/espruino/outbox-restart.ts).
+    if (interpreter && (!filter || "outbox-restart".includes(filter))) {
+      const [app] = await buildProbe(join(root, "test/espruino/outbox-restart-app.ts"), outDir);
+      const result = await runOutboxRestart(interpreter, app);
+      console.log(`outbox-restart [queued messages across SIGKILLs on one Storage file]: ${result.ok ? "passed" : "FAILED"}`);
+      for (const line of result.report) console.log(`  ${line}`);
+      if (result.ok) passed++;
+      else failed++;
     }
     // The end-to-end smoke test: the shipping bundle boots from Storage against the simulator.
     const e2e = !filter || "e2e".includes(filter);

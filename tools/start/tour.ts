@@ -202,7 +202,7 @@ export class Tour {
 /** The whole life of a device, as the issue lists it. */
 const tour: Scenario = {
   name: "tour",
-  about: "first boot -> stagger -> DPS -> hub -> telemetry -> hub outage -> backoff -> recovery -> token renewal -> moved to hub B -> DPS -> hub B -> reboot -> warm boot (zero DPS calls)",
+  about: "first boot -> stagger -> DPS -> hub -> telemetry -> hub outage -> backoff -> recovery -> token renewal -> moved to hub B -> DPS -> hub B -> reboot with telemetry queued (outbox in flash) -> warm boot (zero DPS calls), the queued messages delivered",
   async run(t) {
     t.say("== first boot: no cached hub, so a staggered wait, then DPS");
     t.boot();
@@ -227,13 +227,23 @@ const tour: Scenario = {
     await t.until("on hub-b", () => t.device.assignment()?.hub === HUB_B && t.connected(), 20 * MIN);
     await t.wait(MIN);
 
-    t.say("== reboot (after the outbox drained: it lives in RAM): the cached hub-b is used straight away");
+    t.say("== hub-b refuses connections: telemetry queues in the outbox, which is in flash");
+    await t.sim.hubOutage(HUB_B, 10 * 60, "refuse");
+    t.sim.dropHub(HUB_B);
+    await t.until("disconnected", () => !t.connected(), MIN);
+    await t.until("three messages queued", () => t.device.stats().outboxSize >= 3, 5 * MIN);
     t.stopTelemetry();
-    await t.until("outbox drained", () => t.device.stats().outboxSize === 0, 5 * MIN);
+    const queued = t.device.stats().outboxSize;
+    const ackedBefore = t.sim.telemetry().length;
+    t.say(`== reboot with ${queued} messages still queued; hub-b is back: the cached hub-b is used straight away`);
+    await t.sim.endHubOutage(HUB_B);
     const dpsBefore = t.sim.counters().dps.registrations;
     t.boot();
-    t.startTelemetry(20_000);
     await t.until("connected after reboot", () => t.connected(), 5 * MIN);
+    await t.until("the queued messages delivered", () => t.sim.telemetry().length >= ackedBefore + queued && t.device.stats().outboxSize === 0, 5 * MIN);
+    const delivered = t.sim.telemetry().slice(ackedBefore).map((m) => `seq ${JSON.parse(m.payload.toString()).seq} ($.mid ${m.properties["$.mid"]})`);
+    t.say(`== delivered after the boot, queued before it: ${delivered.join(", ")}`);
+    t.startTelemetry(20_000);
     await t.wait(MIN);
     if (t.sim.counters().dps.registrations !== dpsBefore) throw new Error("tour: the warm boot called DPS");
     t.say("== warm boot: one TLS connection, zero DPS registrations");

@@ -1,0 +1,551 @@
+// The telemetry outbox in flash: every accepted message is on flash before add() returns, so a
+// power cut, a watchdog reset or an update's reboot loses nothing the application was told was
+// accepted; after a boot, load() finds what is still queued and it goes out first, in order,
+// with its original $.mid (the property bag is stored as it was encoded).
+//
+// Why this layout (measured on espruino-esp32 2v29, test/espruino/outbox-flash.probe.ts):
+// - Segments, not a StorageFile. A Storage record created with a fixed size, then written
+//   in place over its erased bytes (Storage.write(name, data, offset, size), the HAL's
+//   writeChunk), costs one 32-byte file header and no copy per append: flash bytes written
+//   per message are the record itself. A StorageFile appends the same way but takes no 0xFF
+//   byte (payloads would need escaping), cannot be trimmed at its head (only erased whole),
+//   and reads back line by line into RAM. Rewriting any record instead leaves the old copy as
+//   trash: a full copy per message, and compaction much sooner.
+// - Acks in place. A record's state byte is written erased (0xFF) and programmed to 0x00 when
+//   the hub acknowledges it or it is dropped: flash may clear bits without an erase, so an ack
+//   costs one byte and no trash.
+// - Bounded compaction. A segment is erased as a whole once nothing in it is queued; Storage's
+//   own compaction then reclaims it. Segments are appended in order and erased oldest first,
+//   so live data are at most maxFlashBytes; a full outbox drops its oldest segment (or refuses).
+// - No RAM per message. The outbox holds cursors and counters only; a message is read back
+//   from flash (a flash-backed string on the device: one JsVar) when it is to be sent.
+//   Record checks use the platform's CRC-32 (E.CRC32, native) over the record in place.
+//
+// Record, little-endian: magic 0xA5 | state (0xFF queued, 0x00 done) | seq u32 | id length u8 |
+// bag length u16 | payload length u32 | id | bag | payload | CRC-32 of everything from seq to
+// the end of the payload (magic and state are outside it: the state changes after writing).
+// A record that fails the check (torn by a power cut, corrupted in flash) is skipped and
+// counted: the scan resumes at the next byte that starts a valid record. An erased byte where
+// a record would start ends a segment. A segment with damage is never appended to again.
+import { OutboxMessage, OutboxLimits, TelemetryOutbox, HUB_MAX_MESSAGE_BYTES } from "./outbox";
+import { OK, ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE } from "./status";
+import { OUTBOX_SEGMENT_PREFIX } from "./storage-names";
+
+/** The part of the HAL's Store the outbox uses (hal/types.ts). */
+export interface SegmentStore {
+  read(name: string): string | undefined;
+  erase(name: string): void;
+  writeChunk(name: string, data: Uint8Array, offset: number, totalSize: number): boolean;
+  list(prefix: string): string[];
+}
+
+export interface FlashOutboxOptions extends OutboxLimits {
+  store: SegmentStore;
+  /** CRC-32 (IEEE) of bytes or a byte string (Hal.crc32). */
+  crc32: (data: Uint8Array | string) => number;
+  /** Bound on the segments' total size (Storage adds a 32-byte header to each). */
+  maxFlashBytes: number;
+  /** Size of a segment; a larger message gets a segment of its own size. */
+  segmentBytes?: number;
+  /** Name prefix of the segments (tests run several outboxes on one store). */
+  prefix?: string;
+}
+
+/** 4064 + Storage's 32-byte header = one 4 KB flash page per segment. */
+export const SEGMENT_BYTES = 4064;
+/** Storage's header on every record (measured: getStats().fileBytes = size + 32). */
+export const STORAGE_HEADER_BYTES = 32;
+const MAGIC = 0xa5;
+const QUEUED = 0xff;
+const ERASED = 0xff;
+const HEADER = 13;
+const TRAILER = 4;
+/** Bytes a record adds to its id, bag and payload. */
+export const RECORD_OVERHEAD = HEADER + TRAILER;
+
+function u32(s: string, at: number): number {
+  return (s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24)) >>> 0;
+}
+
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = (v >>> 24) & 0xff;
+}
+
+/** The flash outbox; flashBytes() is what its segments take (Storage adds its headers). */
+export interface FlashOutbox extends TelemetryOutbox {
+  flashBytes(): number;
+}
+
+/** A closure, not a class: its state lives in local variables, whose names the minifier
+ *  shortens (on the device every property name of an object costs JsVars). */
+export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
+  const store = limits.store;
+  const crc32 = limits.crc32;
+  const prefix = limits.prefix === undefined ? OUTBOX_SEGMENT_PREFIX : limits.prefix;
+  const segment = limits.segmentBytes === undefined ? SEGMENT_BYTES : limits.segmentBytes;
+  // Two segments at least, so a full outbox keeps some of what it held.
+  const segmentBytes = segment * 2 > limits.maxFlashBytes ? Math.floor(limits.maxFlashBytes / 2) : segment;
+  const maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
+  let count = 0;
+  let bytes = 0;
+  let nextSeq = 1;
+  /** Segments headSeg..tailSeg exist (tailSeg < headSeg: none). Appends go to the tail at
+   *  tailEnd; tailEnd = tailSize seals it. */
+  let headSeg = 1;
+  let tailSeg = 0;
+  let tailSize = 0;
+  let tailEnd = 0;
+  /** The first queued record (when count > 0), else the end of the log. */
+  let headOff = 0;
+  /** Queued records before this cursor are in flight; none at or after it is. */
+  let sendSeg = 1;
+  let sendOff = 0;
+  /** Total size of the segments. */
+  let flashUsed = 0;
+  /** What seek() found. */
+  let posSeg = 0;
+  let posOff = 0;
+  let posLen = 0;
+  /** The record nextUnsent() returned, for markSent(). */
+  let lastSeq = 0;
+  let lastSeg = 0;
+  let lastOff = 0;
+  let lastLen = 0;
+  /** In flight: packet id -> record (segment, offset); as long as the session's window. */
+  let flightIds: number[] = [];
+  let flightSegs: number[] = [];
+  let flightOffs: number[] = [];
+
+  function size(): number {
+    return count;
+  }
+
+  function sizeBytes(): number {
+    return bytes;
+  }
+
+  function upcomingSeq(): number {
+    return nextSeq;
+  }
+
+  /** Bytes of flash the segments take (without Storage's headers). */
+  function flashBytes(): number {
+    return flashUsed;
+  }
+
+  /** Length of the valid record at off in segment s, or 0 when the bytes there are not one. */
+  function check(s: string, off: number): number {
+    const end = s.length;
+    if (off + HEADER + TRAILER > end || s.charCodeAt(off) !== MAGIC) return 0;
+    const idLen = s.charCodeAt(off + 6);
+    const payloadLen = u32(s, off + 9);
+    if (idLen === 0 || payloadLen > end) return 0;
+    const len = HEADER + idLen + (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8)) + payloadLen + TRAILER;
+    if (off + len > end) return 0;
+    // substr of a flash-backed string stays in flash on the device: checked in place.
+    return crc32(s.substr(off + 2, len - 6)) === u32(s, off + len - TRAILER) ? len : 0;
+  }
+
+  /** The next offset from `from` where a valid record starts, or limit. */
+  function resync(s: string, from: number, limit: number): number {
+    for (let p = from; p < limit; p++) if (s.charCodeAt(p) === MAGIC && check(s, p) > 0) return p;
+    return limit;
+  }
+
+  /** Finds the first queued record at or after (seg, off): pos* set, true. At the end of the
+   *  log: pos* = (tailSeg, tailEnd), false. Skips done and damaged records. */
+  function seek(seg: number, off: number): boolean {
+    while (seg <= tailSeg) {
+      const s = store.read((prefix + seg));
+      const limit = s === undefined ? 0 : seg === tailSeg ? tailEnd : s.length;
+      while (s !== undefined && off < limit) {
+        if (s.charCodeAt(off) === ERASED) break;
+        const len = check(s, off);
+        if (len === 0) {
+          off = resync(s, off + 1, limit);
+          continue;
+        }
+        if (s.charCodeAt(off + 1) === QUEUED) {
+          posSeg = seg;
+          posOff = off;
+          posLen = len;
+          return true;
+        }
+        off += len;
+      }
+      if (seg === tailSeg) break;
+      seg++;
+      off = 0;
+    }
+    posSeg = tailSeg;
+    posOff = tailEnd;
+    posLen = 0;
+    return false;
+  }
+
+  /** Reads the record at (seg, off) back into RAM. */
+  function message(seg: number, off: number): OutboxMessage | undefined {
+    const s = store.read((prefix + seg));
+    if (s === undefined || check(s, off) === 0) return undefined;
+    const idLen = s.charCodeAt(off + 6);
+    const bagLen = (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8));
+    const payloadLen = u32(s, off + 9);
+    let p = off + HEADER;
+    // "" + copies into RAM: a flash-backed string would move under a Storage compaction.
+    const messageId = "" + s.substr(p, idLen);
+    p += idLen;
+    const bag = bagLen === 0 ? "" : "" + s.substr(p, bagLen);
+    p += bagLen;
+    const payload = new Uint8Array(payloadLen);
+    for (let i = 0; i < payloadLen; i++) payload[i] = s.charCodeAt(p + i);
+    return { seq: u32(s, off + 2), messageId: messageId, bag: bag, payload: payload, packetId: 0 };
+  }
+
+  /** Programs the record's state byte to done (an ack or a drop). */
+  function markDone(seg: number, off: number): void {
+    const size = seg === tailSeg ? tailSize : segmentSize(seg);
+    if (size > 0) store.writeChunk((prefix + seg), new Uint8Array(1), off + 1, size);
+  }
+
+  function segmentSize(seg: number): number {
+    const s = store.read((prefix + seg));
+    return s === undefined ? 0 : s.length;
+  }
+
+  function flightIndex(seg: number, off: number): number {
+    for (let i = 0; i < flightIds.length; i++) if (flightSegs[i] === seg && flightOffs[i] === off) return i;
+    return -1;
+  }
+
+  function forgetFlight(i: number): void {
+    flightIds.splice(i, 1);
+    flightSegs.splice(i, 1);
+    flightOffs.splice(i, 1);
+  }
+
+  /** Takes the queued record at pos* out of the queue as dropped; onDrop hears it (with its
+   *  packet id if in flight). mark: program its state byte (not needed for a segment about to
+   *  be erased). */
+  function dropAt(seg: number, off: number, len: number, mark: boolean, onDrop?: (message: OutboxMessage) => void): void {
+    let m: OutboxMessage | undefined;
+    if (onDrop) m = message(seg, off);
+    const i = flightIndex(seg, off);
+    if (i >= 0) {
+      if (m) m.packetId = flightIds[i];
+      forgetFlight(i);
+    }
+    const s = store.read((prefix + seg));
+    const idLen = s === undefined ? 0 : s.charCodeAt(off + 6);
+    if (mark) markDone(seg, off);
+    count--;
+    bytes -= len - RECORD_OVERHEAD - idLen;
+    self.dropped++;
+    if (onDrop && m) onDrop(m);
+  }
+
+  function eraseSegment(seg: number): void {
+    const size = seg === tailSeg ? tailSize : segmentSize(seg);
+    store.erase((prefix + seg));
+    flashUsed -= size;
+  }
+
+  /** Moves the head to the first queued record, erasing the segments left behind (the tail is
+   *  kept for appends). With nothing queued the counters are reset: they cannot drift. */
+  function advanceHead(): void {
+    const from = headSeg;
+    if (seek(headSeg, headOff)) {
+      headSeg = posSeg;
+      headOff = posOff;
+    } else {
+      count = 0;
+      bytes = 0;
+      headSeg = tailSeg < headSeg ? headSeg : tailSeg;
+      headOff = tailSeg < headSeg ? 0 : tailEnd;
+    }
+    for (let seg = from; seg < headSeg && seg < tailSeg + 1; seg++) eraseSegment(seg);
+    if (sendSeg < headSeg || (sendSeg === headSeg && sendOff < headOff)) {
+      sendSeg = headSeg;
+      sendOff = headOff;
+    }
+  }
+
+  /** Erases the oldest segment, dropping what it still holds (full flash). */
+  function dropSegment(onDrop?: (message: OutboxMessage) => void): void {
+    const seg = headSeg;
+    let off = headOff;
+    while (count > 0 && seek(seg, off) && posSeg === seg) {
+      off = posOff + posLen;
+      dropAt(seg, posOff, posLen, false, onDrop);
+    }
+    eraseSegment(seg);
+    if (seg === tailSeg) {
+      tailSize = 0;
+      tailEnd = 0;
+    }
+    headSeg = seg + 1;
+    headOff = 0;
+    if (headSeg <= tailSeg) advanceHead();
+    else if (sendSeg < headSeg) {
+      sendSeg = headSeg;
+      sendOff = 0;
+    }
+  }
+
+  /** The record for a message, checksum included. */
+  function encode(bag: string, payload: Uint8Array, messageId: string, seq: number): Uint8Array {
+    const idLen = messageId.length;
+    const len = RECORD_OVERHEAD + idLen + bag.length + payload.length;
+    const r = new Uint8Array(len);
+    r[0] = MAGIC;
+    r[1] = QUEUED;
+    put32(r, 2, seq);
+    r[6] = idLen;
+    r[7] = bag.length & 0xff;
+    r[8] = bag.length >>> 8;
+    put32(r, 9, payload.length);
+    let p = HEADER;
+    for (let i = 0; i < idLen; i++) r[p++] = messageId.charCodeAt(i);
+    for (let i = 0; i < bag.length; i++) r[p++] = bag.charCodeAt(i);
+    r.set(payload, p);
+    put32(r, len - TRAILER, crc32(r.subarray(2, len - TRAILER)));
+    return r;
+  }
+
+  /** Writes a record at the end of the log, making room in flash by the policy. */
+  function append(record: Uint8Array, onDrop?: (message: OutboxMessage) => void): number {
+    const len = record.length;
+    const wasEmpty = count === 0;
+    if (tailSeg >= headSeg && tailEnd + len <= tailSize) {
+      const at = tailEnd;
+      if (store.writeChunk((prefix + tailSeg), record, at, tailSize)) {
+        tailEnd += len;
+        if (wasEmpty) {
+          headSeg = tailSeg;
+          headOff = at;
+        }
+        return OK;
+      }
+      // The bytes there were not erased (damaged flash): seal this segment, start another.
+      tailEnd = tailSize;
+    }
+    const size = len > segmentBytes ? len : segmentBytes;
+    while (flashUsed + size > limits.maxFlashBytes && tailSeg >= headSeg) {
+      if (count > 0 && limits.refuseNew) {
+        self.refused++;
+        return ERR_FULL;
+      }
+      dropSegment(onDrop);
+    }
+    const seg = tailSeg + 1;
+    if (!store.writeChunk((prefix + seg), record, 0, size)) return ERR_NO_SPACE;
+    const first = tailSeg < headSeg;
+    tailSeg = seg;
+    tailSize = size;
+    tailEnd = len;
+    flashUsed += size;
+    if (first || count === 0) {
+      // Nothing queued before this record: it is the head, older segments are done.
+      const from = first ? seg : headSeg;
+      headSeg = seg;
+      headOff = 0;
+      for (let s = from; s < seg; s++) eraseSegment(s);
+      if (sendSeg < seg) {
+        sendSeg = seg;
+        sendOff = 0;
+      }
+    }
+    return OK;
+  }
+
+  function add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
+    const idLen = messageId.length;
+    if (idLen === 0 || idLen > 255) return ERR_BAD_ARGUMENT;
+    const size = bag.length + payload.length;
+    if (size > maxMessageBytes || size > limits.maxBytes || bag.length > 0xffff || RECORD_OVERHEAD + idLen + size > limits.maxFlashBytes) return ERR_TOO_LARGE;
+    if (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+      if (limits.refuseNew) {
+        self.refused++;
+        return ERR_FULL;
+      }
+      // The oldest queued message goes, as often as needed.
+      while (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+        if (!seek(headSeg, headOff)) {
+          count = 0;
+          bytes = 0;
+          break;
+        }
+        dropAt(posSeg, posOff, posLen, true, onDrop);
+        advanceHead();
+      }
+    }
+    const seq = nextSeq;
+    const status = append(encode(bag, payload, messageId, seq), onDrop);
+    if (status !== OK) return status;
+    nextSeq++;
+    count++;
+    bytes += size;
+    return seq;
+  }
+
+  function nextUnsent(): OutboxMessage | undefined {
+    lastSeq = 0;
+    if (count === 0) return undefined;
+    const found = seek(sendSeg, sendOff);
+    // Done and damaged records on the way are passed for good.
+    sendSeg = posSeg;
+    sendOff = posOff;
+    if (!found) return undefined;
+    const m = message(posSeg, posOff);
+    if (!m) return undefined;
+    lastSeq = m.seq;
+    lastSeg = posSeg;
+    lastOff = posOff;
+    lastLen = posLen;
+    return m;
+  }
+
+  function markSent(message: OutboxMessage, packetId: number): void {
+    message.packetId = packetId;
+    if (lastSeq === 0 || message.seq !== lastSeq) return;
+    flightIds.push(packetId);
+    flightSegs.push(lastSeg);
+    flightOffs.push(lastOff);
+    sendSeg = lastSeg;
+    sendOff = lastOff + lastLen;
+    lastSeq = 0;
+  }
+
+  function inFlight(): number {
+    return flightIds.length;
+  }
+
+  function acknowledge(packetId: number): number {
+    const i = flightIds.indexOf(packetId);
+    if (i < 0) return 0;
+    const seg = flightSegs[i];
+    const off = flightOffs[i];
+    forgetFlight(i);
+    const s = store.read((prefix + seg));
+    if (s === undefined) return 0;
+    const len = check(s, off);
+    if (len === 0 || s.charCodeAt(off + 1) !== QUEUED) return 0;
+    const seq = u32(s, off + 2);
+    const size = len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
+    // A failed mark (power going) only means the message may be sent again after the boot.
+    markDone(seg, off);
+    count--;
+    bytes -= size;
+    self.acknowledged++;
+    if (seg === headSeg && off === headOff) advanceHead();
+    return seq;
+  }
+
+  function forEachInFlight(release: (packetId: number) => void): void {
+    for (let i = 0; i < flightIds.length; i++) release(flightIds[i]);
+    flightIds = [];
+    flightSegs = [];
+    flightOffs = [];
+    lastSeq = 0;
+    sendSeg = headSeg;
+    sendOff = headOff;
+  }
+
+  /** Scans the segments a previous boot left: counts what is queued and damaged, finds the
+   *  head, the tail and the next seq, erases segments with nothing queued. */
+  function load(): number {
+    const names = store.list(prefix);
+    const ids: number[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const n = parseInt(names[i].substring(prefix.length), 10);
+      if (n > 0 && (prefix + n) === names[i]) ids.push(n);
+    }
+    ids.sort(function (a: number, b: number) {
+      return a - b;
+    });
+    count = 0;
+    bytes = 0;
+    flashUsed = 0;
+    flightIds = [];
+    flightSegs = [];
+    flightOffs = [];
+    if (ids.length === 0) {
+      headSeg = tailSeg + 1;
+      headOff = 0;
+      sendSeg = headSeg;
+      sendOff = 0;
+      return 0;
+    }
+    tailSeg = ids[ids.length - 1];
+    tailSize = 0;
+    tailEnd = 0;
+    let headFound = false;
+    for (let k = 0; k < ids.length; k++) {
+      const seg = ids[k];
+      const s = store.read((prefix + seg));
+      if (s === undefined) continue;
+      flashUsed += s.length;
+      let off = 0;
+      let hurt = false;
+      while (off < s.length && s.charCodeAt(off) !== ERASED) {
+        const len = check(s, off);
+        if (len === 0) {
+          self.damaged++;
+          hurt = true;
+          off = resync(s, off + 1, s.length);
+          continue;
+        }
+        const seq = u32(s, off + 2);
+        if (seq >= nextSeq) nextSeq = seq + 1;
+        if (s.charCodeAt(off + 1) === QUEUED) {
+          count++;
+          bytes += len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
+          if (!headFound) {
+            headFound = true;
+            headSeg = seg;
+            headOff = off;
+          }
+        }
+        off += len;
+      }
+      if (seg === tailSeg) {
+        tailSize = s.length;
+        tailEnd = hurt ? s.length : off;
+      }
+    }
+    if (!headFound) {
+      headSeg = tailSeg;
+      headOff = tailEnd;
+    }
+    // Segments before the head hold nothing queued (a power cut may have stopped their erase).
+    for (let k = 0; k < ids.length && ids[k] < headSeg; k++) {
+      const size = segmentSize(ids[k]);
+      store.erase((prefix + ids[k]));
+      flashUsed -= size;
+    }
+    sendSeg = headSeg;
+    sendOff = headOff;
+    return count;
+  }
+
+  const self: FlashOutbox = {
+    dropped: 0,
+    refused: 0,
+    acknowledged: 0,
+    damaged: 0,
+    load: load,
+    size: size,
+    sizeBytes: sizeBytes,
+    upcomingSeq: upcomingSeq,
+    flashBytes: flashBytes,
+    add: add,
+    nextUnsent: nextUnsent,
+    markSent: markSent,
+    inFlight: inFlight,
+    acknowledge: acknowledge,
+    forEachInFlight: forEachInFlight,
+  };
+  return self;
+}
