@@ -1,4 +1,4 @@
-// Shared access signature tokens for IoT Hub and DPS (azure-iot.md section 3), built in
+// Shared access signature tokens for IoT Hub and DPS, built in
 // three pure steps as Embedded C does: the string to sign, its HMAC-SHA256 over the HAL's
 // SHA-256, then the password. Expiry and the clock come in as arguments.
 //
@@ -89,7 +89,7 @@ export function sasToken(resource: string, keyBase64: string, expirySeconds: num
 
 /** Group enrollment: the device key is base64(HMAC-SHA256(base64decode(groupKey),
  *  registrationId)), the registration id taken as plain text, not URL-encoded or case-folded
- *  (azure-iot.md section 3.5). Desktop tools run this so a device never holds the group key.
+ *  (the derivation DPS documents for group enrollments). Desktop tools run this so a device never holds the group key.
  *  Returns the device key, or ERR_EMPTY_KEY, ERR_BAD_KEY or ERR_BAD_ARGUMENT (empty id). */
 export function deriveDeviceKey(groupKeyBase64: string, registrationId: string, sha256: Sha256): string | number {
   if (typeof registrationId !== "string" || registrationId === "") return ERR_BAD_ARGUMENT;

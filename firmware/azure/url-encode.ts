@@ -1,4 +1,4 @@
-// Strict URL encoding for SAS `sr`, `sig` and `skn` (azure-iot.md section 2): only the RFC 3986
+// Strict URL encoding for SAS `sr`, `sig` and `skn`: only the RFC 3986
 // unreserved characters A-Z a-z 0-9 - _ . ~ pass; every other UTF-8 byte becomes %XX in
 // upper-case hex, including ! ' ( ) * that encodeURIComponent leaves alone (Embedded C
 // az_span_url_encode does the same). Text enters as UTF-8 (firmware/azure/bytes.ts).

@@ -11,7 +11,7 @@ import {
 
 const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(data).digest());
 
-/** The password's fields by name (field order is free: azure-iot.md section 3.1). */
+/** The password's fields by name (field order is free in a SAS token). */
 function fields(password: string): Record<string, string> {
   assert.ok(password.startsWith("SharedAccessSignature "), password);
   const out: Record<string, string> = {};

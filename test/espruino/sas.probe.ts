@@ -1,5 +1,5 @@
 // Credentials on the interpreter: HMAC-SHA256 over the native crypto.SHA256 (RFC 4231), the
-// SAS and group-key vectors of azure-iot.md section 3, UTF-8 agreement with Node for decoded
+// SAS and group-key vectors (the published ones), UTF-8 agreement with Node for decoded
 // text, the error codes, and FIGURE sas_ms (average ms to mint one hub token).
 import { check, probe, figure, done } from "./probe-kit";
 import { utf8Bytes } from "../../firmware/azure/bytes";

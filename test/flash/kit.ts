@@ -72,7 +72,7 @@ export function randomKey(n = 32): string {
   return Buffer.from(prng.bytes(n)).toString("base64");
 }
 
-/** The group-enrollment vector of azure-iot.md section 3.5 (MS docs). */
+/** The group-enrollment vector of Microsoft's DPS documentation. */
 export const GROUP_KEY = "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
 export const GROUP_REGISTRATION_ID = "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6";
 export const GROUP_DERIVED_KEY = "Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=";

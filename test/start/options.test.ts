@@ -28,12 +28,14 @@ test("--help -> the usage, exit 0, without building (no npm reachable here)", ()
 });
 
 test("parseStartOptions: values checked, positionals and mixed modes refused", () => {
-  assert.equal(parseStartOptions([]), { help: false, scenario: "tour", speed: 100, config: undefined, minutes: undefined });
-  assert.equal(parseStartOptions(["--scenario", "ota", "--speed", "300"]), { help: false, scenario: "ota", speed: 300, config: undefined, minutes: undefined });
+  assert.equal(parseStartOptions([]), { help: false, scenario: "tour", speed: 100, config: undefined, minutes: undefined, store: undefined });
+  assert.equal(parseStartOptions(["--scenario", "ota", "--speed", "300"]), { help: false, scenario: "ota", speed: 300, config: undefined, minutes: undefined, store: undefined });
   assert.match(parseStartOptions(["--scenario", "nope"]) as string, /unknown scenario "nope"/);
   assert.match(parseStartOptions(["--speed", "0"]) as string, /--speed must be a number from 1 to 10000/);
   assert.match(parseStartOptions(["ota"]) as string, /Unexpected argument 'ota'/);
   assert.match(parseStartOptions(["--minutes", "5"]) as string, /--minutes goes with --config/);
+  assert.match(parseStartOptions(["--store", "s"]) as string, /--store goes with --config/);
+  assert.is((parseStartOptions(["--config", "d.json", "--store", "s"]) as { store?: string }).store, "s");
   assert.match(parseStartOptions(["--config", "d.json", "--scenario", "ota"]) as string, /--config runs against a real DPS/);
   assert.equal(parseStartOptions(["-h"]), { help: true, scenario: "tour", speed: 100 });
 });

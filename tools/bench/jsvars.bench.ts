@@ -2,12 +2,15 @@
 // boot and while connected, from the end-to-end smoke run (tools/espruino/e2e.ts), which boots
 // dist/firmware.js from Storage against the simulator over TLS.
 import { resolve } from "node:path";
-import type { BenchRow } from "./main";
+import { skippedRow, type BenchRow } from "./row";
 import { runEndToEnd } from "../espruino/e2e";
 
 export default async function (): Promise<BenchRow[]> {
   const interpreter = process.env.ESPRUINO;
-  if (!interpreter) return [];
+  if (!interpreter) {
+    const why = "ESPRUINO is not set (the path of an Espruino interpreter to run on)";
+    return ["after_boot", "connected", "peak", "client_connected"].map((name) => skippedRow(name, "jsvars", why));
+  }
   const result = await runEndToEnd(interpreter, resolve("dist/firmware.js"));
   const text = result.report.join("\n");
   const memory = /after boot (\d+)\/(\d+); while connected (\d+)\/\d+ \(after GC\); peak (\d+)/.exec(text);

@@ -23,7 +23,7 @@ import { resolve, join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
-import type { BenchRow } from "./main";
+import { skippedRow, type BenchRow } from "./row";
 import { createFlashOutbox } from "../../firmware/outbox-flash";
 import type { OutboxMessage } from "../../firmware/outbox";
 import { DEFAULTS } from "../../firmware/config";
@@ -96,9 +96,9 @@ export default async function (): Promise<BenchRow[]> {
   ];
   const interpreter = process.env.ESPRUINO;
   if (!interpreter) {
-    const note = "skipped: set ESPRUINO to an Espruino interpreter to measure";
-    rows.push({ name: "jsvars_empty", value: NaN, unit: "jsvars", note });
-    rows.push({ name: "jsvars_500", value: NaN, unit: "jsvars", note });
+    const why = "ESPRUINO is not set (the path of an Espruino interpreter to run on)";
+    rows.push(skippedRow("jsvars_empty", "jsvars", why));
+    rows.push(skippedRow("jsvars_500", "jsvars", why, "<= jsvars_empty + 50"));
     return rows;
   }
   const f = await interpreterJsVars(interpreter);

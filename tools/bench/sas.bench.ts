@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { performance } from "node:perf_hooks";
 import { hubResource, sasToken } from "../../firmware/azure/sas";
 import { buildProbe, runOnInterpreter } from "../espruino/smoke";
-import type { BenchRow } from "./main";
+import { skippedRow, type BenchRow } from "./row";
 
 const KEY = "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
 const sha256 = (data: Uint8Array): Uint8Array => createHash("sha256").update(data).digest();
@@ -53,5 +53,6 @@ export default async function (): Promise<BenchRow[]> {
   const rows = nodeRows();
   const interpreter = process.env.ESPRUINO;
   if (interpreter && existsSync(interpreter)) rows.push(...(await interpreterRows(interpreter)));
+  else rows.push(skippedRow("espruino_token_ms", "ms", interpreter ? "ESPRUINO names no file: " + interpreter : "ESPRUINO is not set (the path of an Espruino interpreter to run on)"));
   return rows;
 }

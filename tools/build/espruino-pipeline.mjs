@@ -1,6 +1,6 @@
 // The one build pipeline for everything that must run on Espruino 2v29: TypeScript to ES5
-// with our own helpers (firmware/ts-helpers.js), one IIFE, terser settings that keep it runnable.
-// rollup.config.mjs, the interpreter smoke test and
+// with our own helpers (firmware/ts-helpers.js), one IIFE, terser settings that keep it runnable
+// (docs/espruino.md, "The build pipeline"). rollup.config.mjs, the interpreter smoke test and
 // the benchmarks all build through here so they test what ships.
 import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
@@ -55,7 +55,7 @@ export function fillArrayHoles(code) {
 }
 
 /**
- * Emulates JavaScript's var hoisting, which Espruino lacks: a `var` that
+ * Emulates JavaScript's var hoisting, which Espruino lacks (docs/espruino.md): a `var` that
  * is not in its function's prologue (the leading run of var statements and function
  * declarations) is declared at the top of the function instead, and where it stood only the
  * assignment remains: `if (a) { var x = f(); }` becomes `var x; ... if (a) { x = f(); }`, and
@@ -311,7 +311,7 @@ export function espruinoBundle(o) {
         tsconfig: o.tsconfig || resolve(root, "tsconfig.json"),
         noEmit: false,
         outputToFilesystem: false,
-        include: ["firmware/**/*.ts", "hal/**/*.ts", "test/espruino/**/*.ts"],
+        include: ["firmware/**/*.ts", "hal/**/*.ts", "test/espruino/**/*.ts", "examples/**/*.ts"],
         compilerOptions: { noEmit: false, declaration: false, sourceMap: false },
       }),
     ],

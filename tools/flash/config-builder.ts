@@ -1,7 +1,7 @@
 // make-config's core: command-line values -> a DeviceConfig (firmware/config.ts), or the
 // list of what is wrong. A group key is turned into the device key here, on the desktop
-// (azure-iot.md section 3.5), and never leaves this function. Certificates and keys are
-// stored as base64 DER: every Espruino TLS build parses DER.
+// (the derivation DPS documents for group enrollments), and never leaves this function. Certificates and keys are
+// stored as base64 DER: every Espruino TLS build parses DER (docs/espruino.md, TLS).
 import { createHash } from "node:crypto";
 import type { DeviceConfig } from "../../firmware/config";
 import { parseConnectionString, AUTH_X509 } from "../../firmware/azure/connection-string";
@@ -98,7 +98,7 @@ Device:
   --watchdog <s>            hardware watchdog, 5-3600 s, 0 = off (default off)
   --status-interval <s>     seconds between console status lines, ${rangeOf("statusIntervalSeconds")} (default 60)
   --telemetry-interval <s>  demo telemetry every so many seconds, ${rangeOf("telemetryIntervalSeconds")}, 0 = none (default 60)
-Fleet (spreads first boots and retries; see docs/fleet.md):
+Fleet (spreads first boots and retries; see docs/configuration.md):
   --fleet-devices <n>       devices that may boot or fail together, ${rangeOf("fleet.devices")}
   --fleet-hub-rate <n>      hub connections per second, ${rangeOf("fleet.hubConnectionsPerSecond")} (default 100, S1)
   --fleet-dps-rate <n>      DPS registrations per minute, ${rangeOf("fleet.dpsRegistrationsPerMinute")} (default 1000)
@@ -106,7 +106,8 @@ Fleet (spreads first boots and retries; see docs/fleet.md):
 
 Application updates:
   --ota-key <base64>        the key update manifests are signed with (16+ bytes; updates
-                            stay off without it)
+                            stay off without it); npm run sign-update -- --new-key <file>
+                            makes one (docs/updates.md)
 
 Output:
   --out <file>              where to write (default ./device.json)

@@ -5,8 +5,9 @@ import type { AllocationPolicy, RateOptions, SimulatorOptions } from "./types";
 export const HELP = `npm run sim -- [options]
 
 A local Azure DPS + IoT Hub simulator over TLS on loopback. Prints one line per event,
-writes the CA and the hosts table to the output directory, and takes fault commands on
-stdin (type "help").
+writes the CA and the hosts table to the output directory (plus demo-device.json, a
+device configuration for npm start -- --config, and its OTA key demo-ota.key), and takes
+fault commands on stdin (type "help").
 
 Options:
   --help                       this text
@@ -20,6 +21,8 @@ Options:
   --allocation <policy>        static (default) or round-robin
   --rate-hub <n>               new hub connections per second (default 100)
   --rate-dps <n>               DPS registrations per minute (default 1000)
+  --serve <path>=<file>        serve a file on the HTTPS file host from the start,
+                               e.g. --serve /ota/app.js=dist/firmware.js; repeat
   --out <dir>                  where ca.pem, ca.der and sim.json go (default .sim-data)
   --x509-ca <ca.pem>           an X.509 group enrollment for devices whose certificates this
                                CA issued (repeat for more). Without --no-demo, the test CA of
@@ -42,7 +45,8 @@ Config file (every field optional):
                  { "deviceId": "x2", "x509Thumbprint": "<SHA-1 or SHA-256 hex>" } ] }
 
 Stdin commands: outage hub-a 30 refuse | move dev1 hub-b | puback drop dev1 3 |
-  reject dev1 | dps-throttle 60 10 | c2d dev1 hello k=v | method dev1 reboot {} | help
+  reject dev1 | dps-throttle 60 10 | c2d dev1 hello k=v | method dev1 reboot {} |
+  announce dev1 manifest.json dist/firmware.js (an update from npm run sign-update) | help
 `;
 
 export interface EnrollmentConfig {
@@ -71,6 +75,8 @@ export interface CliConfig {
   options: SimulatorOptions;
   enrollments: EnrollmentConfig[];
   devices: DeviceConfig[];
+  /** Files served on the file host from the start: URL path -> local file. */
+  serve: Array<{ path: string; file: string }>;
   portBase: number | undefined;
   outDir: string;
   demo: boolean;
@@ -86,6 +92,8 @@ export const DEMO = {
   group: "demo-group",
   groupKey: Buffer.from("espruino-azure-iot demo group key, 64 bytes long, for the sim!!!").toString("base64"),
   groupDevice: "demo-sensor-1",
+  /** The OTA key of the demo device's config (demo-ota.key; updates signed with it install). */
+  otaKey: Buffer.from("espruino-azure-iot demo OTA key.").toString("base64"),
 };
 
 function number(text: string | undefined, flag: string): number {
@@ -95,7 +103,7 @@ function number(text: string | undefined, flag: string): number {
 
 /** Parses argv (without node and script). Throws with a message on bad input. */
 export function parseCli(argv: string[], readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): CliConfig {
-  const out: CliConfig = { help: false, options: {}, enrollments: [], devices: [], portBase: undefined, outDir: ".sim-data", demo: true, quiet: false, x509Cas: [] };
+  const out: CliConfig = { help: false, options: {}, enrollments: [], devices: [], serve: [], portBase: undefined, outDir: ".sim-data", demo: true, quiet: false, x509Cas: [] };
   const hubs: string[] = [];
   const ports: Record<string, number> = {};
   const rates: RateOptions = {};
@@ -130,6 +138,13 @@ export function parseCli(argv: string[], readFile: (path: string) => string = (p
         const eq = v.indexOf("=");
         if (eq <= 0) throw new Error("--port wants <host>=<port>");
         ports[v.slice(0, eq)] = number(v.slice(eq + 1), "--port");
+        break;
+      }
+      case "--serve": {
+        const v = value();
+        const eq = v.indexOf("=");
+        if (eq <= 0 || eq === v.length - 1) throw new Error("--serve wants <path>=<file>, e.g. /ota/app.js=dist/firmware.js");
+        out.serve.push({ path: v.slice(0, eq), file: v.slice(eq + 1) });
         break;
       }
       case "--port-base":

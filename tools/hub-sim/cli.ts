@@ -36,6 +36,15 @@ function setUp(sim: Simulator, config: CliConfig): string[] {
     } else throw new Error("an enrollment needs registrationId or group");
   }
   for (const d of config.devices) sim.addDevice(d.deviceId, { hub: d.hub, key: d.key, x509Thumbprint: d.x509Thumbprint });
+  for (const s of config.serve) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(s.file);
+    } catch (error) {
+      throw new Error("--serve " + s.path + "=" + s.file + ": cannot read the file (" + ((error as NodeJS.ErrnoException).code ?? String(error)) + ")");
+    }
+    sim.serveFile(s.path, bytes);
+  }
   return notes;
 }
 
@@ -55,7 +64,15 @@ async function main(): Promise<void> {
     return;
   }
   const sim = await startSimulator({ ...config.options, log: config.quiet ? undefined : (line) => console.log(line) });
-  const notes = setUp(sim, config);
+  let notes: string[];
+  try {
+    notes = setUp(sim, config);
+  } catch (error) {
+    console.error((error as Error).message);
+    await sim.stop();
+    process.exitCode = 2;
+    return;
+  }
 
   const outDir = resolve(config.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -82,15 +99,30 @@ async function main(): Promise<void> {
       : undefined,
   };
   writeFileSync(resolve(outDir, "sim.json"), JSON.stringify(summary, null, 2) + "\n");
+  if (config.demo) {
+    // A device.json for the demo enrollment, pointed at this simulator (hosts table, CA), for
+    // npm start -- --config; a one-device fleet, so its first boot waits about a second.
+    const demoDevice = {
+      dps: { idScope: sim.idScope, registrationId: DEMO.registrationId, symmetricKey: DEMO.key, endpoint: sim.dpsHost },
+      ca: [sim.caPem],
+      hosts: sim.hosts,
+      fleet: { devices: 1, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 },
+      ota: { key: DEMO.otaKey },
+    };
+    writeFileSync(resolve(outDir, "demo-device.json"), JSON.stringify(demoDevice, null, 2) + "\n", { mode: 0o600 });
+    writeFileSync(resolve(outDir, "demo-ota.key"), DEMO.otaKey + "\n", { mode: 0o600 });
+  }
 
   const lines = ["", "hub-sim ready", "hosts:"];
   for (const h of Object.keys(sim.hosts)) lines.push("  " + h.padEnd(40) + " " + sim.hosts[h]);
   lines.push("CA: " + caPemPath + " (DER: " + caDerPath + ")");
   lines.push("ID scope: " + sim.idScope + "   settings: " + resolve(outDir, "sim.json"));
+  lines.push("update files: https://" + sim.fileHost + "/<path> (serve <path> <file>; announce <device> <manifest.json> [bundle])");
   if (summary.demo) {
     lines.push("demo individual enrollment: " + DEMO.registrationId + " key " + DEMO.key);
     lines.push("demo group: " + DEMO.group + " key " + DEMO.groupKey);
     lines.push("  e.g. device " + DEMO.groupDevice + " key " + summary.demo.groupDeviceKey);
+    lines.push("demo device config: " + resolve(outDir, "demo-device.json") + " (npm start -- --config it; OTA key " + resolve(outDir, "demo-ota.key") + ")");
   }
   for (const note of notes) lines.push(note);
   lines.push('type "help" for fault commands, "quit" to stop', "");

@@ -1,5 +1,8 @@
 // Text commands for a running simulator (typed on stdin by `npm run sim`), e.g.
-// `outage hub-a 30 refuse`, `move dev1 hub-b`, `puback drop dev1 3`.
+// `outage hub-a 30 refuse`, `move dev1 hub-b`, `puback drop dev1 3`,
+// `announce dev1 manifest.json dist/firmware.js` (an update signed by npm run sign-update).
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isMalformedKind } from "./faults";
 import type { Simulator } from "./simulator";
 import type { Properties } from "./topics";
@@ -30,6 +33,42 @@ function jsonArg(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("expected a JSON object");
   return value as Record<string, unknown>;
+}
+
+function readArg(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error("cannot read " + what + " " + path + " (" + ((e as NodeJS.ErrnoException).code || String(e)) + ")");
+  }
+}
+
+/**
+ * Announces a signed manifest (npm run sign-update) to a device: with the bundle, serves it
+ * at the manifest URL's path first, after checking that the URL names this simulator's
+ * file host and that size and SHA-256 match what was signed. The desired `ota` property
+ * always carries allowDowngrade, so no older `true` is left behind in the twin.
+ */
+export function announceManifest(sim: Simulator, deviceId: string, manifestText: string, bundle?: Uint8Array): string {
+  const m = JSON.parse(manifestText) as Record<string, unknown>;
+  if (m === null || typeof m !== "object" || Array.isArray(m) || typeof m.url !== "string" || typeof m.version !== "string") {
+    throw new Error("not a manifest: expected a JSON object with version, url, size, sha256 and auth (npm run sign-update writes one)");
+  }
+  let served = "";
+  if (bundle !== undefined) {
+    const url = new URL(m.url);
+    if (url.hostname.toLowerCase() !== sim.fileHost) {
+      throw new Error("the manifest's URL is on " + url.hostname + ", not on this simulator's file host: sign it with --url https://" + sim.fileHost + url.pathname);
+    }
+    const hash = createHash("sha256").update(bundle).digest("hex");
+    if (m.size !== bundle.length || String(m.sha256).toLowerCase() !== hash) {
+      throw new Error("the bundle is not the one the manifest was signed for (" + bundle.length + " B, sha256 " + hash.slice(0, 12) + "...; the manifest says " + String(m.size) + " B, " + String(m.sha256).slice(0, 12) + "...)");
+    }
+    sim.serveFile(url.pathname, bundle); // the file host ignores a query (a blob SAS)
+    served = "; serving " + m.url + " (" + bundle.length + " B)";
+  }
+  const version = sim.updateDesired(deviceId, { ota: { ...m, allowDowngrade: m.allowDowngrade === true } });
+  return "announced " + m.version + " to " + deviceId + " (desired $version " + version + ")" + served;
 }
 
 function table(rows: string[][]): string {
@@ -229,6 +268,22 @@ const COMMANDS: Record<string, Command> = {
       const r = await sim.invokeMethod(id, name, payload === undefined ? null : JSON.parse(payload), { timeoutMs: int(timeout, "timeout", 30) * 1000 });
       return name + " -> " + r.status + " " + JSON.stringify(r.payload);
     },
+  },
+  serve: {
+    usage: "serve <path> <file>",
+    help: "serve a file on the HTTPS file host (update bundles)",
+    min: 2,
+    run: (sim, [path, file]) => {
+      const bytes = readArg(file, "file");
+      return "serving " + sim.serveFile(path, bytes) + " (" + bytes.length + " B)";
+    },
+  },
+  announce: {
+    usage: "announce <device> <manifest.json> [bundle]",
+    help: "set desired ota to a signed manifest (and serve its bundle at the manifest's URL)",
+    min: 2,
+    run: (sim, [id, manifest, bundle]) =>
+      announceManifest(sim, id, readArg(manifest, "manifest").toString("utf8"), bundle === undefined ? undefined : readArg(bundle, "bundle")),
   },
   desired: {
     usage: "desired <device> <json>",

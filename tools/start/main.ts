@@ -2,7 +2,7 @@
 // event, then a summary (last line: `summary {...}`). With --config it runs the same device
 // against a real DPS and hub instead. The options are read first: --help and a wrong option
 // answer at once, before the bundle is built (npm run build, for a scenario run).
-import { readFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -10,8 +10,10 @@ import { spawnSync } from "node:child_process";
 import { SCENARIOS, runScenario } from "./tour";
 import { createDevice } from "../../firmware/device/index";
 import { resolveConfig, ResolvedConfig } from "../../firmware/config";
-import { createNodeHal } from "../../hal/node";
+import { createFolderStore, createNodeHal } from "../../hal/node";
 import { LOG_INFO } from "../../hal/types";
+import { bootSelect, DEFAULT_MAX_TRIES } from "../../firmware/ota/slots";
+import { explainStagger } from "./stagger-line";
 
 const HELP = `npm start [-- options]
 
@@ -23,7 +25,11 @@ Options:
   --speed N         device time runs N times faster than real time (default: 100)
   --config FILE     run against a real DPS and hub with this device.json instead
                     (no simulator, real time, certificates verified by Node); --minutes N
-                    stops it after N minutes (default: run until Ctrl-C)
+                    stops it after N minutes (default: run until Ctrl-C); --store DIR
+                    keeps the device's Storage there across runs (cached hub, update
+                    slots; default: a new folder, so every run is a first boot and waits
+                    out the first-boot stagger). To run it against npm run sim instead, see
+                    docs/simulator.md
   --help            this text
 
 Scenarios:
@@ -36,15 +42,17 @@ export interface StartOptions {
   speed: number;
   config?: string;
   minutes?: number;
+  /** --store: the device's Storage folder for --config runs. */
+  store?: string;
 }
 
 /** The options, or a message for a wrong one (the caller prints it with the usage). */
 export function parseStartOptions(argv: string[]): StartOptions | string {
-  let v: { help?: boolean; scenario?: string; speed?: string; config?: string; minutes?: string };
+  let v: { help?: boolean; scenario?: string; speed?: string; config?: string; minutes?: string; store?: string };
   try {
     v = parseArgs({
       args: argv, strict: true, allowPositionals: false,
-      options: { help: { type: "boolean", short: "h" }, scenario: { type: "string" }, speed: { type: "string" }, config: { type: "string" }, minutes: { type: "string" } },
+      options: { help: { type: "boolean", short: "h" }, scenario: { type: "string" }, speed: { type: "string" }, config: { type: "string" }, minutes: { type: "string" }, store: { type: "string" } },
     }).values;
   } catch (e) {
     return (e as Error).message;
@@ -57,8 +65,9 @@ export function parseStartOptions(argv: string[]): StartOptions | string {
   const minutes = v.minutes === undefined ? undefined : Number(v.minutes);
   if (minutes !== undefined && !(minutes > 0 && minutes <= 525600)) return "--minutes must be a number of minutes above 0";
   if (v.minutes !== undefined && v.config === undefined) return "--minutes goes with --config";
+  if (v.store !== undefined && v.config === undefined) return "--store goes with --config";
   if ((v.scenario !== undefined || v.speed !== undefined) && v.config !== undefined) return "--scenario and --speed are for the simulator; --config runs against a real DPS and hub";
-  return { help: false, scenario, speed, config: v.config, minutes };
+  return { help: false, scenario, speed, config: v.config, minutes, store: v.store };
 }
 
 /** npm run build, as npm start always did before a scenario run. */
@@ -71,7 +80,7 @@ function build(): void {
   }
 }
 
-async function realDevice(file: string, minutes: number | undefined): Promise<void> {
+async function realDevice(file: string, minutes: number | undefined, storeDir: string | undefined): Promise<void> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -84,19 +93,41 @@ async function realDevice(file: string, minutes: number | undefined): Promise<vo
     console.error(`${file} is not a valid device configuration:\n  - ${config.join("\n  - ")}`);
     process.exit(2);
   }
-  const hal = createNodeHal({
-    storeDir: mkdtempSync(join(tmpdir(), "azdevice-real-")),
-    hosts: (raw as { hosts?: Record<string, string> }).hosts,
-    logLevel: LOG_INFO,
-  });
-  const device = createDevice(config as ResolvedConfig, hal);
-  device.onStatus((status, reason) => console.log(`status ${status} (${reason})`));
-  device.onDesired((desired, version) => console.log(`desired v${version}: ${JSON.stringify(desired)}`));
-  device.onC2D((body) => console.log(`c2d: ${body}`));
-  device.start();
-  const timer = setInterval(() => device.sendTelemetry(JSON.stringify({ uptime: Math.round(process.uptime()) })), 60_000);
+  const resolved = config as ResolvedConfig;
+  const dir = storeDir !== undefined ? resolve(storeDir) : mkdtempSync(join(tmpdir(), "azdevice-real-"));
+  mkdirSync(dir, { recursive: true });
+  console.log(`storage: ${dir}${storeDir ? "" : " (new: a first boot; --store DIR keeps it)"}`);
+  const store = createFolderStore(dir);
+  let device: ReturnType<typeof createDevice>;
+  let timer: NodeJS.Timeout | undefined;
+  const boot = (): void => {
+    // As the boot stub does on the board: count a trial boot of an update, or roll back.
+    bootSelect(store, DEFAULT_MAX_TRIES);
+    const hal = createNodeHal({
+      storeDir: dir,
+      store,
+      hosts: (raw as { hosts?: Record<string, string> }).hosts,
+      logLevel: LOG_INFO,
+      log: (level, message) => console.log(`${new Date().toISOString()} ${["ERROR", "WARN", "INFO", "DEBUG"][level] ?? level} ${explainStagger(message, resolved.fleet)}`),
+      // A reboot (after an update, or asked for) starts the device again on the same Storage.
+      onReboot: () =>
+        setImmediate(() => {
+          console.log("reboot");
+          device.stop();
+          if (timer) clearInterval(timer);
+          boot();
+        }),
+    });
+    device = createDevice(resolved, hal);
+    device.onStatus((status, reason) => console.log(`status ${status} (${reason})`));
+    device.onDesired((desired, version) => console.log(`desired v${version}: ${JSON.stringify(desired)}`));
+    device.onC2D((body) => console.log(`c2d: ${body}`));
+    device.start();
+    timer = setInterval(() => device.sendTelemetry(JSON.stringify({ uptime: Math.round(process.uptime()) })), 60_000);
+  };
+  boot();
   const stop = () => {
-    clearInterval(timer);
+    if (timer) clearInterval(timer);
     device.stop();
     console.log(`summary ${JSON.stringify(device.stats())}`);
     process.exit(0);
@@ -117,7 +148,7 @@ async function main(): Promise<void> {
     return;
   }
   if (o.config !== undefined) {
-    await realDevice(o.config, o.minutes);
+    await realDevice(o.config, o.minutes, o.store);
     return;
   }
   build();
