@@ -58,6 +58,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
   const log = hal.system.log;
   const fleet = planFleet(config.fleet);
   const policyConfig = defaultPolicyConfig(fleet);
+  policyConfig.fleetSettings = config.fleet;
   policyConfig.useDps = config.useDps;
   policyConfig.needsClock = config.auth === AUTH_KEY;
   policyConfig.renewAfterMs = config.auth === AUTH_KEY ? config.tokenLifetimeSeconds * 800 : 0;

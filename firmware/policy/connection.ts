@@ -16,7 +16,8 @@ import {
   Backoff, createBackoff, backoffProfile, backoffReset, backoffNext, backoffSpread,
   PROFILE_NORMAL, PROFILE_SERVER, PROFILE_THROTTLED, PROFILE_SLOW, RETRY_FOREVER, MAX_DELAY_MS,
 } from "./backoff";
-import { FleetPlan, staggerDelay, fallbackDelay, warmDelay, renewalDelay, dpsRetrySpread } from "./fleet";
+import { staggerNote } from "../stagger-note";
+import { FleetPlan, FleetSettings, staggerDelay, fallbackDelay, warmDelay, renewalDelay, dpsRetrySpread } from "./fleet";
 import {
   REASON_NONE, REASON_NO_NETWORK, REASON_UPDATING, REASON_CLOCK_NOT_SET, REASON_EXPIRED_SAS_TOKEN, REASON_BAD_CREDENTIAL,
   REASON_COMMUNICATION_ERROR, REASON_RETRY_EXPIRED, REASON_REPROVISIONING, reasonName,
@@ -96,6 +97,8 @@ export interface PolicyConfig {
    *  random point from the fleet plan (renewalDelay); 0 = never (X.509). */
   renewAfterMs: number;
   fleet: FleetPlan;
+  /** The fleet settings the plan came from (undefined: none given), named in the log. */
+  fleetSettings?: FleetSettings;
   /** Consecutive hub failures AND time on the failing hub before going back to DPS. */
   hubFailuresBeforeDps: number;
   hubMinMsBeforeDps: number;
@@ -205,7 +208,8 @@ export class ConnectionPolicy {
       // First provisioning of a fleet: a uniform stagger so N devices arrive at DPS's rate.
       this.target = TARGET_DPS;
       const wait = staggerDelay(this.config.fleet, this.random32());
-      this.actions.note("first boot without a cached hub: DPS in " + wait + " ms (fleet stagger)");
+      // Says why and how long: a device that waits minutes before DPS must not look hung.
+      this.actions.note("first boot without a cached hub: " + staggerNote(wait, this.config.fleetSettings, this.config.fleet.staggerMaxMs));
       this.report(STATUS_PROVISIONING, REASON_NONE);
       this.waitUntil(now + wait);
     }

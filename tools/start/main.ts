@@ -13,7 +13,6 @@ import { resolveConfig, ResolvedConfig } from "../../firmware/config";
 import { createFolderStore, createNodeHal } from "../../hal/node";
 import { LOG_INFO } from "../../hal/types";
 import { bootSelect, DEFAULT_MAX_TRIES } from "../../firmware/ota/slots";
-import { explainStagger } from "./stagger-line";
 
 const HELP = `npm start [-- options]
 
@@ -108,7 +107,7 @@ async function realDevice(file: string, minutes: number | undefined, storeDir: s
       store,
       hosts: (raw as { hosts?: Record<string, string> }).hosts,
       logLevel: LOG_INFO,
-      log: (level, message) => console.log(`${new Date().toISOString()} ${["ERROR", "WARN", "INFO", "DEBUG"][level] ?? level} ${explainStagger(message, resolved.fleet)}`),
+      log: (level, message) => console.log(`${new Date().toISOString()} ${["ERROR", "WARN", "INFO", "DEBUG"][level] ?? level} ${message}`),
       // A reboot (after an update, or asked for) starts the device again on the same Storage.
       onReboot: () =>
         setImmediate(() => {
