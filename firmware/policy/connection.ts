@@ -209,7 +209,7 @@ export class ConnectionPolicy {
       this.target = TARGET_DPS;
       const wait = staggerDelay(this.config.fleet, this.random32());
       // Says why and how long: a device that waits minutes before DPS must not look hung.
-      this.actions.note("first boot without a cached hub: " + staggerNote(wait, this.config.fleetSettings, this.config.fleet.staggerMaxMs));
+      this.actions.note(staggerNote(wait, this.config.fleetSettings, this.config.fleet.staggerMaxMs));
       this.report(STATUS_PROVISIONING, REASON_NONE);
       this.waitUntil(now + wait);
     }

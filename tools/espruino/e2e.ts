@@ -129,6 +129,15 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
   });
 }
 
+/** JsVar ceilings on a 16,383-variable pool (espruino-esp32), a little above what the client
+ *  takes (December 2026: 3,903 / 4,769 with SAS, 4,086 / 5,337 with X.509): after boot, and
+ *  while connected beyond the TLS socket (whose own share, measured apart, varies by about
+ *  250 from run to run). */
+const JSVAR_CEILINGS = {
+  sas: { afterBoot: 4050, client: 5100 },
+  x509: { afterBoot: 4250, client: 5650 },
+};
+
 const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
 
 /** Messages the offline boot must have queued before it is killed. */
@@ -352,6 +361,13 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       if (tlsShare >= 0) {
         report.push(`  of the connected figure, ${tlsShare} JsVars are one open TLS socket (mbedtls buffers: from this pool on Linux, from the native heap on an ESP32)` +
           (last ? `; the client itself while connected: about ${last.used - tlsShare}` : ""));
+      }
+      // The ceilings: on the classic ESP32's pool the figures repeat within a few variables,
+      // so a change that makes the client bigger fails here (raise them only on purpose).
+      const ceiling = JSVAR_CEILINGS[x509 ? "x509" : "sas"];
+      if (mem.boot.total === 16383) {
+        if (mem.boot.used > ceiling.afterBoot) failures.push(`JsVars after boot ${mem.boot.used}, above the ceiling ${ceiling.afterBoot}`);
+        if (last && tlsShare >= 0 && last.used - tlsShare > ceiling.client) failures.push(`JsVars of the client while connected ${last.used - tlsShare}, above the ceiling ${ceiling.client}`);
       }
     } else failures.push("no memory-after-boot line");
     if (!tlsLine) failures.push("the device did not use TLS");
