@@ -9,7 +9,7 @@ export default async function (): Promise<BenchRow[]> {
   const interpreter = process.env.ESPRUINO;
   if (!interpreter) {
     const why = "ESPRUINO is not set (the path of an Espruino interpreter to run on)";
-    return ["after_boot", "connected", "peak", "client_connected"].map((name) => skippedRow(name, "jsvars", why));
+    return ["after_boot", "connected", "peak", "connected_client", "reconnect_peak_client"].map((name) => skippedRow(name, "jsvars", why));
   }
   const result = await runEndToEnd(interpreter, resolve("dist/firmware.js"));
   const text = result.report.join("\n");
