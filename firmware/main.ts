@@ -8,6 +8,7 @@ import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
 import { createDevice, Device } from "./device/index";
 import { ResolvedConfig } from "./config";
 import { CONFIG_RECORD, RESOLVED_RECORD } from "./storage-names";
+import { APP_VERSION } from "./version";
 import { Store } from "../hal/types";
 
 /** The boot stub's loader of on-demand modules (firmware/boot.ts). */
@@ -51,7 +52,7 @@ function startLed(hal: EspruinoHal): (pattern: number[]) => void {
 
 /**
  * The configuration: the resolved copy when the text is unchanged since it was checked (its
- * CRC-32 matches), otherwise the full check (firmware/config-module.ts, evaluated from
+ * CRC-32 matches and this application version made it), otherwise the full check (firmware/config-module.ts, evaluated from
  * Storage only then) and a new resolved copy. Problems come back as a list.
  */
 function loadConfig(store: Store): ResolvedConfig | string[] {
@@ -61,8 +62,9 @@ function loadConfig(store: Store): ResolvedConfig | string[] {
   const saved = store.read(RESOLVED_RECORD);
   if (saved !== undefined) {
     try {
-      const s = JSON.parse(saved) as { crc: number; config: ResolvedConfig };
-      if (s.crc === crc && s.config) return s.config;
+      const s = JSON.parse(saved) as { crc: number; version: string; config: ResolvedConfig };
+      // Resolved by this very application: an update may resolve the same text differently.
+      if (s.crc === crc && s.version === APP_VERSION && s.config) return s.config;
     } catch (e) {
       // unreadable: checked again below
     }
@@ -76,7 +78,7 @@ function loadConfig(store: Store): ResolvedConfig | string[] {
   const resolve = (typeof AZLOAD === "function" ? AZLOAD("config") : undefined) as ((raw: unknown) => ResolvedConfig | string[]) | undefined;
   if (!resolve) return ["the configuration checker is missing from the application file: flash it again"];
   const config = resolve(raw);
-  if (!Array.isArray(config)) store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, config: config }));
+  if (!Array.isArray(config)) store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, version: APP_VERSION, config: config }));
   return config;
 }
 

@@ -7,7 +7,8 @@
 /** The device configuration (DeviceConfig as compact JSON), written by `npm run flash`. */
 export const CONFIG_RECORD = "azdevice.json";
 /** The configuration as the device resolved it, with the CRC-32 of the CONFIG_RECORD text it
- *  came from: a boot whose configuration is unchanged reads this and skips the full check
+ *  came from and the application version that resolved it: a boot whose configuration and
+ *  application are unchanged reads this and skips the full check
  *  (an on-demand module). Written by the device, never by the flasher. */
 export const RESOLVED_RECORD = "azdevice.ok";
 /** The single app record of the layout before A/B slots. Nothing runs it any more; npm run
