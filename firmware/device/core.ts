@@ -49,7 +49,6 @@ export interface Provisioning {
   handle(message: Inbound): void;
   /** The DPS session gave the connection up with this code. */
   sessionClosed(reason: number): void;
-  session: Session;
 }
 
 /** The update agent's wiring while an update needs it (device/updates.ts, on demand). */

@@ -42,8 +42,6 @@ export default function createProvisioning(core: Core): Provisioning {
   }), { maxInflight: 2, maxPacket: config.maxInboundBytes, txSize: 1024, buffers: core.buffers });
 
   return {
-    session: session,
-
     connect: function (): void {
       const secret = password();
       if (config.auth !== AUTH_CERT && secret === undefined) core.log(LOG_ERROR, "DPS: cannot sign a token (clock or key)");

@@ -2,8 +2,7 @@
 // agent (an announcement to judge, a download to resume, an update on trial to confirm) and
 // dropped once it is idle again. The download takes the device's one link: the hub gives it
 // up (policy hold, reason Updating) and returns afterwards.
-import { LOG_INFO } from "../../hal/types";
-import { SocketOptions } from "../../hal/types";
+import { LOG_INFO, SocketOptions } from "../../hal/types";
 import { OtaAgent, OtaActions, defaultOtaConfig, OTA_IDLE, OTA_FAILED } from "../ota/agent";
 import { createDownload, Download } from "../ota/download";
 import { loadSelector, storeSelector, parseProgress, encodeProgress, resumeSplit, PROGRESS_RECORD } from "../ota/slots";
