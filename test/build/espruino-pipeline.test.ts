@@ -1,8 +1,9 @@
 // The pipeline's render step: hoistVars declares at the top of each function every var that
-// Espruino would otherwise declare only when (and if) its statement runs.
+// Espruino would otherwise declare only when (and if) its statement runs; flattenIife runs the
+// warm bundle at the top level with its own names prefixed.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hoistVars } from "../../tools/build/espruino-pipeline.mjs";
+import { flattenIife, hoistVars } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -37,3 +38,31 @@ hoist("behaviour on a standard engine -> unchanged", () => {
   assert.is(run(hoistVars(code)), run(code));
 });
 hoist.run();
+
+const flatten = suite("flattenIife: the warm bundle at the top level");
+flatten("the wrapper goes; its names are prefixed where they are used, inner names are not", () => {
+  assert.is(flattenIife("!function(){function t(t){return e+t}var e=1;t(2)}();"), "function $t(t){return $e+t}var $e=1;$t(2)\n");
+});
+flatten("shadowing: parameters, inner vars, function expression names and catch params keep theirs", () => {
+  const out = flattenIife("!function(){var a=1,b=2,c=3,d=4;function f(a){var b=a;return function c(){try{return a+b+c+d}catch(d){return d}}}f(a)}();");
+  assert.is(out, "var $a=1,$b=2,$c=3,$d=4;function $f(a){var b=a;return function c(){try{return a+b+c+$d}catch(d){return d}}}$f($a)\n");
+});
+flatten("property names and object keys -> untouched; computed ones -> renamed", () => {
+  assert.is(flattenIife("!function(){var k=1,o={k:k};o.k=o[k]}();"), "var $k=1,$o={k:$k};$o.k=$o[$k]\n");
+});
+flatten("a name already starting with $ -> a longer prefix", () => {
+  assert.is(flattenIife("!function(){var $=1,a=$}();"), "var $$$=1,$$a=$$$\n");
+});
+flatten("globals the bundle does not declare (E, require, AZLOAD) -> untouched", () => {
+  assert.is(flattenIife("!function(){var t=E.CRC32(require('x'));AZLOAD(t)}();"), "var $t=E.CRC32(require('x'));AZLOAD($t)\n");
+});
+flatten("anything but one !function(){...}() -> a build error", () => {
+  assert.throws(() => flattenIife("var x=function(){}();"), /flatten/);
+  assert.throws(() => flattenIife("!function(){a:for(;;)break a}();"), /labels/);
+});
+flatten("behaviour on a standard engine -> unchanged", () => {
+  const body = "var n=2;function g(x){return x*n}function w(){return [g(3),function(n){return n}(5),typeof q].join(',')}";
+  const flat = flattenIife("!function(){" + body + ";globalThis.__w=w}();");
+  assert.is(new Function(flat + ";return $w();")(), new Function(body + ";return w();")());
+});
+flatten.run();

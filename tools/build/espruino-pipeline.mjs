@@ -120,6 +120,119 @@ function walk(node, visit) {
   }
 }
 
+/**
+ * For the application's warm bundle: `!function(){BODY}();` becomes BODY, run at the top level
+ * of the boot stub. Espruino gives a function defined inside two or more nested scopes its own
+ * copy of the scope chain (an array and a name per level, about 3 JsVars), and one defined at
+ * the top level no scope at all; the wrapper made every closure of every factory pay that
+ * copy (measured on the classic ESP32's pool: about 590 JsVars after boot). The wrapper's own
+ * names become globals, so each is renamed with a prefix no identifier of the bundle starts
+ * with ("$" unless taken): a name typed at the REPL (`i`, `t`, `e`) cannot overwrite the
+ * client's, nor can the client shadow a pin or a built-in.
+ */
+export function flattenIife(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const statement = ast.body.length === 1 ? ast.body[0] : undefined;
+  let call = statement && statement.type === "ExpressionStatement" ? statement.expression : undefined;
+  if (call && call.type === "UnaryExpression" && call.operator === "!") call = call.argument;
+  const fn = call && call.type === "CallExpression" && call.arguments.length === 0 ? call.callee : undefined;
+  if (!fn || fn.type !== "FunctionExpression" || fn.params.length !== 0 || fn.id) {
+    throw new Error("flatten: expected the bundle to be one `!function(){...}()` statement");
+  }
+  const used = new Set();
+  walk(fn, (n) => {
+    if (n.type === "Identifier") used.add(n.name);
+  });
+  let prefix = "$";
+  while ([...used].some((name) => name.startsWith(prefix))) prefix += "$";
+  const edits = [];
+  // Scopes are {names, top}; resolve walks them innermost first (ES5: functions and catch).
+  const resolve = (scopes, name) => {
+    for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].names.has(name)) return scopes[i];
+    return undefined;
+  };
+  const refer = (scopes, id) => {
+    const scope = resolve(scopes, id.name);
+    if (scope && scope.top) edits.push([id.start, id.end, prefix + id.name]);
+  };
+  const visit = (n, scopes) => {
+    if (!n || typeof n.type !== "string") return;
+    switch (n.type) {
+      case "Identifier":
+        refer(scopes, n);
+        return;
+      case "MemberExpression":
+        visit(n.object, scopes);
+        if (n.computed) visit(n.property, scopes);
+        return;
+      case "Property":
+        if (n.computed) visit(n.key, scopes);
+        visit(n.value, scopes);
+        return;
+      case "FunctionDeclaration":
+      case "FunctionExpression": {
+        // A declaration's name belongs to the enclosing scope, an expression's to its own.
+        if (n.type === "FunctionDeclaration") refer(scopes, n.id);
+        const own = { names: functionNames(n), top: n === fn };
+        if (n.type === "FunctionExpression" && n.id) own.names.add(n.id.name);
+        const inner = scopes.concat([own]);
+        for (const p of n.params) visit(p, inner);
+        visit(n.body, inner);
+        return;
+      }
+      case "CatchClause": {
+        const inner = n.param ? scopes.concat([{ names: new Set([n.param.name]), top: false }]) : scopes;
+        visit(n.body, inner);
+        return;
+      }
+      case "BreakStatement":
+      case "ContinueStatement":
+        if (n.label) throw new Error("flatten: labels are not expected in the bundle");
+        return;
+      case "LabeledStatement":
+        throw new Error("flatten: labels are not expected in the bundle");
+      default:
+        for (const key of Object.keys(n)) {
+          const v = n[key];
+          if (Array.isArray(v)) for (const c of v) visit(c, scopes);
+          else if (v && typeof v.type === "string") visit(v, scopes);
+        }
+    }
+  };
+  visit(fn, []);
+  const body = fn.body;
+  let out = code.slice(body.start + 1, body.end - 1);
+  edits.sort((a, b) => b[0] - a[0]);
+  for (const [from, to, text] of edits) {
+    out = out.slice(0, from - body.start - 1) + text + out.slice(to - body.start - 1);
+  }
+  return out.replace(/\s*$/, "") + "\n";
+}
+
+/** The names a function declares: its parameters, its vars and its function declarations
+ *  (those of nested functions excluded), and "arguments". */
+function functionNames(fn) {
+  const names = new Set(["arguments"]);
+  for (const p of fn.params) if (p.type === "Identifier") names.add(p.name);
+  const stack = [fn.body];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || typeof n.type !== "string") continue;
+    if (n.type === "FunctionDeclaration") {
+      names.add(n.id.name);
+      continue;
+    }
+    if (n.type === "FunctionExpression") continue;
+    if (n.type === "VariableDeclarator" && n.id.type === "Identifier") names.add(n.id.name);
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      if (Array.isArray(v)) for (const c of v) stack.push(c);
+      else if (v && typeof v.type === "string") stack.push(v);
+    }
+  }
+  return names;
+}
+
 /** The global name rollup gives an evalResult bundle's value; evalStatement removes it. */
 const EVAL_RESULT_NAME = "__espruinoEvalResult";
 
@@ -161,12 +274,12 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
-function espruinoRender(evalResult, module, prefix) {
+function espruinoRender(evalResult, module, prefix, flatten) {
   return {
     name: "espruino-render",
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
-      return { code: (prefix || "") + (evalResult ? evalStatement(out) : module ? moduleExpression(out) : out), map: null };
+      return { code: (prefix || "") + (evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out), map: null };
     },
   };
 }
@@ -268,7 +381,8 @@ function printSize(label) {
  * the bundle (the boot stub, firmware/boot.ts).
  * module: an on-demand part; the entry's default export is its factory (moduleExpression).
  * prefix: code text put before the bundle (the boot stub's module loader).
- * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, module?: boolean, gate?: boolean}} o
+ * flatten: the application's warm bundle, run at the top level without its wrapper (flattenIife).
+ * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, module?: boolean, gate?: boolean, flatten?: boolean}} o
  */
 export function espruinoBundle(o) {
   const named = o.evalResult ? { name: EVAL_RESULT_NAME, exports: "default" } : o.module ? { name: MODULE_RESULT_NAME, exports: "default" } : {};
@@ -280,7 +394,7 @@ export function espruinoBundle(o) {
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix)].concat(
+      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten)].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
         o.printSizeAs ? [printSize(o.printSizeAs)] : [],
         o.gate ? [gate()] : [],
@@ -295,7 +409,7 @@ export function espruinoBundle(o) {
       freeze: false,
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module, o.prefix)].concat(o.gate ? [gate()] : []),
+      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten)].concat(o.gate ? [gate()] : []),
     });
   }
   return {
@@ -338,7 +452,7 @@ export function bootStubBundle(o) {
  * @param {{input: string, dir: string, name: string, sizeFile?: string, printSizes?: boolean}} o
  */
 export function applicationBundles(o) {
-  const configs = [espruinoBundle({ input: o.input, file: o.dir + "/warm.js", debugFile: o.dir + "/warm.debug.js", sizeFile: o.sizeFile, printSizes: o.printSizes })];
+  const configs = [espruinoBundle({ input: o.input, file: o.dir + "/warm.js", debugFile: o.dir + "/warm.debug.js", sizeFile: o.sizeFile, printSizes: o.printSizes, flatten: true })];
   for (const m of ON_DEMAND_MODULES) {
     configs.push(espruinoBundle({ input: resolve(root, m.input), file: o.dir + "/mod-" + m.name + ".js", debugFile: o.dir + "/mod-" + m.name + ".debug.js", module: true }));
   }
