@@ -3,7 +3,7 @@
 // warm bundle at the top level with its own names prefixed.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { flattenIife, hoistVars } from "../../tools/build/espruino-pipeline.mjs";
+import { flattenIife, hoistVars, inlineConstants } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -41,17 +41,17 @@ hoist.run();
 
 const flatten = suite("flattenIife: the warm bundle at the top level");
 flatten("the wrapper goes; its names are prefixed where they are used, inner names are not", () => {
-  assert.is(flattenIife("!function(){function t(t){return e+t}var e=1;t(2)}();"), "function $t(t){return $e+t}var $e=1;$t(2)\n");
+  assert.is(flattenIife("!function(){function t(t){return e+t}var e=g();t(2)}();"), "function $t(t){return $e+t}var $e=g();$t(2)\n");
 });
 flatten("shadowing: parameters, inner vars, function expression names and catch params keep theirs", () => {
-  const out = flattenIife("!function(){var a=1,b=2,c=3,d=4;function f(a){var b=a;return function c(){try{return a+b+c+d}catch(d){return d}}}f(a)}();");
-  assert.is(out, "var $a=1,$b=2,$c=3,$d=4;function $f(a){var b=a;return function c(){try{return a+b+c+$d}catch(d){return d}}}$f($a)\n");
+  const out = flattenIife("!function(){var a=[],b=[],c=[],d=[];function f(a){var b=a;return function c(){try{return a+b+c+d}catch(d){return d}}}f(a)}();");
+  assert.is(out, "var $a=[],$b=[],$c=[],$d=[];function $f(a){var b=a;return function c(){try{return a+b+c+$d}catch(d){return d}}}$f($a)\n");
 });
 flatten("property names and object keys -> untouched; computed ones -> renamed", () => {
-  assert.is(flattenIife("!function(){var k=1,o={k:k};o.k=o[k]}();"), "var $k=1,$o={k:$k};$o.k=$o[$k]\n");
+  assert.is(flattenIife("!function(){var k=g(),o={k:k};o.k=o[k]}();"), "var $k=g(),$o={k:$k};$o.k=$o[$k]\n");
 });
 flatten("a name already starting with $ -> a longer prefix", () => {
-  assert.is(flattenIife("!function(){var $=1,a=$}();"), "var $$$=1,$$a=$$$\n");
+  assert.is(flattenIife("!function(){var $=g(),a=$}();"), "var $$$=g(),$$a=$$$\n");
 });
 flatten("globals the bundle does not declare (E, require, AZLOAD) -> untouched", () => {
   assert.is(flattenIife("!function(){var t=E.CRC32(require('x'));AZLOAD(t)}();"), "var $t=E.CRC32(require('x'));AZLOAD($t)\n");
@@ -61,8 +61,29 @@ flatten("anything but one !function(){...}() -> a build error", () => {
   assert.throws(() => flattenIife("!function(){a:for(;;)break a}();"), /labels/);
 });
 flatten("behaviour on a standard engine -> unchanged", () => {
-  const body = "var n=2;function g(x){return x*n}function w(){return [g(3),function(n){return n}(5),typeof q].join(',')}";
+  const body = "var n=[2];function g(x){return x*n[0]}function w(){return [g(3),function(n){return n}(5),typeof q].join(',')}";
   const flat = flattenIife("!function(){" + body + ";globalThis.__w=w}();");
   assert.is(new Function(flat + ";return $w();")(), new Function(body + ";return w();")());
 });
 flatten.run();
+
+const inline = suite("inlineConstants: named literals copied into their uses");
+inline("numbers, booleans and negatives assigned once at the top -> inlined; declaration and assignment gone", () => {
+  assert.is(inlineConstants("!function(){var a,b,c,d;function f(){return a+b+(c?d:0)}a=1,b=-1e9,c=!0,d=void 0,f()}();"),
+    "!function(){function f(){return 1+(-1e9)+((!0)?(void 0):0)}f()}();");
+});
+inline("assigned twice, updated, assigned inside a function, or not a literal -> left alone", () => {
+  const code = "!function(){var a,b,c,d;function f(){c=2;return a+b+c+d}a=1,a=2,b=1,b++,c=1,d=g(),f()}();";
+  assert.is(inlineConstants(code), code);
+});
+inline("a short string used up to four times -> inlined; used more often or long -> kept", () => {
+  assert.is(inlineConstants("!function(){var s,t;function f(){return s+s+t+t+t+t+t}s='x',t='y',f()}();"), "!function(){var t;function f(){return 'x'+'x'+t+t+t+t+t}t='y',f()}();");
+});
+inline("behaviour on a standard engine -> unchanged", () => {
+  const code = "!function(){var k,n,s;function w(){return [k*2,n,s+1].join(',')}k=21,n=-0.5,s='a',globalThis.__r=w()}();";
+  new Function(code)();
+  const want = (globalThis as { __r?: string }).__r;
+  new Function(inlineConstants(code))();
+  assert.is((globalThis as { __r?: string }).__r, want);
+});
+inline.run();

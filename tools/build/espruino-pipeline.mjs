@@ -131,6 +131,21 @@ function walk(node, visit) {
  * client's, nor can the client shadow a pin or a built-in.
  */
 export function flattenIife(code) {
+  code = inlineConstants(code);
+  const fn = wrapperOf(code);
+  const used = new Set();
+  walk(fn, (n) => {
+    if (n.type === "Identifier") used.add(n.name);
+  });
+  let prefix = "$";
+  while ([...used].some((name) => name.startsWith(prefix))) prefix += "$";
+  const edits = topReferences(fn).map((r) => [r.id.start, r.id.end, prefix + r.id.name]);
+  const body = fn.body;
+  return applyEdits(code, edits).slice(body.start + 1, body.end - 1 + edits.length * prefix.length).replace(/\s*$/, "") + "\n";
+}
+
+/** The function of a `!function(){...}()` bundle (acorn nodes, positions in code). */
+function wrapperOf(code) {
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
   const statement = ast.body.length === 1 ? ast.body[0] : undefined;
   let call = statement && statement.type === "ExpressionStatement" ? statement.expression : undefined;
@@ -139,50 +154,58 @@ export function flattenIife(code) {
   if (!fn || fn.type !== "FunctionExpression" || fn.params.length !== 0 || fn.id) {
     throw new Error("flatten: expected the bundle to be one `!function(){...}()` statement");
   }
-  const used = new Set();
-  walk(fn, (n) => {
-    if (n.type === "Identifier") used.add(n.name);
-  });
-  let prefix = "$";
-  while ([...used].some((name) => name.startsWith(prefix))) prefix += "$";
-  const edits = [];
-  // Scopes are {names, top}; resolve walks them innermost first (ES5: functions and catch).
+  return fn;
+}
+
+/** Replaces [from, to) ranges with text; ranges must not overlap. */
+function applyEdits(code, edits) {
+  edits.sort((a, b) => b[0] - a[0]);
+  for (const [from, to, text] of edits) code = code.slice(0, from) + text + code.slice(to);
+  return code;
+}
+
+/**
+ * Every identifier that names one of fn's own declarations (ES5 scoping: functions and catch
+ * clauses), with its parent node and whether it sits in fn's own code (not a nested function).
+ */
+function topReferences(fn) {
+  const found = [];
   const resolve = (scopes, name) => {
     for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].names.has(name)) return scopes[i];
     return undefined;
   };
-  const refer = (scopes, id) => {
+  const refer = (scopes, id, parent) => {
     const scope = resolve(scopes, id.name);
-    if (scope && scope.top) edits.push([id.start, id.end, prefix + id.name]);
+    if (scope && scope.top) found.push({ id, parent, direct: scopes[scopes.length - 1].top });
   };
-  const visit = (n, scopes) => {
+  const visit = (n, scopes, parent) => {
     if (!n || typeof n.type !== "string") return;
     switch (n.type) {
       case "Identifier":
-        refer(scopes, n);
+        refer(scopes, n, parent);
         return;
       case "MemberExpression":
-        visit(n.object, scopes);
-        if (n.computed) visit(n.property, scopes);
+        visit(n.object, scopes, n);
+        if (n.computed) visit(n.property, scopes, n);
         return;
       case "Property":
-        if (n.computed) visit(n.key, scopes);
-        visit(n.value, scopes);
+        if (n.computed) visit(n.key, scopes, n);
+        visit(n.value, scopes, n);
         return;
       case "FunctionDeclaration":
       case "FunctionExpression": {
         // A declaration's name belongs to the enclosing scope, an expression's to its own.
-        if (n.type === "FunctionDeclaration") refer(scopes, n.id);
+        if (n.type === "FunctionDeclaration") refer(scopes, n.id, n);
         const own = { names: functionNames(n), top: n === fn };
         if (n.type === "FunctionExpression" && n.id) own.names.add(n.id.name);
         const inner = scopes.concat([own]);
-        for (const p of n.params) visit(p, inner);
-        visit(n.body, inner);
+        for (const p of n.params) visit(p, inner, n);
+        visit(n.body, inner, n);
         return;
       }
       case "CatchClause": {
         const inner = n.param ? scopes.concat([{ names: new Set([n.param.name]), top: false }]) : scopes;
-        visit(n.body, inner);
+        visit(n.body, inner, n);
         return;
       }
       case "BreakStatement":
@@ -194,19 +217,73 @@ export function flattenIife(code) {
       default:
         for (const key of Object.keys(n)) {
           const v = n[key];
-          if (Array.isArray(v)) for (const c of v) visit(c, scopes);
-          else if (v && typeof v.type === "string") visit(v, scopes);
+          if (Array.isArray(v)) for (const c of v) visit(c, scopes, n);
+          else if (v && typeof v.type === "string") visit(v, scopes, n);
         }
     }
   };
-  visit(fn, []);
-  const body = fn.body;
-  let out = code.slice(body.start + 1, body.end - 1);
-  edits.sort((a, b) => b[0] - a[0]);
-  for (const [from, to, text] of edits) {
-    out = out.slice(0, from - body.start - 1) + text + out.slice(to - body.start - 1);
+  visit(fn, [], null);
+  return found;
+}
+
+/** A literal worth copying into each use: a number, a boolean, undefined, or a short string. */
+function constantText(code, e) {
+  if (e.type === "Literal" && typeof e.value === "number") return code.slice(e.start, e.end);
+  if (e.type === "Literal" && typeof e.value === "string" && e.value.length <= 40) return code.slice(e.start, e.end);
+  if (e.type === "UnaryExpression" && (e.operator === "-" || e.operator === "!" || e.operator === "void") && e.argument.type === "Literal" && typeof e.argument.value === "number") {
+    return "(" + code.slice(e.start, e.end) + ")";
   }
-  return out.replace(/\s*$/, "") + "\n";
+  return undefined;
+}
+
+/**
+ * The warm bundle's named constants (terser leaves `Kt=10`, `Bi="azdevice.json"` when a
+ * literal is longer than its name) each cost a JsVar or two for as long as the board runs
+ * once they are globals. A name of the wrapper assigned exactly once, by `=` in the wrapper's
+ * own top-level code, to a number, a boolean, undefined or a short string (used at most four
+ * times), is replaced by that literal where it is read, and its assignment and declaration go.
+ */
+export function inlineConstants(code) {
+  let fn = wrapperOf(code);
+  const byName = new Map();
+  const refs = topReferences(fn);
+  for (const r of refs) {
+    const entry = byName.get(r.id.name) || { reads: [], writes: [], declared: 0 };
+    const p = r.parent;
+    if (p && p.type === "AssignmentExpression" && p.left === r.id) entry.writes.push(r);
+    else if (p && p.type === "UpdateExpression") entry.writes.push(r, r);
+    else if (p && p.type === "VariableDeclarator" && p.id === r.id) {
+      if (p.init) entry.writes.push(r);
+      else entry.declared++;
+    } else if (p && (p.type === "FunctionDeclaration" && p.id === r.id)) entry.writes.push(r, r);
+    else entry.reads.push(r);
+    byName.set(r.id.name, entry);
+  }
+  const constants = new Map();
+  for (const [name, e] of byName) {
+    if (e.writes.length !== 1 || !e.writes[0].direct) continue;
+    const w = e.writes[0].parent;
+    const text = w.type === "AssignmentExpression" && w.operator === "=" ? constantText(code, w.right) : w.type === "VariableDeclarator" ? constantText(code, w.init) : undefined;
+    if (text === undefined || (text.charAt(0) === '"' || text.charAt(0) === "'") && e.reads.length > 4) continue;
+    constants.set(name, text);
+  }
+  if (!constants.size) return code;
+  // Reads first (disjoint ranges), then, on the new text, the writes and the declarations.
+  code = applyEdits(code, refs.filter((r) => constants.has(r.id.name) && byName.get(r.id.name).reads.includes(r)).map((r) => [r.id.start, r.id.end, constants.get(r.id.name)]));
+  fn = wrapperOf(code);
+  const drop = new Set();
+  for (const r of topReferences(fn)) if (constants.has(r.id.name)) drop.add(r.parent);
+  const edits = [];
+  walk(fn.body, (n) => {
+    let list = n.type === "SequenceExpression" ? n.expressions : n.type === "VariableDeclaration" ? n.declarations : undefined;
+    if (!list || !list.some((x) => drop.has(x))) return;
+    const kept = list.filter((x) => !drop.has(x)).map((x) => code.slice(x.start, x.end));
+    if (n.type === "VariableDeclaration") edits.push([n.start, n.end, kept.length ? "var " + kept.join(",") + ";" : ""]);
+    else edits.push([n.start, n.end, kept.length ? kept.join(",") : "void 0"]);
+  });
+  // An assignment standing alone as a statement.
+  for (const s of fn.body.body) if (s.type === "ExpressionStatement" && drop.has(s.expression)) edits.push([s.start, s.end, ""]);
+  return applyEdits(code, edits);
 }
 
 /** The names a function declares: its parameters, its vars and its function declarations
