@@ -372,26 +372,41 @@ export const ON_DEMAND_MODULES = [
 /**
  * AZLOAD(part), the loader of the application's on-demand modules, put at the top of the
  * boot stub (.bootcde) so its body stays in flash. It reads the slot file the stub ran
- * (AZSLOT, set by the stub's statement), finds the part's region behind its marker and
- * evaluates it straight from flash, then calls it for the part's factory. Defined at the top
- * level, the functions a module creates hold no scope of the application's, and the
- * application's bundle has no eval (which would stop the minifier shortening its names).
+ * (AZSLOT, set by the stub's statement), finds the part's region (a comment, so the boot's
+ * evaluation of the slot file skips it) and makes it the body of a `new Function`, straight
+ * from flash, then calls it for the part's factory. Such a function has no scope: the
+ * module's own functions share one scope instead of each copying a chain of them (an eval
+ * inside AZLOAD would add AZLOAD's), and the application's bundle has no eval (which would
+ * stop the minifier shortening its names).
  */
-export const MODULE_LOADER_SOURCE = "function AZLOAD(n){var s=require(\"Storage\"),f=AZSLOT,t=s.read(f),m=\"/*@az:\"+n+\"*/\"," +
-  "a=t?t.indexOf(m):-1,e;if(a<0)return;a+=m.length;e=t.indexOf(\"/*@az:\",a);if(e<0)e=t.length;t=undefined;return eval(s.read(f,a,e-a))()}\n";
+export const MODULE_LOADER_SOURCE = "function AZLOAD(n){var s=require(\"Storage\"),f=AZSLOT,t=s.read(f),m=\"/*@az:\"+n+\"@\"," +
+  "a=t?t.indexOf(m):-1,e;if(a<0)return;a+=m.length;e=t.indexOf(\"*/\",a);t=undefined;if(e<0)return;return new Function(s.read(f,a,e-a))()}\n";
 
-/** Marks where an on-demand module's region starts in the slot file. */
+/** Opens an on-demand module's region (a comment) in the slot file. */
 export function moduleMarker(name) {
-  return "/*@az:" + name + "*/";
+  return "/*@az:" + name + "@";
+}
+
+/** The body of a module bundle `(function(){BODY})` (moduleExpression): statements that end
+ *  by returning the part's factory. */
+export function moduleBody(code) {
+  const m = /^\(function\s*\(\)\s*\{([\s\S]*)\}\);?\s*$/.exec(code);
+  if (!m) throw new Error("slot file: a module is not `(function(){...})`");
+  return m[1];
 }
 
 /**
  * The application's slot file: the warm code (run by the boot stub), then each on-demand
- * module's region behind its marker. One file, so an update replaces the whole set at once.
+ * module's body inside a comment behind its marker. One file, so an update replaces the
+ * whole set at once.
  */
 export function slotImage(warm, modules) {
   let out = warm.replace(/\s*$/, "") + "\n";
-  for (const m of modules) out += moduleMarker(m.name) + m.code.replace(/\s*$/, "") + ";\n";
+  for (const m of modules) {
+    const body = moduleBody(m.code);
+    if (body.includes("*/")) throw new Error("slot file: module " + m.name + " contains */, which would end its region");
+    out += moduleMarker(m.name) + body + "*/\n";
+  }
   return out;
 }
 
