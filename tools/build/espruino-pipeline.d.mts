@@ -11,12 +11,15 @@ export interface EspruinoBundleOptions {
   module?: boolean;
   prefix?: string;
   gate?: boolean;
+  flatten?: boolean;
 }
 export const terserMinified: Record<string, unknown>;
 export const terserDebug: Record<string, unknown>;
 export function fillArrayHoles(code: string): string;
 export function hoistVars(code: string): string;
 export function evalStatement(code: string): string;
+export function flattenIife(code: string): string;
+export function inlineConstants(code: string): string;
 export interface EspruinoRollupConfig extends RollupOptions {
   input: string;
   plugins: InputPluginOption;
@@ -29,6 +32,7 @@ export function bootStubBundle(o: { file: string; debugFile?: string; printSizeA
 export function moduleExpression(code: string): string;
 export const ON_DEMAND_MODULES: Array<{ name: string; input: string }>;
 export function moduleMarker(name: string): string;
+export function moduleBody(code: string): string;
 export function slotImage(warm: string, modules: Array<{ name: string; code: string }>): string;
 export function applicationBundles(o: { input: string; dir: string; name: string; sizeFile?: string; printSizes?: boolean }): EspruinoRollupConfig[];
 export const MODULE_LOADER_SOURCE: string;
