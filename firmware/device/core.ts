@@ -75,8 +75,6 @@ export interface Core {
   policy: ConnectionPolicy;
   verdict: Verdict;
   fleet: FleetPlan;
-  /** The CA set as TLS takes it (PEM text or DER bytes). */
-  ca: Array<string | Uint8Array>;
   stats: Counters;
   started: boolean;
   appVersion: string;

@@ -20,7 +20,7 @@ import { PROGRESS_RECORD, SELECTOR_RECORD, SELECTOR_RECORD_2 } from "../ota/slot
 import { APP_VERSION } from "../version";
 import { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
 import { Core, Inbound, Provisioning, Updates, LINK_DPS, LINK_HUB } from "./core";
-import { createLink, certificate, MAX_INBOUND } from "./link";
+import { createLink, MAX_INBOUND } from "./link";
 import { createHub } from "./hub";
 import { createTwin } from "./twin";
 import { createMethods } from "./methods";
@@ -67,9 +67,6 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
   policyConfig.operationTimeoutMs = config.operationTimeoutMs;
   policyConfig.stopOnRetryExpired = config.stopOnRetryExpired;
 
-  const ca: Array<string | Uint8Array> = [];
-  for (let i = 0; i < config.ca.length; i++) ca.push(certificate(config.ca[i]));
-
   let timer = 0;
   let timerAt = -1;
   let ridCounter = 0;
@@ -87,7 +84,6 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     log: log,
     verdict: createVerdict(),
     fleet: fleet,
-    ca: ca,
     stats: {
       dpsRegistrations: 0, dpsPolls: 0, hubConnections: 0, connectAttempts: 0, cacheWrites: 0,
       disconnectedMs: 0, disconnectedSince: -1, accepted: 0, received: 0, tooLarge: 0,

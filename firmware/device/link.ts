@@ -55,6 +55,14 @@ export function certificate(text: string): string | Uint8Array {
   return typeof der === "number" ? text : der;
 }
 
+/** The CA list for one connection: decoded when connecting, not kept (the DER copy of one CA
+ *  is about 45 JsVars, and the configuration holds the text anyway). */
+export function certificates(texts: string[]): Array<string | Uint8Array> {
+  const out: Array<string | Uint8Array> = [];
+  for (let i = 0; i < texts.length; i++) out.push(certificate(texts[i]));
+  return out;
+}
+
 export function createLink(core: Core): Link {
   let socket: Socket | undefined;
   /** A socket closed by us whose close report has not come yet, and the connect waiting for it. */
@@ -189,7 +197,7 @@ export function openMqtt(core: Core, kind: number, host: string, session: Sessio
   const config = core.config;
   const options: SocketOptions = { host: host, port: config.port, tls: config.tls };
   if (config.tls) {
-    if (core.ca.length > 0) options.ca = core.ca;
+    if (config.ca.length > 0) options.ca = certificates(config.ca);
     if (config.auth === AUTH_CERT) {
       options.cert = certificate(config.certificate);
       options.key = certificate(config.privateKey);

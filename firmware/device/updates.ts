@@ -8,6 +8,7 @@ import { createDownload, Download } from "../ota/download";
 import { loadSelector, storeSelector, parseProgress, encodeProgress, resumeSplit, PROGRESS_RECORD } from "../ota/slots";
 import { STATE_HUB_CONNECTED } from "../policy/connection";
 import { Core, Updates, LINK_DOWNLOAD } from "./core";
+import { certificates } from "./link";
 
 /** Before a download closes the hub link, its "downloading" report may take this long. */
 const REPORT_FLUSH_MS = 10000;
@@ -97,7 +98,7 @@ export default function createUpdates(core: Core, seed: unknown): Updates {
     }
     const u = transfer.url;
     const options: SocketOptions = { host: u.host, port: u.port, tls: u.tls };
-    if (u.tls && core.ca.length > 0) options.ca = core.ca;
+    if (u.tls && core.config.ca.length > 0) options.ca = certificates(core.config.ca);
     log(LOG_INFO, "ota: downloading from " + u.host + " at byte " + w.offset);
     download = transfer;
     core.link.connect(LINK_DOWNLOAD, options, undefined, {

@@ -12,7 +12,7 @@
 // the killed boot queued, in order and with its $.mid, before its own. A last boot with a
 // broken configuration must say what is wrong and wait. E2E_VERBOSE=1 prints the device
 // consoles.
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { startSimulator, formatEvent, type Simulator } from "../hub-sim/index";
@@ -20,7 +20,7 @@ import { DEFAULT_STUB, initialSelector, projectVersion } from "../flash/boot-stu
 import { CONFIG_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
 import { SELECTOR_RECORD, SLOT_A_RECORD } from "../../firmware/ota/slots";
 import type { DeviceConfig } from "../../firmware/config";
-import { startInterpreter, type InterpreterRun } from "./interpreter";
+import { FIXED_POOL_PRELUDE, startInterpreter, type InterpreterRun } from "./interpreter";
 import { selfSignedDevice } from "../tls/device-certs";
 
 const BOOT_TIMEOUT_MS = 60_000;
@@ -251,7 +251,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       ota: { key: Buffer.alloc(32, 3).toString("base64") },
     };
     copyFileSync(bundle, join(cwd, "bundle.js"));
-    copyFileSync(stub, join(cwd, "boot.js"));
+    writeFileSync(join(cwd, "boot.js"), FIXED_POOL_PRELUDE + readFileSync(stub, "latin1"), "latin1");
     const setupLines = await setup(interpreter, cwd, setupScript(config));
     const setupOk = setupLines.find((l) => l.startsWith("SETUP OK"));
     if (!setupOk) throw new Error("setup failed:\n    " + setupLines.slice(-6).join("\n    "));

@@ -72,3 +72,14 @@ export function startInterpreter(interpreter: string, args: string[], cwd: strin
   });
   return { lines, done, stop: () => child.kill("SIGKILL") };
 }
+
+/**
+ * The stock Linux build (process.env.BOARD "LINUX") starts with a pool of 4,096 variables and
+ * doubles it to 8,192 when it runs out, by moving the whole pool; a TLS handshake under way at
+ * that moment holds pointers into the old one (mbedtls's buffers come from the pool on Linux)
+ * and fails or hangs. A board's pool is fixed, and so is espruino-esp32's and espruino-c3's.
+ * Put in front of the boot stub by the interpreter tests, this grows a growing pool to its
+ * maximum before the client starts, as a board would have it, and does nothing elsewhere.
+ */
+export const FIXED_POOL_PRELUDE = "(function(){if(process.env.BOARD!==\"LINUX\")return;var a=[],i=0;" +
+  "while(process.memory().total<8192&&i++<20000)a.push([0]);})();\n";

@@ -9,14 +9,14 @@
 // On a stock interpreter (ESPRUINO): the same impostors are accepted, as before the patch
 // (the behaviour is unchanged; that is the hole the patch closes), and a configuration with
 // tls.requireVerified refuses to start at boot, before any connection.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { startSimulator, type Simulator, type TlsFault } from "../hub-sim/index";
 import { createTestCa, type TestCa } from "../tls/certs";
 import type { DeviceConfig } from "../../firmware/config";
 import { setup, setupScript } from "./e2e";
-import { startInterpreter } from "./interpreter";
+import { FIXED_POOL_PRELUDE, startInterpreter } from "./interpreter";
 
 /** How long one boot may take to show its outcome (connected, refused, or waiting). */
 const CASE_TIMEOUT_MS = 45_000;
@@ -59,7 +59,7 @@ async function bootCase(interpreter: string, files: { bundle: string; stub: stri
       telemetryIntervalSeconds: 1,
     };
     copyFileSync(files.bundle, join(cwd, "bundle.js"));
-    copyFileSync(files.stub, join(cwd, "boot.js"));
+    writeFileSync(join(cwd, "boot.js"), FIXED_POOL_PRELUDE + readFileSync(files.stub, "latin1"), "latin1");
     const setupLines = await setup(interpreter, cwd, setupScript(config));
     if (!setupLines.some((l) => l.startsWith("SETUP OK"))) throw new Error("setup failed: " + setupLines.slice(-4).join(" | "));
     const run = startInterpreter(interpreter, [], cwd, { timeoutMs: CASE_TIMEOUT_MS, until });
