@@ -78,7 +78,9 @@ export interface Core {
   stats: Counters;
   started: boolean;
   appVersion: string;
-  hubSession: Session;
+  /** Created by the first hub connection (a session is about 400 JsVars: a board provisioning
+   *  or offline since boot does without it). Used only once a hub connection has been made. */
+  hubSession: Session | undefined;
   /** The one receive/transmit pair, shared by the hub and DPS sessions (one link at a time),
    *  allocated at the first connection. */
   buffers: SessionBuffers;

@@ -50,6 +50,11 @@ export function createHub(core: Core): Hub {
         hub.deviceId = deviceId;
       }
       core.telemetry.setDeviceId(deviceId);
+      if (!core.hubSession) {
+        core.hubSession = core.lib.createSession(core.link.events(LINK_HUB, connacked, subscribed, function (id: number) {
+          core.telemetry.acknowledged(id);
+        }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024, buffers: core.buffers });
+      }
       openMqtt(core, LINK_HUB, host, core.hubSession, {
         clientId: hubClientId(deviceId, moduleId),
         keepAliveS: config.keepAliveSeconds,
@@ -82,7 +87,7 @@ export function createHub(core: Core): Hub {
         core.log(LOG_WARN, "hub: ignored a message on " + m.topic);
       }
       // Acknowledged once the handler has run (QoS 1).
-      if (m.qos === 1) core.hubSession.ack(m.packetId, core.now());
+      if (m.qos === 1) core.hubSession!.ack(m.packetId, core.now());
     },
 
     sessionClosed: function (reason: number): void {
@@ -120,7 +125,7 @@ export function createHub(core: Core): Hub {
       qos.push(1);
     }
     hub.subscribing = true;
-    core.hubSession.subscribe(topics, qos, core.now());
+    core.hubSession!.subscribe(topics, qos, core.now());
     core.twin.connacked();
     core.policy.hubConnected(core.now());
   }
@@ -131,10 +136,6 @@ export function createHub(core: Core): Hub {
     // Subscribed as well as connected: the application works, an update on trial confirms.
     if (core.updates) core.updates.connected();
   }
-
-  core.hubSession = core.lib.createSession(core.link.events(LINK_HUB, connacked, subscribed, function (id: number) {
-    core.telemetry.acknowledged(id);
-  }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024, buffers: core.buffers });
 
   return hub;
 }

@@ -34,7 +34,7 @@ export function createMethods(core: Core): Methods {
   const pending: Pending[] = [];
 
   function respond(rid: string, status: number, body: unknown): void {
-    core.hubSession.publish(methodResponseTopic(status, rid), toBody(body), 0, false, core.now());
+    core.hubSession!.publish(methodResponseTopic(status, rid), toBody(body), 0, false, core.now());
   }
 
   const methods: Methods = {

@@ -51,12 +51,12 @@ export function createTelemetry(core: Core): Telemetry {
   let prefix = "";
 
   function dropped(message: OutboxMessage): void {
-    if (message.packetId !== 0) core.hubSession.discard(message.packetId);
+    if (message.packetId !== 0) core.hubSession!.discard(message.packetId);
     core.log(LOG_WARN, "outbox full: dropped message " + message.messageId);
   }
 
   function release(packetId: number): void {
-    core.hubSession.discard(packetId);
+    core.hubSession!.discard(packetId);
   }
 
   const telemetry: Telemetry = {
@@ -79,7 +79,7 @@ export function createTelemetry(core: Core): Telemetry {
     },
 
     pump: function (t: number): void {
-      const session = core.hubSession;
+      const session = core.hubSession!;
       for (;;) {
         if (session.inflight() >= HUB_WINDOW - 1) break;
         const m = outbox.nextUnsent();

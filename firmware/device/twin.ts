@@ -89,7 +89,7 @@ export function createTwin(core: Core): Twin {
     }
     twin.getRid = core.nextRid();
     getAt = core.now();
-    core.hubSession.publish(twinGetTopic(twin.getRid), new Uint8Array(0), 0, false, getAt);
+    core.hubSession!.publish(twinGetTopic(twin.getRid), new Uint8Array(0), 0, false, getAt);
   }
 
   /** 429 honours retry-after; 5xx waits at least 5 s, doubling up to the fleet cap. */
@@ -207,7 +207,7 @@ export function createTwin(core: Core): Twin {
         reportedRetryAt = -1;
         reportedIsOta = reported.length === 0;
         if (reportedIsOta) otaReportSent = otaReport;
-        core.hubSession.publish(twinReportedTopic(reportedRid), utf8Bytes(reportedIsOta ? otaReport : reported[0]), 0, false, t);
+        core.hubSession!.publish(twinReportedTopic(reportedRid), utf8Bytes(reportedIsOta ? otaReport : reported[0]), 0, false, t);
       }
     },
 

@@ -48,16 +48,19 @@ export async function setup(interpreter: string, cwd: string, script: string): P
 }
 
 /** The setup script: the bundle and the stub (read from files by the interpreter's fs, so no
- *  56 KB string literal is parsed in RAM), the configuration and the selector, as the flasher
- *  writes them. */
+ *  56 KB string literal is parsed in RAM; in 512-byte pieces, as the flasher writes them), the
+ *  configuration and the selector. */
 export function setupScript(config: DeviceConfig): string {
   return [
     "var s = require(\"Storage\");",
     "s.eraseAll();",
-    "var ok = s.write(" + JSON.stringify(SLOT_A_RECORD) + ", require(\"fs\").readFileSync(\"bundle.js\"));",
+    // In pieces, as the flasher writes: the whole file read at once does not fit a C3's pool.
+    "function put(name, file) { var size = require(\"fs\").statSync(file).size, f = E.openFile(file, \"r\"), at = 0, ok = true, d;" +
+      " while (at < size) { d = f.read(512); if (!d) break; ok = s.write(name, d, at, size) && ok; at += d.length; } f.close(); return ok && at === size; }",
+    "var ok = put(" + JSON.stringify(SLOT_A_RECORD) + ", \"bundle.js\");",
     "ok = s.write(" + JSON.stringify(CONFIG_RECORD) + ", " + JSON.stringify(JSON.stringify(config)) + ") && ok;",
     "ok = s.write(" + JSON.stringify(SELECTOR_RECORD) + ", " + JSON.stringify(initialSelector(projectVersion())) + ") && ok;",
-    "ok = s.write(" + JSON.stringify(BOOT_RECORD) + ", require(\"fs\").readFileSync(\"boot.js\")) && ok;",
+    "ok = put(" + JSON.stringify(BOOT_RECORD) + ", \"boot.js\") && ok;",
     "console.log(ok ? \"SETUP OK \" + s.list().join(\",\") : \"SETUP FAIL\");",
     "",
   ].join("\n");
@@ -210,12 +213,18 @@ export interface EndToEndOptions {
    *  configuration as base64 DER and reach Espruino's tls.connect as its cert and key
    *  (mutual TLS at DPS and at the hub, which knows the certificate's thumbprint). */
   identity?: "sas" | "x509";
+  /** For a pool too small to also hold a TLS socket on Linux (the C3's 4,095 variables: the
+   *  Linux build takes mbedtls's buffers from the pool, a board from its native heap): the
+   *  simulator listens for plain TCP and the configuration has tls false, a 2 KB inbound
+   *  limit and no update agent, as a small board's would keep memory for the application. */
+  plainTcp?: boolean;
 }
 
 /** Boots the bundle twice (cold: DPS; warm: hub cache) against the simulator, through the
  *  boot stub bundle `stub` (default dist/boot.js, as npm run build leaves it). */
 export async function runEndToEnd(interpreter: string, bundle: string, stub: string = DEFAULT_STUB, options: EndToEndOptions = {}): Promise<EndToEndResult> {
   const x509 = options.identity === "x509";
+  const plain = options.plainTcp === true;
   const report: string[] = [];
   const failures: string[] = [];
   const simLog: string[] = [];
@@ -225,7 +234,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
   let cold: Booted | undefined;
   let warm: Booted | undefined;
   try {
-    sim = await startSimulator({ dpsRetryAfterSeconds: 1, log: (line) => simLog.push(line) });
+    sim = await startSimulator({ dpsRetryAfterSeconds: 1, log: (line) => simLog.push(line), plainTcp: plain });
     let identity: NonNullable<DeviceConfig["dps"]>;
     if (x509) {
       const cert = selfSignedDevice(registrationId);
@@ -250,6 +259,12 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       // The update agent runs too (no update announced): it reports the running version.
       ota: { key: Buffer.alloc(32, 3).toString("base64") },
     };
+    if (plain) {
+      config.tls = false;
+      delete config.ca;
+      delete config.ota;
+      config.maxInboundBytes = 2048;
+    }
     copyFileSync(bundle, join(cwd, "bundle.js"));
     writeFileSync(join(cwd, "boot.js"), FIXED_POOL_PRELUDE + readFileSync(stub, "latin1"), "latin1");
     const setupLines = await setup(interpreter, cwd, setupScript(config));
@@ -262,7 +277,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     cold = coldRun;
     const simNow = sim;
     // The update agent is loaded on demand once the twin has been read, and reports then.
-    const reportedOta = (): boolean => !!simNow.device(deviceId) && simNow.twin(deviceId).reported.ota !== undefined;
+    const reportedOta = (): boolean => plain || (!!simNow.device(deviceId) && simNow.twin(deviceId).reported.ota !== undefined);
     const coldDone = await waitFor(() => simNow.telemetry(deviceId).length >= COLD_MESSAGES && readMemory(coldRun.lines).connected.length >= 2 && reportedOta(), coldRun);
     coldRun.stop();
     await coldRun.done;
@@ -282,7 +297,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const coldErrors = coldLines.filter((l) => ERROR_LINE.test(l));
     if (coldErrors.length) failures.push("cold boot: interpreter errors: " + coldErrors.slice(0, 3).join(" | "));
     const ota = sim.device(deviceId) ? (sim.twin(deviceId).reported.ota as { current?: string; state?: string } | undefined) : undefined;
-    if (!ota || ota.state !== "idle" || !ota.current) failures.push("cold boot: no ota report from the update agent (" + JSON.stringify(ota) + ")");
+    if (!plain && (!ota || ota.state !== "idle" || !ota.current)) failures.push("cold boot: no ota report from the update agent (" + JSON.stringify(ota) + ")");
     const first = sim.telemetry(deviceId)[0];
     let body: { n?: number } = {};
     try {
@@ -342,16 +357,16 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     if (badErrors.length) failures.push("bad config: interpreter errors: " + badErrors.slice(0, 3).join(" | "));
     if (bad.lines.filter((l) => /cannot start/.test(l)).length !== 1) failures.push("bad config: the message repeated (a reboot loop?)");
 
-    const tlsShare = await tlsSocketJsVars(interpreter, cwd, sim.hosts[sim.hubNames[0]], sim.caDer);
+    const tlsShare = plain ? -1 : await tlsSocketJsVars(interpreter, cwd, sim.hosts[sim.hubNames[0]], sim.caDer);
     const version = (coldLines.map((l) => /on Espruino (\S+):/.exec(l)).find((m) => m) || [])[1] || "?";
-    const tlsLine = coldLines.some((l) => /connecting to .* \(TLS\)/.test(l));
+    const tlsLine = coldLines.some((l) => (plain ? /connecting to .* \(plain TCP\)/ : /connecting to .* \(TLS\)/).test(l));
     const mem = readMemory(coldLines);
     const hub = first ? first.hub : "?";
     report.push(`bundle: ${statSync(bundle).size} bytes, run from Storage (${SLOT_A_RECORD}) by the boot stub (${statSync(stub).size} bytes); interpreter ${version}`);
-    report.push(`transport: ${tlsLine ? "TLS 1.2 (the simulator's RSA suites; CA passed as DER; no SNI needed, one port per host)" : "NOT TLS"}`);
+    report.push(`transport: ${plain ? (tlsLine ? "plain TCP (this pool cannot also hold a TLS socket on Linux; a board's TLS buffers come from its native heap)" : "NOT the plain TCP asked for") : tlsLine ? "TLS 1.2 (the simulator's RSA suites; CA passed as DER; no SNI needed, one port per host)" : "NOT TLS"}`);
     if (x509) report.push(`identity: X.509, individual enrollment; DER certificate and PKCS#8 key from the configuration; DPS and hub accepted the client certificate (cold boot: ${accepted.filter((t) => /X\.509/.test(t)).length} hub connection(s) by thumbprint, no password)`);
     report.push(`cold boot: DPS registered ${dps ? dps.registrations : 0}x, assigned ${hub}; hub connections ${device ? device.connections : 0}; telemetry arrived ${coldTelemetry}`);
-    report.push(`cold boot: reported ota ${JSON.stringify(ota)}`);
+    if (!plain) report.push(`cold boot: reported ota ${JSON.stringify(ota)}`);
     report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0}; telemetry now ${sim.telemetry(deviceId).length}`);
     report.push(`bad config: ${told ? "the problems and the fix printed once, then waiting (still running, no reboot)" : "NOT reported"}`);
     if (mem.boot) {
@@ -370,7 +385,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
         if (last && tlsShare >= 0 && last.used - tlsShare > ceiling.client) failures.push(`JsVars of the client while connected ${last.used - tlsShare}, above the ceiling ${ceiling.client}`);
       }
     } else failures.push("no memory-after-boot line");
-    if (!tlsLine) failures.push("the device did not use TLS");
+    if (!tlsLine) failures.push(plain ? "the device did not use the plain TCP asked for" : "the device did not use TLS");
     if (failures.length) {
       report.push(...failures.map((f) => "FAIL " + f));
       report.push("cold boot output (last 25 lines):", ...coldLines.slice(-25).map((l) => "    " + l));

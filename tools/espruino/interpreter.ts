@@ -83,3 +83,19 @@ export function startInterpreter(interpreter: string, args: string[], cwd: strin
  */
 export const FIXED_POOL_PRELUDE = "(function(){if(process.env.BOARD!==\"LINUX\")return;var a=[],i=0;" +
   "while(process.memory().total<8192&&i++<20000)a.push([0]);})();\n";
+
+/** The interpreter's board name (process.env.BOARD) and variable pool at start. */
+export async function poolOf(interpreter: string, cwd: string): Promise<{ board: string; total: number }> {
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  writeFileSync(join(cwd, "pool.js"), "console.log(\"POOL \"+process.env.BOARD+\" \"+process.memory().total);\n");
+  const lines = (await startInterpreter(interpreter, ["pool.js"], cwd, { timeoutMs: 20_000, until: /^POOL / }).done).lines;
+  const m = lines.map((l) => /^POOL (\S+) (\d+)/.exec(l)).find((x) => x);
+  return m ? { board: m[1], total: Number(m[2]) } : { board: "?", total: 0 };
+}
+
+/** A pool that cannot hold the client and a TLS socket on Linux (the C3's 4,095; not the
+ *  stock build, whose 4,096 grows to 8,192). */
+export function isSmallPool(pool: { board: string; total: number }): boolean {
+  return pool.total > 0 && pool.total < 8000 && pool.board !== "LINUX";
+}

@@ -8,6 +8,8 @@ export interface ResolvedOptions {
   dpsHost: string;
   idScope: string;
   bindAddress: string;
+  /** Tests only: plain TCP instead of TLS on every host (SimulatorOptions.plainTcp). */
+  plainTcp: boolean;
   hubConnectionsPerSecond: number;
   hubConnectionQueue: number;
   dpsRegistrationsPerMinute: number;

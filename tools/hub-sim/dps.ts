@@ -121,6 +121,7 @@ export class Dps {
         tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
       },
       true,
+      this.core.options.plainTcp,
     );
     await this.server.listen(port);
   }

@@ -62,7 +62,7 @@ export class FileHost {
     this.server = new HostServer(this.host, creds, this.core.options.bindAddress, false, {
       secure: (socket: TLSSocket) => this.http.emit("connection", socket),
       tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
-    });
+    }, false, this.core.options.plainTcp);
     await this.server.listen(port);
   }
 

@@ -102,6 +102,7 @@ export class Hub {
         tlsError: (message) => this.core.emit("tls-error", { host: this.host, text: message }),
       },
       true,
+      this.core.options.plainTcp,
     );
     await this.server.listen(port);
   }

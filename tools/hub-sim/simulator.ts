@@ -93,6 +93,7 @@ export class Simulator extends EventEmitter {
       dpsHost: (options.dpsHost ?? "global.azure-devices-provisioning.net").toLowerCase(),
       idScope: options.idScope ?? "0ne00000001",
       bindAddress: options.bindAddress ?? "127.0.0.1",
+      plainTcp: options.plainTcp ?? false,
       hubConnectionsPerSecond: rates.hubConnectionsPerSecond ?? 100,
       hubConnectionQueue: rates.hubConnectionQueue ?? 1000,
       dpsRegistrationsPerMinute: rates.dpsRegistrationsPerMinute ?? 1000,

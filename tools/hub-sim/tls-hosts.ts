@@ -1,6 +1,7 @@
 // One TLS server per host name, each on its own loopback port (no SNI needed: a stock
 // Espruino build sends no SNI or a constant bogus one; the names that arrive are recorded). RSA certificates from the throwaway CA, TLS 1.2 with
 // RSA, DHE-RSA and ECDHE-RSA AES-GCM suites, so a client without ECDHE can connect.
+import net from "node:net";
 import tls from "node:tls";
 import type { Socket } from "node:net";
 import { createTestCa, type ServerCredentials, type TestCa } from "../tls/certs";
@@ -61,7 +62,7 @@ export interface HostServerEvents {
 
 /** A listening TLS endpoint for one host name; can refuse TCP (stop listening) during an outage. */
 export class HostServer {
-  readonly server: tls.Server;
+  readonly server: net.Server;
   port = 0;
   /** The server name (SNI) of each ClientHello that had one, verified or not. */
   readonly sni: string[] = [];
@@ -75,8 +76,10 @@ export class HostServer {
     tls12Only: boolean,
     events: HostServerEvents,
     requestClientCert = false,
+    plainTcp = false,
   ) {
-    this.server = tls.createServer({
+    // Tests only (SimulatorOptions.plainTcp): the services read and write the socket alike.
+    this.server = plainTcp ? net.createServer((socket) => events.secure(socket as tls.TLSSocket)) : tls.createServer({
       key: creds.keyPem,
       cert: creds.certPem,
       ciphers: SIM_TLS12_CIPHERS + ":" + TLS13_SUITES,
@@ -102,8 +105,10 @@ export class HostServer {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
     });
-    this.server.on("secureConnection", (socket: tls.TLSSocket) => events.secure(socket));
-    this.server.on("tlsClientError", (error: Error) => events.tlsError(error.message));
+    if (!plainTcp) {
+      this.server.on("secureConnection", (socket: tls.TLSSocket) => events.secure(socket));
+      this.server.on("tlsClientError", (error: Error) => events.tlsError(error.message));
+    }
   }
 
   /** "127.0.0.1:port" */

@@ -42,6 +42,11 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
   /** Reuse a certificate authority (tests share one to skip RSA key generation). */
   ca?: TestCa;
+  /** Tests only: every host listens for plain TCP, not TLS (SAS devices only: no client
+   *  certificate). For interpreter runs on a pool that cannot also hold a TLS socket (the
+   *  ESP32-C3's 4,095 variables: the Linux build takes TLS buffers from the pool, a board from
+   *  its native heap). The shipping client requires TLS. */
+  plainTcp?: boolean;
   /** Every host presents a certificate a verifying client must refuse (tls-hosts.ts). */
   tlsFault?: TlsFault;
   /** retry-after (s) in DPS 202 answers. Default 3. */
