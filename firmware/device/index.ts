@@ -9,7 +9,7 @@
 //   assignment.ts  the assigned hub in flash
 //   provisioning.ts and updates.ts are loaded on demand (hal.load) and dropped after use.
 import { Hal, LOG_ERROR, LOG_INFO } from "../../hal/types";
-import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_DPS_ACTIVE } from "../policy/connection";
+import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_HUB_CONNECTING, STATE_DPS_ACTIVE } from "../policy/connection";
 import { createVerdict, KIND_DPS_SOCKET } from "../policy/classify";
 import { planFleet } from "../policy/fleet";
 import { reasonName, SOCKET_ERROR, REASON_LOW_MEMORY } from "../status";
@@ -282,8 +282,16 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       if (core.link.kind === LINK_DPS) core.link.close(true);
     },
     connectHub: function (hub: string, deviceId: string) {
-      // Provisioning is over: its code and session are dropped.
-      core.provisioning = undefined;
+      if (core.provisioning) {
+        // Provisioning is over: its code and session are dropped. They are still referenced
+        // here (this runs inside its handler) and by the DPS socket until its close report, so
+        // the hub connects on a later tick: a small pool cannot hold both sessions at once.
+        core.provisioning = undefined;
+        hal.timers.setTimer(1, function () {
+          if (core.policy.state === STATE_HUB_CONNECTING && core.link.kind === 0) core.hub.connect(hub, deviceId);
+        });
+        return;
+      }
       core.hub.connect(hub, deviceId);
     },
     closeHub: function (clean: boolean) {

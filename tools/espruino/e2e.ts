@@ -133,12 +133,12 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
 }
 
 /** JsVar ceilings on a 16,383-variable pool (espruino-esp32), a little above what the client
- *  takes (December 2026: 3,903 / 4,769 with SAS, 4,086 / 5,337 with X.509): after boot, and
+ *  takes (December 2026: 2,637 / 3,943 with SAS, 2,820 / 4,511 with X.509): after boot, and
  *  while connected beyond the TLS socket (whose own share, measured apart, varies by about
  *  250 from run to run). */
 const JSVAR_CEILINGS = {
-  sas: { afterBoot: 4050, client: 5100 },
-  x509: { afterBoot: 4250, client: 5650 },
+  sas: { afterBoot: 2750, client: 4250 },
+  x509: { afterBoot: 2950, client: 4800 },
 };
 
 const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
@@ -216,7 +216,7 @@ export interface EndToEndOptions {
   /** For a pool too small to also hold a TLS socket on Linux (the C3's 4,095 variables: the
    *  Linux build takes mbedtls's buffers from the pool, a board from its native heap): the
    *  simulator listens for plain TCP and the configuration has tls false, a 2 KB inbound
-   *  limit and no update agent, as a small board's would keep memory for the application. */
+   *  limit, the outbox in RAM and no update agent, a small board's profile. */
   plainTcp?: boolean;
 }
 
@@ -264,6 +264,9 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       delete config.ca;
       delete config.ota;
       config.maxInboundBytes = 2048;
+      // The flash outbox's code (about 250 JsVars more than the RAM one) does not fit next to
+      // provisioning on this pool yet: the cold boot's peak is then above 4,095.
+      config.outbox = { persist: false };
     }
     copyFileSync(bundle, join(cwd, "bundle.js"));
     writeFileSync(join(cwd, "boot.js"), FIXED_POOL_PRELUDE + readFileSync(stub, "latin1"), "latin1");
@@ -327,9 +330,12 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
 
     // The outbox in flash: queued while the hub refuses, the process killed, delivered by
     // the next boot.
-    const offline = await killedWhileOffline(interpreter, cwd, sim, deviceId, first ? first.hub : sim.hubNames[0]);
-    report.push(...offline.report);
-    failures.push(...offline.failures);
+    if (plain) report.push("outbox in flash: not run (this profile keeps the outbox in RAM)");
+    else {
+      const offline = await killedWhileOffline(interpreter, cwd, sim, deviceId, first ? first.hub : sim.hubNames[0]);
+      report.push(...offline.report);
+      failures.push(...offline.failures);
+    }
 
     // A broken configuration: what is wrong and how to fix it, then the board waits.
     const badLines = await setup(interpreter, cwd, "console.log(require(\"Storage\").write(" + JSON.stringify(CONFIG_RECORD) +

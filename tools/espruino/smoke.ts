@@ -154,7 +154,7 @@ async function main(): Promise<void> {
         steps.push(["ota-switch [update written into Storage, verified, switched by the boot stub]", () => runOtaSwitch(interpreter, { app, firmware: bundle, stub })]);
       }
       for (const [label, step] of steps) {
-        const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await step();
+        const result = findings.length ? { ok: false, report: ["FAIL gate: " + findings[0].message] } : await step().catch((e: Error) => ({ ok: false, report: ["FAIL " + e.message] }));
         console.log(`${label}: ${result.ok ? "passed" : "FAILED"}`);
         for (const line of result.report) console.log(`  ${line}`);
         if (result.ok) passed++;
