@@ -71,7 +71,7 @@ export function retryLater(p: ConnectionPolicy, now: number, target: number): vo
     if (spread > wait) wait = spread;
   }
   report(p, STATUS_DISCONNECTED, p.expiredReported ? REASON_RETRY_EXPIRED : reason);
-  if (!config.quiet) p.actions.note("retry " + (target === TARGET_DPS ? "DPS" : "hub") + " in " + wait + " ms (" + reasonName(reason) + ", attempt " + p.backoff.attempts + ")");
+  if (!config.quiet) p.actions.note("retry " + (target === TARGET_DPS ? "DPS" : "hub") + " in " + wait + " ms (" + reasonName(reason) + ", attempt " + p.attempts + ")");
   waitUntil(p, now + wait);
 }
 
@@ -82,21 +82,21 @@ function waitFor(p: ConnectionPolicy, action: number, profile: number, serviceWa
   if (action === ACTION_CONFIG_ERROR) profile = PROFILE_SLOW;
   else if (action === ACTION_THROTTLED && serviceWaitMs <= 0) profile = PROFILE_THROTTLED;
   else if (profile !== PROFILE_SERVER && profile !== PROFILE_THROTTLED && profile !== PROFILE_SLOW) profile = PROFILE_NORMAL;
-  const b = p.backoff;
   if (config.retryMode === RETRY_CUSTOM && config.customDelay) {
-    const custom = config.customDelay(b.attempts, reason);
-    b.attempts++;
+    const custom = config.customDelay(p.attempts, reason);
+    p.attempts++;
     return custom < 0 ? -1 : custom > MAX_DELAY_MS ? MAX_DELAY_MS : Math.floor(custom);
   }
   if (profile !== p.backoffProfileInUse) {
-    backoffProfile(b, profile, config.fleet.capMs, config.maxAttempts);
+    backoffProfile(p, profile, config.fleet.capMs, config.maxAttempts);
     p.backoffProfileInUse = profile;
   }
   // The first wait after a connection ended is the fleet's spread draw (backoffSpread), over
-  // the fleet's window or the backoff's own when a short connection left it wider.
+  // the fleet's window or the backoff's own when a short connection left it wider. The policy
+  // is its own backoff context (connection.ts).
   const drawn = p.spreadNext && profile === PROFILE_NORMAL
-    ? backoffSpread(b, b.windowMs > config.fleet.spreadMs ? b.windowMs : config.fleet.spreadMs, p.random32(), p.random32())
-    : backoffNext(b, p.random32());
+    ? backoffSpread(p, p.windowMs > config.fleet.spreadMs ? p.windowMs : config.fleet.spreadMs, p.random32(), p.random32())
+    : backoffNext(p, p.random32());
   p.spreadNext = false;
   if (drawn < 0) return -1;
   if (serviceWaitMs > 0) {

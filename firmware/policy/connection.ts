@@ -11,7 +11,7 @@
 // verdict; backoff.ts and fleet.ts turn verdicts into waits. Randomness comes in through
 // random32. The interface with the driver is connection-api.ts, re-exported here.
 import { KIND_HUB_TIMEOUT, KIND_DPS_TIMEOUT, AWAIT_CONNACK, AWAIT_RESPONSE } from "./classify";
-import { Backoff, createBackoff, backoffReset } from "./backoff";
+import { Backoff, backoffReset, DEFAULT_MIN_MS, DEFAULT_CAP_MS, RETRY_FOREVER } from "./backoff";
 import { staggerNote } from "../stagger-note";
 import { staggerDelay, warmDelay } from "./fleet";
 import {
@@ -37,7 +37,7 @@ export type { PolicyActions, PolicyConfig, Assignment } from "./connection-api";
 /** After Wi-Fi returns, reconnect within this (attempt 0, jittered). */
 const NETWORK_UP_JITTER_MS = 2000;
 
-export class ConnectionPolicy {
+export class ConnectionPolicy implements Backoff {
   state = STATE_IDLE;
   /** The hub assignment in use (from the cache, DPS or the connection string). */
   assignment: Assignment | undefined;
@@ -74,8 +74,16 @@ export class ConnectionPolicy {
   /** @internal */ lastReason = -1;
   /** The reason reported with the next attempt's Provisioning / Connecting status. @internal */
   nextReason = REASON_NONE;
-  /** @internal */ readonly backoff: Backoff = createBackoff();
-  /** @internal */ backoffProfileInUse = -1;
+  // The policy is its own backoff context (backoff.ts's functions take any object with these
+  // five fields, as createBackoff() makes them): one object fewer per device.
+  /** Waits handed out since the backoff's last reset. @internal */
+  attempts = 0;
+  /** @internal */ windowMs = 2 * DEFAULT_MIN_MS;
+  /** @internal */ baseMs = DEFAULT_MIN_MS;
+  /** @internal */ capMs = DEFAULT_CAP_MS;
+  /** @internal */ maxAttempts = RETRY_FOREVER;
+  /** The backoff profile those fields were set for (PROFILE_*). @internal */
+  backoffProfileInUse = -1;
 
   // Written in provisioning.ts and hub-link.ts, installed on the prototype below.
   /** A DPS reply to register or poll. `allowed` is false when the assigned hub failed the
@@ -228,7 +236,7 @@ function gateChanged(p: ConnectionPolicy, now: number, wasBlocked: boolean, why:
   if (!wasBlocked) return;
   // Back: attempt 0, jittered, unless a longer wait (a stagger, a retry-after) is pending.
   const soon = now + (p.random32() >>> 0) % NETWORK_UP_JITTER_MS;
-  if (p.target === TARGET_HUB && !p.fallingBack) backoffReset(p.backoff);
+  if (p.target === TARGET_HUB && !p.fallingBack) backoffReset(p);
   const at = p.deadline - soon > 0 ? p.deadline : soon;
   if (!p.config.quiet) p.actions.note(why + ": next attempt at +" + (at - now) + " ms");
   waitUntil(p, at);

@@ -96,5 +96,5 @@ function endStreak(p: ConnectionPolicy): void {
   p.hubFailures = 0;
   p.streakStart = -1;
   p.spreadNext = true;
-  backoffReset(p.backoff);
+  backoffReset(p);
 }

@@ -73,7 +73,7 @@ function assigned(p: ConnectionPolicy, now: number, hub: string, deviceId: strin
   p.suspectCount = 0;
   p.spreadNext = false;
   p.target = TARGET_HUB;
-  backoffReset(p.backoff);
+  backoffReset(p);
   attemptOrWait(p, now);
 }
 
