@@ -3,8 +3,9 @@
 // PolicyModel is our policy: one firmware/policy/connection.ts ConnectionPolicy per device,
 // the very object the device runs, driven through its public API (start, tick, hubConnected,
 // hubFailed, dpsResponse, dpsFailed, nextDeadline) with one shared PolicyActions whose calls
-// become service requests. Nothing of the policy is restated here: a rule changed in
-// connection.ts, backoff.ts, classify.ts or fleet.ts is what the simulator runs.
+// become service requests; quiet (PolicyConfig.quiet): the same decisions, no log line built.
+// Nothing of the policy is restated here: a rule changed in firmware/policy/ is what the
+// simulator runs.
 //
 // BaselineModel is the same device life (DPS polling, retry-after, renewal at 80 %) with
 // another SDK's retry delay and none of the fleet sizing, over typed arrays.

@@ -28,7 +28,8 @@ export interface Core {
   readonly n: number;
   /** Random 32-bit integer (the HAL's random32). */
   rand(): number;
-  /** Arms (t >= 0) or clears (t < 0) the device's one timer. */
+  /** Arms (t >= 0) or clears (t < 0) the device's one timer (the last one set during an event
+   *  counts, once the event's requests are carried out). */
   setTimer(d: number, t: number): void;
   /** Sends a hub CONNECT at time t (>= the current time). */
   connectHub(d: number, hub: number, t: number): void;
