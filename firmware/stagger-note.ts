@@ -1,8 +1,9 @@
 // The log line for a first boot's wait before DPS: how long, and why. Without it a device
 // (or `npm start -- --config`) sits silent for up to 100 s and looks hung. With fleet
 // settings the wait is the fleet's spread (planFleet: N over the slower of DPS and the hub,
-// times load); without them it is the default window of planFleet, and the line says how
-// to size it. Pure; the caller logs it once, where the policy draws the wait.
+// times load, of which the stagger takes 95 %); the line names that configured rate. Without
+// them it is the default window of planFleet, and the line says how to size it. Pure; the
+// caller logs it once, where the policy draws the wait.
 import { FleetSettings, DEFAULT_DPS_REGISTRATIONS_PER_MINUTE, DEFAULT_HUB_CONNECTIONS_PER_SECOND } from "./policy/fleet";
 
 /** A whole number with thousands separators ("100,000"). */

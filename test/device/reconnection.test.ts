@@ -7,6 +7,7 @@ import net from "node:net";
 import { createWorld, dpsConfig, testCa, World } from "./harness";
 import { Device } from "../../firmware/device/index";
 import { HUB_CACHE_NAME } from "../../firmware/azure/hub-cache";
+import { planFleet } from "../../firmware/policy/fleet";
 
 const HUB_A = "hub-a.azure-devices.net";
 const MIN = 60_000;
@@ -87,22 +88,33 @@ rows("boot with a valid cached hub -> straight to it, no DPS call", () =>
     assert.equal(again.hal.connectLog, [`${HUB_A}:8883`]);
   }));
 
-rows("boot without cache -> a stagger uniform in [1 s, N/cps], then DPS", () =>
+rows("boot without cache -> a stagger uniform over N / (95 % of the slower rate), with room for randomness, then DPS; a small fleet within seconds", () =>
   scenario(async ({ w }) => {
-    // 10,000 devices, DPS at 1,000/min: T = 600 s.
+    // The window is planFleet's, the one function the device, the fleet simulator and these
+    // tests size it with: 10,000 devices at DPS's 1,000/min -> N / 950 per min with room
+    // for randomness, 719 s (the reference's 600 s is N / the whole quota).
     const fleet = { devices: 10000, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 };
+    const window = planFleet(fleet).staggerMaxMs;
+    assert.ok(window > 600_000 && window < 720_000, `window ${window}`);
     const e2 = w.sim.enrollIndividual("dev2");
-    const waits: number[] = [];
-    for (let seed = 1; seed <= 6; seed++) {
+    const firstDps = async (settings: typeof fleet, seed: number, withinMs: number): Promise<number> => {
       w.hal?.store.erase(HUB_CACHE_NAME);
       const bootAt = w.time.nowMs();
       const before = w.connectTimes("global").length;
-      w.boot(dpsConfig(w.sim, "dev2", e2.key, { fleet }), { seed });
-      await w.advanceUntil(() => w.connectTimes("global").length > before, 700_000, 10_000);
-      waits.push(w.connectTimes("global")[before] - bootAt);
-    }
-    for (const wait of waits) assert.ok(wait >= 1000 && wait <= 600_000, `stagger ${wait}`);
+      w.boot(dpsConfig(w.sim, "dev2", e2.key, { fleet: settings }), { seed });
+      await w.advanceUntil(() => w.connectTimes("global").length > before, withinMs + 60_000, 10_000);
+      return w.connectTimes("global")[before] - bootAt;
+    };
+    const waits: number[] = [];
+    for (let seed = 1; seed <= 6; seed++) waits.push(await firstDps(fleet, seed, window));
+    for (const wait of waits) assert.ok(wait >= 1000 && wait <= window + 2000, `stagger ${wait} of ${window}`);
     assert.ok(Math.max(...waits) - Math.min(...waits) > 60_000, `spread across the window: ${waits}`);
+    // 100 devices: a window of 7.2 s, so a small fleet still provisions within seconds.
+    const small = { ...fleet, devices: 100 };
+    const smallWindow = planFleet(small).staggerMaxMs;
+    assert.ok(smallWindow >= 1000 && smallWindow < 8000, `small window ${smallWindow}`);
+    const wait = await firstDps(small, 7, smallWindow);
+    assert.ok(wait >= 1000 && wait <= smallWindow + 2000, `small fleet stagger ${wait} of ${smallWindow}`);
   }));
 
 rows("DPS 202 -> poll after retry-after x 1000; never more than 5 polls per 10 s", () =>

@@ -8,7 +8,7 @@ const order = suite("wheel: order");
 order("entries pushed at random times over several 65.5 s blocks -> popped in time order, each once", () => {
   const prng = createPrng(0x3ee1);
   const n = 5000;
-  const w = new Wheel(n);
+  const w = new Wheel(n, 16);
   const due = new Map<number, number>();
   for (let id = 0; id < n; id++) {
     const t = prng.int(4) === 0 ? prng.int(100) : prng.int(400000);
@@ -32,7 +32,7 @@ order("entries pushed at random times over several 65.5 s blocks -> popped in ti
 });
 
 order("push while popping (now, later, next block) -> still in order; due now comes out before the clock moves", () => {
-  const w = new Wheel(10);
+  const w = new Wheel(10, 16);
   w.push(0, 10);
   assert.is(w.pop(1e9), 0);
   w.push(1, 10); // due at the current time
@@ -50,7 +50,7 @@ order.run();
 const edits = suite("wheel: re-push, remove, until");
 
 edits("re-push moves an entry; remove drops it; dueAt follows", () => {
-  const w = new Wheel(4);
+  const w = new Wheel(4, 16);
   w.push(0, 500);
   w.push(1, 200000);
   w.push(0, 300000); // moved to a later block
@@ -65,7 +65,7 @@ edits("re-push moves an entry; remove drops it; dueAt follows", () => {
 });
 
 edits("pop(until) -> -1 with the clock at until + 1 when nothing is due by then; the entry stays", () => {
-  const w = new Wheel(2);
+  const w = new Wheel(2, 16);
   w.push(0, 1000000);
   assert.is(w.pop(999), -1);
   assert.is(w.now, 1000);
@@ -76,11 +76,52 @@ edits("pop(until) -> -1 with the clock at until + 1 when nothing is due by then;
 });
 
 edits("a time before the clock -> clamped to now", () => {
-  const w = new Wheel(2);
+  const w = new Wheel(2, 16);
   w.push(0, 5000);
   w.pop(1e9);
   w.push(1, 10);
   assert.is(w.dueAt(1), 5000);
+});
+
+for (const bits of [16, 22]) edits(`random pushes, moves, removals and pops, level 1 of 2^${bits} ms -> each pending entry pops once, at its last time, in order`, () => {
+  // Moves and removals leave dead nodes behind in the slots; none of them may come out.
+  const prng = createPrng(0x0dead + bits);
+  const n = 300;
+  const w = new Wheel(n, bits);
+  const far = 5 << bits;
+  const due = new Map<number, number>();
+  for (let step = 0; step < 20000; step++) {
+    const id = prng.int(n);
+    const r = prng.int(10);
+    if (r < 6) {
+      // Within this block, the next, or far: and sometimes exactly the time it has.
+      const t = r === 0 && due.has(id) ? (due.get(id) as number) : w.now + (prng.int(3) === 0 ? prng.int(far) : prng.int(50));
+      w.push(id, t);
+      due.set(id, Math.max(t, w.now));
+    } else if (r < 8) {
+      w.remove(id);
+      due.delete(id);
+    } else {
+      const got = w.pop(w.now + prng.int(prng.int(50) === 0 ? far : 2000));
+      if (got >= 0) {
+        assert.is(due.get(got), w.now, `entry ${got}`);
+        for (const t of due.values()) assert.ok(t >= w.now);
+        due.delete(got);
+      } else {
+        for (const t of due.values()) assert.ok(t >= w.now);
+      }
+    }
+    assert.is(w.size, due.size);
+    for (const [k, t] of due) if (w.dueAt(k) !== t) assert.unreachable(`dueAt(${k}) ${w.dueAt(k)} != ${t}`);
+  }
+  for (;;) {
+    const got = w.pop(1e9);
+    if (got < 0) break;
+    assert.is(due.get(got), w.now);
+    due.delete(got);
+  }
+  assert.is(due.size, 0);
+  assert.is(w.size, 0);
 });
 
 edits.run();

@@ -573,3 +573,45 @@ fleetRules("hours without a connection -> hub waits doubled after 1 h, x4 after 
 });
 
 fleetRules.run();
+
+const quiet = suite("policy: quiet (no note lines)");
+
+quiet("5,000 random events, quiet and not, same seed -> the same actions, statuses and deadlines; quiet builds no note", () => {
+  const million = planFleet({ devices: 1000000, hubConnectionsPerSecond: 6000, dpsRegistrationsPerMinute: 1000, load: 1 });
+  const run = (isQuiet: boolean): { trace: string[]; notes: number } => {
+    let notes = 0;
+    const h = harness((c) => {
+      c.fleet = million;
+      c.quiet = isQuiet;
+    }, 7);
+    // The harness's note action counts nothing: count them here.
+    const actions = (h.policy as unknown as { actions: PolicyActions }).actions;
+    actions.note = () => notes++;
+    const events = createPrng(0x9e7);
+    const trace: string[] = [];
+    h.policy.start(h.now, undefined, true, true);
+    for (let i = 0; i < 5000; i++) {
+      const r = events.int(100);
+      if (r < 3) h.policy.networkChanged(h.now, !(h.policy as unknown as { networkUp: boolean }).networkUp);
+      else if (h.policy.state === STATE_HUB_CONNECTING && r < 60) {
+        if (r < 20) h.policy.hubConnected(h.now);
+        else if (r < 25) h.policy.hubFailed(h.now, KIND_HUB_CONNACK, 5);
+        else h.policy.hubFailed(h.now, KIND_HUB_SOCKET, SOCKET_REFUSED);
+      } else if (h.policy.state === STATE_DPS_ACTIVE && r < 60) {
+        if (r < 30) h.policy.dpsResponse(h.now, 202, DPS_OP_ASSIGNING, 3, "op", "", "", true);
+        else if (r < 45) h.policy.dpsResponse(h.now, 200, DPS_OP_ASSIGNED, 0, "", r < 40 ? HUB : "hub-b.azure-devices.net", "dev1", true);
+        else h.policy.dpsFailed(h.now, KIND_DPS_SOCKET, SOCKET_REFUSED, 0);
+      } else if (h.policy.nextDeadline() >= 0) h.fire();
+      else h.fire(60000);
+      trace.push(`${h.now} ${h.policy.state} ${h.policy.nextDeadline()} ${h.calls.length ? last(h) : ""} ${h.statuses.length ? lastStatus(h).join("/") : ""}`);
+    }
+    return { trace, notes };
+  };
+  const loud = run(false);
+  const silent = run(true);
+  assert.ok(loud.notes > 100, `${loud.notes} notes`);
+  assert.is(silent.notes, 0);
+  assert.equal(silent.trace, loud.trace);
+});
+
+quiet.run();

@@ -40,7 +40,7 @@ registration quota; one run per policy, side by side.
   --horizon-h H        simulate at most H hours after recovery
   --events-per-device K  stop a run after K x N events (default ${DEFAULTS.eventsPerDevice})
   --seed S             random seed (default ${DEFAULTS.seed})
-  --plan K=MS,...      replace fields of our fleet plan (experiments), e.g. --plan staggerMaxMs=71903440
+  --plan K=MS,...      replace fields of our fleet plan (experiments), e.g. --plan staggerMaxMs=68084631 (a million devices staggered for all of DPS's quota)
   --progress           progress on stderr
 `;
 

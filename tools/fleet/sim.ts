@@ -4,7 +4,7 @@
 // which makes every decision with the real firmware/policy code. This file holds the
 // service (hubs with traffic shaping and refusal, DPS with a per-minute registration quota
 // and the per-device poll limit), the scenarios, the event loop and the figures.
-import { Wheel } from "./wheel";
+import { Wheel, ENTRY_BYTES, USER_BYTE } from "./wheel";
 import * as classifyModule from "../../firmware/policy/classify";
 import * as statusModule from "../../firmware/status";
 
@@ -28,7 +28,8 @@ export interface Core {
   readonly n: number;
   /** Random 32-bit integer (the HAL's random32). */
   rand(): number;
-  /** Arms (t >= 0) or clears (t < 0) the device's one timer. */
+  /** Arms (t >= 0) or clears (t < 0) the device's one timer (the last one set during an event
+   *  counts, once the event's requests are carried out). */
   setTimer(d: number, t: number): void;
   /** Sends a hub CONNECT at time t (>= the current time). */
   connectHub(d: number, hub: number, t: number): void;
@@ -52,6 +53,9 @@ export interface DeviceModel {
   dpsReply(d: number, now: number, status: number, opStatus: number, retryAfterS: number, hub: number): void;
   /** The DPS connection failed (KIND_DPS_SOCKET). */
   dpsFailed(d: number, now: number, kind: number, code: number): void;
+  /** Reads (and changes nothing of) what device d's next event will need, so that its cache
+   *  misses overlap with the current event's work; any number. */
+  touch?(d: number): number;
 }
 
 export interface ServiceLimits {
@@ -249,7 +253,9 @@ export interface RunResult {
 
 // The core ----------------------------------------------------------------------------------
 
-// Service events (wheel entry id n + d): at most one per device.
+// Wheel entries: device d's timer is entry 2d, its service event (at most one) 2d + 1, side by
+// side in memory.
+// Service events.
 const SV_NONE = 0;
 const SV_HUB_ARRIVE = 1;
 const SV_DPS_ARRIVE = 2;
@@ -258,6 +264,21 @@ const SV_CONNACK = 4;
 const SV_TIMEOUT = 5;
 const SV_DROP = 6;
 const SV_BOOT = 7;
+
+/** The run loop loads the data of the event due this many ms ahead (Wheel.ahead). */
+const AHEAD_MS = 4;
+
+// A device's bytes, kept in its two wheel entries (Wheel.bytes, beside their times): the hub it
+// is connected to (0: none), back since the disruption (1), the hub its DPS operation assigns,
+// the service's index into its last 5 poll times (the timer's entry); its pending service
+// event (SV_*) and the hub it concerns (the service entry's).
+const DEV = 2 * ENTRY_BYTES;
+const DEV_CONN = USER_BYTE;
+const DEV_BACK = USER_BYTE + 1;
+const DEV_OP_HUB = USER_BYTE + 2;
+const DEV_POLL_INDEX = USER_BYTE + 3;
+const DEV_KIND = ENTRY_BYTES + USER_BYTE;
+const DEV_HUB = ENTRY_BYTES + USER_BYTE + 1;
 
 export interface RunOptions {
   n: number;
@@ -284,15 +305,11 @@ export class Sim implements Core {
   private readonly lim: ServiceLimits;
   private readonly spacing: number;
 
-  // Per device (service side).
-  private readonly svKind: Uint8Array;
-  private readonly svHub: Uint8Array;
-  private readonly conn: Uint8Array; // connected to hub (1 or 2), 0 = not
-  private readonly back: Uint8Array;
+  // Per device (service side). The small fields are bytes of its wheel entries (DEV_* offsets):
+  // a million devices do not fit any cache, and each separate array is one more miss.
+  private readonly dev: Uint8Array;
   private readonly opAt: Int32Array; // accepted registration time, -1 none
-  private readonly opHub: Uint8Array;
   private readonly svcPolls: Int32Array; // service's view: last 5 poll times
-  private readonly svcPollIdx: Uint8Array;
 
   // Service state.
   private readonly nextFree = new Float64Array(3);
@@ -306,7 +323,8 @@ export class Sim implements Core {
   private readonly offeredUp: Int32Array;
   private readonly offeredDown: Int32Array;
   private readonly offeredRenewal: Int32Array;
-  private readonly connectedAt: Int32Array;
+  /** Per second: connections begun minus connections ended (at their own times). */
+  private readonly connectedDelta: Int32Array;
   private readonly dpsOffered: Int32Array;
   private readonly served: Int32Array;
   private readonly dpsAcceptedPerSec: Int32Array;
@@ -319,8 +337,9 @@ export class Sim implements Core {
   private dps429 = 0;
   private dpsPolls = 0;
   private pollViolations = 0;
-  private lastSec = 0;
   events = 0;
+  /** What the look-ahead read (kept so that the reads are not optimised away). */
+  sink = 0;
 
   // Deferred requests from the current model call: device, kind, time.
   private reqD = new Int32Array(8);
@@ -328,6 +347,10 @@ export class Sim implements Core {
   private reqT = new Float64Array(8);
   private reqHub = new Uint8Array(8);
   private reqLen = 0;
+  // Timers set during the current event: device, time (-1: none).
+  private timerD = new Int32Array(8);
+  private timerT = new Float64Array(8);
+  private timerLen = 0;
 
   constructor(o: RunOptions) {
     this.o = o;
@@ -338,19 +361,14 @@ export class Sim implements Core {
     this.seedState = o.seed | 0;
     const n = o.n;
     this.wheel = new Wheel(2 * n);
-    this.svKind = new Uint8Array(n);
-    this.svHub = new Uint8Array(n);
-    this.conn = new Uint8Array(n);
-    this.back = new Uint8Array(n);
+    this.dev = this.wheel.bytes;
     this.opAt = new Int32Array(n).fill(-1);
-    this.opHub = new Uint8Array(n);
     this.svcPolls = new Int32Array(5 * n).fill(-1);
-    this.svcPollIdx = new Uint8Array(n);
     this.secs = Math.ceil((this.sc.recoverAt + o.maxAfterMs) / 1000) + 2;
     this.offeredUp = new Int32Array(this.secs);
     this.offeredDown = new Int32Array(this.secs);
     this.offeredRenewal = new Int32Array(this.secs);
-    this.connectedAt = new Int32Array(this.secs);
+    this.connectedDelta = new Int32Array(this.secs);
     this.dpsOffered = new Int32Array(this.secs);
     this.served = new Int32Array(2 * this.secs);
     this.dpsAcceptedPerSec = new Int32Array(this.secs);
@@ -366,12 +384,37 @@ export class Sim implements Core {
   }
 
   setTimer(d: number, t: number): void {
-    if (t < 0) {
-      this.wheel.remove(d);
-      return;
+    // Kept until the event's requests are carried out (applyTimers): a hub attempt sets the
+    // connect timeout, and its refusal, handled at once, replaces it with the retry; only the
+    // last time reaches the wheel (a time pushed and then moved costs a dead node).
+    if (this.timerLen === this.timerD.length) {
+      const d2 = new Int32Array(2 * this.timerLen);
+      const t2 = new Float64Array(2 * this.timerLen);
+      d2.set(this.timerD);
+      t2.set(this.timerT);
+      this.timerD = d2;
+      this.timerT = t2;
     }
-    if (t > 2147483647) t = 2147483647;
-    if (this.wheel.dueAt(d) !== t) this.wheel.push(d, t);
+    this.timerD[this.timerLen] = d;
+    this.timerT[this.timerLen++] = t;
+  }
+
+  /** Puts the timers set during this event into the wheel, the last one per device. */
+  private applyTimers(): void {
+    const len = this.timerLen;
+    this.timerLen = 0;
+    for (let i = 0; i < len; i++) {
+      const d = this.timerD[i];
+      let later = false;
+      for (let j = i + 1; j < len; j++) if (this.timerD[j] === d) later = true;
+      if (later) continue;
+      const t = this.timerT[i];
+      if (t < 0) this.wheel.remove(2 * d);
+      else {
+        const at = t > 2147483647 ? 2147483647 : t;
+        if (this.wheel.dueAt(2 * d) !== at) this.wheel.push(2 * d, at);
+      }
+    }
   }
 
   connectHub(d: number, hub: number, t: number): void {
@@ -416,9 +459,9 @@ export class Sim implements Core {
       i++;
       if (t > this.wheel.now) {
         // Issued while handling a reply that lands later than now: an arrival event then.
-        this.svKind[d] = kind;
-        this.svHub[d] = hub;
-        this.wheel.push(this.n + d, t);
+        this.dev[DEV * d + DEV_KIND] = kind;
+        this.dev[DEV * d + DEV_HUB] = hub;
+        this.wheel.push(2 * d + 1, t);
       } else {
         this.arrive(d, kind, hub, t);
       }
@@ -447,21 +490,42 @@ export class Sim implements Core {
     return t >= w[0] && t < w[1];
   }
 
-  private disconnect(d: number): void {
-    if (this.conn[d] !== 0) {
-      this.conn[d] = 0;
+  /** Device d's connection (if any) ends at t. */
+  private disconnect(d: number, t: number): void {
+    if (this.dev[DEV * d + DEV_CONN] !== 0) {
+      this.dev[DEV * d + DEV_CONN] = 0;
       this.connected--;
+      this.connectedDelta[this.second(t)]--;
     }
+  }
+
+  /** Device d is connected to hub from t on (its CONNACK's time). */
+  private connect(d: number, hub: number, t: number): void {
+    this.dev[DEV * d + DEV_CONN] = hub;
+    this.connected++;
+    this.connectedDelta[this.second(t)]++;
+    if (this.dev[DEV * d + DEV_BACK] === 0 && t >= this.sc.disruptAt) {
+      this.dev[DEV * d + DEV_BACK] = 1;
+      this.backCount++;
+      const rel = t - this.sc.recoverAt;
+      this.backHist[rel > 0 ? Math.ceil(rel / 1000) : 0]++;
+    }
+  }
+
+  /** The second of t, within the figures' arrays. */
+  private second(t: number): number {
+    const sec = (t / 1000) | 0;
+    return sec < this.secs ? sec : this.secs - 1;
   }
 
   /** A CONNECT reaches the hub at t: down -> refused at once; else the shaping queue. */
   private hubArrive(d: number, hub: number, t: number): void {
     const lat = this.lim.latencyMs;
     const sec = (t / 1000) | 0;
-    if (this.conn[d] !== 0) {
+    if (this.dev[DEV * d + DEV_CONN] !== 0) {
       // A renewal: it closes the old connection first.
       this.offeredRenewal[sec]++;
-      this.disconnect(d);
+      this.disconnect(d, t);
     }
     this.hubAttempts++;
     if (this.hubDown(hub, t)) {
@@ -483,31 +547,33 @@ export class Sim implements Core {
     this.nextFree[hub] = start + this.spacing;
     this.served[2 * ((start / 1000) | 0) + hub - 1]++;
     if (wait > this.maxQueueWait) this.maxQueueWait = wait;
-    this.svHub[d] = hub;
+    this.dev[DEV * d + DEV_HUB] = hub;
     if (lat + wait > this.model.connectTimeoutMs) {
-      this.svKind[d] = SV_TIMEOUT;
-      this.wheel.push(this.n + d, t + this.model.connectTimeoutMs);
-    } else {
-      this.svKind[d] = SV_CONNACK;
-      this.wheel.push(this.n + d, Math.ceil(t + lat + wait));
+      this.dev[DEV * d + DEV_KIND] = SV_TIMEOUT;
+      this.wheel.push(2 * d + 1, t + this.model.connectTimeoutMs);
+      return;
     }
+    const at = Math.ceil(t + lat + wait);
+    if (t < this.sc.disruptAt && at >= this.sc.disruptAt) {
+      // The disruption comes first (a power cut loses this CONNACK): an event at its time.
+      this.dev[DEV * d + DEV_KIND] = SV_CONNACK;
+      this.wheel.push(2 * d + 1, at);
+      return;
+    }
+    // Nothing else can reach the device before its CONNACK (its timer is the connect
+    // timeout, later; the hub's down times are known): the CONNACK now, at its own time, one
+    // event fewer per connection.
+    this.connack(d, at);
   }
 
   private connack(d: number, now: number): void {
-    const hub = this.svHub[d];
+    const hub = this.dev[DEV * d + DEV_HUB];
     if (this.hubDown(hub, now)) {
       // The hub went down while this CONNECT sat in its queue.
       this.model.hubFailed(d, now, KIND_HUB_SOCKET, SOCKET_RESET);
       return;
     }
-    this.conn[d] = hub;
-    this.connected++;
-    if (this.back[d] === 0 && now >= this.sc.disruptAt) {
-      this.back[d] = 1;
-      this.backCount++;
-      const rel = now - this.sc.recoverAt;
-      this.backHist[rel > 0 ? Math.ceil(rel / 1000) : 0]++;
-    }
+    this.connect(d, hub, now);
     this.model.hubConnected(d, now);
   }
 
@@ -535,7 +601,7 @@ export class Sim implements Core {
     this.dpsAccepted++;
     this.dpsAcceptedPerSec[sec]++;
     this.opAt[d] = t;
-    this.opHub[d] = this.sc.assignBFrom >= 0 && t >= this.sc.assignBFrom ? HUB_B : HUB_A;
+    this.dev[DEV * d + DEV_OP_HUB] = this.sc.assignBFrom >= 0 && t >= this.sc.assignBFrom ? HUB_B : HUB_A;
     this.model.dpsReply(d, t + lat, 202, DPS_ASSIGNING, DPS_POLL_RETRY_AFTER_S, 0);
   }
 
@@ -547,7 +613,7 @@ export class Sim implements Core {
       return;
     }
     // 5 polls per 10 s per device: the sixth within 10 s is answered 429.
-    const k = 5 * d + this.svcPollIdx[d];
+    const k = 5 * d + this.dev[DEV * d + DEV_POLL_INDEX];
     const oldest = this.svcPolls[k];
     if (oldest >= 0 && t - oldest < 10000) {
       this.pollViolations++;
@@ -555,26 +621,26 @@ export class Sim implements Core {
       return;
     }
     this.svcPolls[k] = t;
-    this.svcPollIdx[d] = (this.svcPollIdx[d] + 1) % 5;
+    this.dev[DEV * d + DEV_POLL_INDEX] = (this.dev[DEV * d + DEV_POLL_INDEX] + 1) % 5;
     const at = this.opAt[d];
     // Assignment takes 1..7 s after the registration (a per-device, per-round hash).
     const takes = 1000 + ((Math.imul(d ^ at, 0x9e3779b1) >>> 0) % 6001);
     if (at >= 0 && t - at >= takes) {
       this.opAt[d] = -1;
-      this.model.dpsReply(d, t + lat, 200, DPS_ASSIGNED, 0, this.opHub[d]);
+      this.model.dpsReply(d, t + lat, 200, DPS_ASSIGNED, 0, this.dev[DEV * d + DEV_OP_HUB]);
     } else {
       this.model.dpsReply(d, t + lat, 202, DPS_ASSIGNING, DPS_POLL_RETRY_AFTER_S, 0);
     }
   }
 
   private service(d: number, now: number): void {
-    const kind = this.svKind[d];
-    this.svKind[d] = SV_NONE;
+    const kind = this.dev[DEV * d + DEV_KIND];
+    this.dev[DEV * d + DEV_KIND] = SV_NONE;
     switch (kind) {
       case SV_HUB_ARRIVE:
       case SV_DPS_ARRIVE:
       case SV_POLL_ARRIVE:
-        this.arrive(d, kind, this.svHub[d], now);
+        this.arrive(d, kind, this.dev[DEV * d + DEV_HUB], now);
         break;
       case SV_CONNACK:
         this.connack(d, now);
@@ -586,17 +652,12 @@ export class Sim implements Core {
         this.model.boot(d, now, this.sc.cached ? HUB_A : 0);
         break;
       case SV_DROP:
-        if (this.conn[d] !== 0) {
-          this.disconnect(d);
+        if (this.dev[DEV * d + DEV_CONN] !== 0) {
+          this.disconnect(d, now);
           this.model.hubFailed(d, now, KIND_HUB_SOCKET, SOCKET_CLOSED);
         }
         break;
     }
-  }
-
-  private sample(now: number): void {
-    const sec = (now / 1000) | 0;
-    while (this.lastSec < sec && this.lastSec < this.secs) this.connectedAt[this.lastSec++] = this.connected;
   }
 
   run(factory: ModelFactory): RunResult {
@@ -608,8 +669,8 @@ export class Sim implements Core {
     const wheel = this.wheel;
     // Each device's first event is its boot, at a uniform time in the scenario's boot spread.
     for (let d = 0; d < n; d++) {
-      this.svKind[d] = SV_BOOT;
-      wheel.push(n + d, (this.rand() >>> 0) % sc.bootSpreadMs);
+      this.dev[DEV * d + DEV_KIND] = SV_BOOT;
+      wheel.push(2 * d + 1, (this.rand() >>> 0) % sc.bootSpreadMs);
     }
     let end = sc.recoverAt + this.o.maxAfterMs;
     const hardEnd = end;
@@ -623,24 +684,23 @@ export class Sim implements Core {
       if (id < 0) {
         if (!disrupted && wheel.now >= sc.disruptAt) {
           disrupted = true;
-          this.sample(sc.disruptAt);
           if (sc.powerCycle) {
             // Power off and on: every device loses its connection, its timer and whatever
             // it had in flight, and boots again.
             for (let d = 0; d < n; d++) {
-              this.disconnect(d);
-              wheel.remove(d);
+              this.disconnect(d, sc.disruptAt);
+              wheel.remove(2 * d);
               this.opAt[d] = -1;
-              this.svKind[d] = SV_BOOT;
-              wheel.push(n + d, sc.disruptAt + ((this.rand() >>> 0) % sc.rebootSpreadMs));
+              this.dev[DEV * d + DEV_KIND] = SV_BOOT;
+              wheel.push(2 * d + 1, sc.disruptAt + ((this.rand() >>> 0) % sc.rebootSpreadMs));
             }
             continue;
           }
           // Hub A fails: every open connection drops within a second.
           for (let d = 0; d < n; d++) {
-            if (this.conn[d] === HUB_A) {
-              this.svKind[d] = SV_DROP;
-              wheel.push(n + d, sc.disruptAt + ((this.rand() >>> 0) % 1000));
+            if (this.dev[DEV * d + DEV_CONN] === HUB_A) {
+              this.dev[DEV * d + DEV_KIND] = SV_DROP;
+              wheel.push(2 * d + 1, sc.disruptAt + ((this.rand() >>> 0) % 1000));
             }
           }
           if (sc.hubADown[0] === sc.disruptAt) this.nextFree[HUB_A] = sc.hubADown[1];
@@ -649,11 +709,15 @@ export class Sim implements Core {
         break;
       }
       const now = wheel.now;
-      if (now >= (this.lastSec + 1) * 1000) this.sample(now);
+      // Look a few milliseconds ahead (at a million devices about one event each): load the
+      // devices due then while this one runs.
+      const next = wheel.ahead(AHEAD_MS);
+      if (next >= 0 && model.touch) this.sink ^= model.touch(next >> 1);
       this.events++;
-      if (id < n) model.timer(id, now);
-      else this.service(id - n, now);
+      if ((id & 1) === 0) model.timer(id >> 1, now);
+      else this.service(id >> 1, now);
       if (this.reqLen > 0) this.flush();
+      if (this.timerLen > 0) this.applyTimers();
       if (!allBack && this.backCount === n) {
         allBack = true;
         end = Math.max(now, Math.min(hardEnd, sc.recoverAt + sc.minAfterMs));
@@ -668,7 +732,6 @@ export class Sim implements Core {
     }
     if (!allBack) truncated = true;
     const stopAt = Math.min(wheel.now, end);
-    this.sample(stopAt);
     return this.figures(started, stopAt, truncated);
   }
 
@@ -768,6 +831,10 @@ export class Sim implements Core {
       dpsAcceptedPeakPerMin: Math.max(0, ...acceptedPerMinute),
       connectedAtEnd: this.connected,
     };
-    return { figures, offered, connected: this.connectedAt.slice(0, secs), dpsPerMinute: perMinute, scenario: sc, limits: lim };
+    // Devices connected at the end of each second.
+    const connected = new Int32Array(secs);
+    let sum = 0;
+    for (let s = 0; s < secs; s++) connected[s] = sum += this.connectedDelta[s];
+    return { figures, offered, connected, dpsPerMinute: perMinute, scenario: sc, limits: lim };
   }
 }
