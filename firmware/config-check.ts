@@ -12,7 +12,7 @@ export function configRules(): string[] {
     "port i 1 65535;" +
     // 1177 s is the hub's ceiling (its timeout is 1.5 x keep-alive, capped at 1767 s).
     "keepAliveSeconds i 10 1177;tokenLifetimeSeconds i 300 86400;" +
-    "retry.maxAttempts i 0 1000000;retry.operationTimeoutSeconds i 10 2592000;" +
+    "retry.maxAttempts i 0 1000000;retry.operationTimeoutSeconds i 10 2592000;retry.hubMinGapSeconds i 0 3600;" +
     // Fleet sizes and service rates: a fleet beyond these is a typo.
     "fleet.devices i 1 10000000;fleet.hubConnectionsPerSecond n 1 100000;fleet.dpsRegistrationsPerMinute n 10 1000000;fleet.load n 0.01 1;" +
     "outbox.maxMessages i 1 10000;outbox.maxBytes i 256 16777216;outbox.persist b;outbox.maxFlashBytes i 8192 524288;maxInboundBytes i 512 262144;methodTimeoutSeconds i 1 300;" +

@@ -51,6 +51,9 @@ export interface DeviceConfig {
     maxAttempts?: number;
     operationTimeoutSeconds?: number;
     stopOnRetryExpired?: boolean;
+    /** Added to every hub retry: 60 follows the large-scale guidance's "at least a minute"
+     *  to the letter (its cost for a fleet: docs/fleet.md). Default 0. */
+    hubMinGapSeconds?: number;
   };
   /** Fleet size and service rates; the rates default to the services' defaults, load to 1. */
   fleet?: { devices: number; hubConnectionsPerSecond?: number; dpsRegistrationsPerMinute?: number; load?: number };
@@ -125,6 +128,7 @@ export interface ResolvedConfig {
   retryNone: boolean;
   maxAttempts: number;
   operationTimeoutMs: number;
+  hubMinGapMs: number;
   stopOnRetryExpired: boolean;
   fleet: FleetSettings | undefined;
   outboxMaxMessages: number;
@@ -197,7 +201,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     hubHost: "", deviceId: "", moduleId: "", auth: AUTH_KEY, key: "", token: "", certificate: "", privateKey: "",
     modelId: "", ca: [], tls: true, tlsRequireVerified: false, port: DEFAULTS.port, keepAliveSeconds: DEFAULTS.keepAliveSeconds,
     tokenLifetimeSeconds: DEFAULTS.tokenLifetimeSeconds, hubSuffixes: DEFAULT_HUB_SUFFIXES, retryNone: false,
-    maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, stopOnRetryExpired: false,
+    maxAttempts: -1, operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000, hubMinGapMs: 0, stopOnRetryExpired: false,
     fleet: undefined, outboxMaxMessages: DEFAULTS.outboxPersistMaxMessages, outboxMaxBytes: DEFAULTS.outboxPersistMaxBytes,
     outboxPersist: true, outboxMaxFlashBytes: DEFAULTS.outboxMaxFlashBytes, outboxRefuseNew: false,
     maxInboundBytes: DEFAULTS.maxInboundBytes, methodTimeoutMs: DEFAULTS.methodTimeoutSeconds * 1000,
@@ -306,6 +310,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig | string[] {
     if (t.maxAttempts !== undefined) r.maxAttempts = t.maxAttempts;
     if (t.operationTimeoutSeconds !== undefined) r.operationTimeoutMs = t.operationTimeoutSeconds * 1000;
     if (t.stopOnRetryExpired !== undefined) r.stopOnRetryExpired = t.stopOnRetryExpired;
+    if (t.hubMinGapSeconds !== undefined) r.hubMinGapMs = t.hubMinGapSeconds * 1000;
   }
   const f = part(c.fleet);
   if (f) {

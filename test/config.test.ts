@@ -67,6 +67,17 @@ for (const [name, extra, message] of cases) {
 }
 rejected.run();
 
+const gap = suite("resolveConfig: retry.hubMinGapSeconds");
+gap("absent -> no added gap; 60 -> 60,000 ms for the policy", () => {
+  assert.is(ok({}).hubMinGapMs, 0);
+  assert.is(ok({ retry: { hubMinGapSeconds: 60 } }).hubMinGapMs, 60_000);
+});
+gap("out of range or not whole -> one message naming it", () => {
+  assert.equal(errors({ retry: { hubMinGapSeconds: 3601 } }), ["retry.hubMinGapSeconds must be a whole number from 0 to 3600"]);
+  assert.equal(errors({ retry: { hubMinGapSeconds: 1.5 } }), ["retry.hubMinGapSeconds must be a whole number from 0 to 3600"]);
+});
+gap.run();
+
 const updates = suite("resolveConfig: ota");
 updates("no ota -> updates off (no key); defaults for the window and the size", () => {
   const r = ok({});
@@ -96,7 +107,7 @@ const FIELDS = [
 ];
 const NESTED: Record<string, string[]> = {
   dps: ["idScope", "registrationId", "endpoint", "symmetricKey", "certificate", "privateKey", "payload"],
-  retry: ["mode", "maxAttempts", "operationTimeoutSeconds", "stopOnRetryExpired"],
+  retry: ["mode", "maxAttempts", "operationTimeoutSeconds", "stopOnRetryExpired", "hubMinGapSeconds"],
   fleet: ["devices", "hubConnectionsPerSecond", "dpsRegistrationsPerMinute", "load"],
   outbox: ["maxMessages", "maxBytes", "persist", "maxFlashBytes", "whenFull"],
   ota: ["key", "confirmWindowSeconds", "maxBytes"],

@@ -66,6 +66,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
   policyConfig.maxAttempts = config.maxAttempts;
   policyConfig.operationTimeoutMs = config.operationTimeoutMs;
   policyConfig.stopOnRetryExpired = config.stopOnRetryExpired;
+  policyConfig.hubMinGapMs = config.hubMinGapMs || 0;
 
   let timer = 0;
   let timerAt = -1;
