@@ -21,15 +21,11 @@
 //   from flash (a flash-backed string on the device: one JsVar) when it is to be sent.
 //   Record checks use the platform's CRC-32 (E.CRC32, native) over the record in place.
 //
-// Record, little-endian: magic 0xA5 | state (0xFF queued, 0x00 done) | seq u32 | id length u8 |
-// bag length u16 | payload length u32 | id | bag | payload | CRC-32 of everything from seq to
-// the end of the payload (magic and state are outside it: the state changes after writing).
-// A record that fails the check (torn by a power cut, corrupted in flash) is skipped and
-// counted: the scan resumes at the next byte that starts a valid record. An erased byte where
-// a record would start ends a segment. A segment with damage is never appended to again.
+// The record format is in outbox-record.ts. A segment with damage is never appended to again.
 import { OutboxMessage, OutboxLimits, TelemetryOutbox, HUB_MAX_MESSAGE_BYTES } from "./outbox";
 import { OK, ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE } from "./status";
 import { OUTBOX_SEGMENT_PREFIX } from "./storage-names";
+import { ERASED, OVERHEAD, QUEUED, encodeRecord, nextRecord, readRecord, recordLength, u32 } from "./outbox-record";
 
 /** The part of the HAL's Store the outbox uses (hal/types.ts). */
 export interface SegmentStore {
@@ -55,24 +51,8 @@ export interface FlashOutboxOptions extends OutboxLimits {
 export const SEGMENT_BYTES = 4064;
 /** Storage's header on every record (measured: getStats().fileBytes = size + 32). */
 export const STORAGE_HEADER_BYTES = 32;
-const MAGIC = 0xa5;
-const QUEUED = 0xff;
-const ERASED = 0xff;
-const HEADER = 13;
-const TRAILER = 4;
 /** Bytes a record adds to its id, bag and payload. */
-export const RECORD_OVERHEAD = HEADER + TRAILER;
-
-function u32(s: string, at: number): number {
-  return (s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24)) >>> 0;
-}
-
-function put32(out: Uint8Array, at: number, v: number): void {
-  out[at] = v & 0xff;
-  out[at + 1] = (v >>> 8) & 0xff;
-  out[at + 2] = (v >>> 16) & 0xff;
-  out[at + 3] = (v >>> 24) & 0xff;
-}
+export const RECORD_OVERHEAD = OVERHEAD;
 
 /** The flash outbox; flashBytes() is what its segments take (Storage adds its headers). */
 export interface FlashOutbox extends TelemetryOutbox {
@@ -136,25 +116,6 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     return flashUsed;
   }
 
-  /** Length of the valid record at off in segment s, or 0 when the bytes there are not one. */
-  function check(s: string, off: number): number {
-    const end = s.length;
-    if (off + HEADER + TRAILER > end || s.charCodeAt(off) !== MAGIC) return 0;
-    const idLen = s.charCodeAt(off + 6);
-    const payloadLen = u32(s, off + 9);
-    if (idLen === 0 || payloadLen > end) return 0;
-    const len = HEADER + idLen + (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8)) + payloadLen + TRAILER;
-    if (off + len > end) return 0;
-    // substr of a flash-backed string stays in flash on the device: checked in place.
-    return crc32(s.substr(off + 2, len - 6)) === u32(s, off + len - TRAILER) ? len : 0;
-  }
-
-  /** The next offset from `from` where a valid record starts, or limit. */
-  function resync(s: string, from: number, limit: number): number {
-    for (let p = from; p < limit; p++) if (s.charCodeAt(p) === MAGIC && check(s, p) > 0) return p;
-    return limit;
-  }
-
   /** Finds the first queued record at or after (seg, off): pos* set, true. At the end of the
    *  log: pos* = (tailSeg, tailEnd), false. Skips done and damaged records. */
   function seek(seg: number, off: number): boolean {
@@ -163,9 +124,9 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
       const limit = s === undefined ? 0 : seg === tailSeg ? tailEnd : s.length;
       while (s !== undefined && off < limit) {
         if (s.charCodeAt(off) === ERASED) break;
-        const len = check(s, off);
+        const len = recordLength(s, off, crc32);
         if (len === 0) {
-          off = resync(s, off + 1, limit);
+          off = nextRecord(s, off + 1, limit, crc32);
           continue;
         }
         if (s.charCodeAt(off + 1) === QUEUED) {
@@ -189,19 +150,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   /** Reads the record at (seg, off) back into RAM. */
   function message(seg: number, off: number): OutboxMessage | undefined {
     const s = store.read((prefix + seg));
-    if (s === undefined || check(s, off) === 0) return undefined;
-    const idLen = s.charCodeAt(off + 6);
-    const bagLen = (s.charCodeAt(off + 7) | (s.charCodeAt(off + 8) << 8));
-    const payloadLen = u32(s, off + 9);
-    let p = off + HEADER;
-    // "" + copies into RAM: a flash-backed string would move under a Storage compaction.
-    const messageId = "" + s.substr(p, idLen);
-    p += idLen;
-    const bag = bagLen === 0 ? "" : "" + s.substr(p, bagLen);
-    p += bagLen;
-    const payload = new Uint8Array(payloadLen);
-    for (let i = 0; i < payloadLen; i++) payload[i] = s.charCodeAt(p + i);
-    return { seq: u32(s, off + 2), messageId: messageId, bag: bag, payload: payload, packetId: 0 };
+    return s === undefined || recordLength(s, off, crc32) === 0 ? undefined : readRecord(s, off);
   }
 
   /** Programs the record's state byte to done (an ack or a drop). */
@@ -241,7 +190,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     const idLen = s === undefined ? 0 : s.charCodeAt(off + 6);
     if (mark) markDone(seg, off);
     count--;
-    bytes -= len - RECORD_OVERHEAD - idLen;
+    bytes -= len - OVERHEAD - idLen;
     self.dropped++;
     if (onDrop && m) onDrop(m);
   }
@@ -294,26 +243,6 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     }
   }
 
-  /** The record for a message, checksum included. */
-  function encode(bag: string, payload: Uint8Array, messageId: string, seq: number): Uint8Array {
-    const idLen = messageId.length;
-    const len = RECORD_OVERHEAD + idLen + bag.length + payload.length;
-    const r = new Uint8Array(len);
-    r[0] = MAGIC;
-    r[1] = QUEUED;
-    put32(r, 2, seq);
-    r[6] = idLen;
-    r[7] = bag.length & 0xff;
-    r[8] = bag.length >>> 8;
-    put32(r, 9, payload.length);
-    let p = HEADER;
-    for (let i = 0; i < idLen; i++) r[p++] = messageId.charCodeAt(i);
-    for (let i = 0; i < bag.length; i++) r[p++] = bag.charCodeAt(i);
-    r.set(payload, p);
-    put32(r, len - TRAILER, crc32(r.subarray(2, len - TRAILER)));
-    return r;
-  }
-
   /** Writes a record at the end of the log, making room in flash by the policy. */
   function append(record: Uint8Array, onDrop?: (message: OutboxMessage) => void): number {
     const len = record.length;
@@ -364,7 +293,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     const idLen = messageId.length;
     if (idLen === 0 || idLen > 255) return ERR_BAD_ARGUMENT;
     const size = bag.length + payload.length;
-    if (size > maxMessageBytes || size > limits.maxBytes || bag.length > 0xffff || RECORD_OVERHEAD + idLen + size > limits.maxFlashBytes) return ERR_TOO_LARGE;
+    if (size > maxMessageBytes || size > limits.maxBytes || bag.length > 0xffff || OVERHEAD + idLen + size > limits.maxFlashBytes) return ERR_TOO_LARGE;
     if (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
       if (limits.refuseNew) {
         self.refused++;
@@ -382,7 +311,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
       }
     }
     const seq = nextSeq;
-    const status = append(encode(bag, payload, messageId, seq), onDrop);
+    const status = append(encodeRecord(bag, payload, messageId, seq, crc32), onDrop);
     if (status !== OK) return status;
     nextSeq++;
     count++;
@@ -430,10 +359,10 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     forgetFlight(i);
     const s = store.read((prefix + seg));
     if (s === undefined) return 0;
-    const len = check(s, off);
+    const len = recordLength(s, off, crc32);
     if (len === 0 || s.charCodeAt(off + 1) !== QUEUED) return 0;
     const seq = u32(s, off + 2);
-    const size = len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
+    const size = len - OVERHEAD - s.charCodeAt(off + 6);
     // A failed mark (power going) only means the message may be sent again after the boot.
     markDone(seg, off);
     count--;
@@ -490,18 +419,18 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
       let off = 0;
       let hurt = false;
       while (off < s.length && s.charCodeAt(off) !== ERASED) {
-        const len = check(s, off);
+        const len = recordLength(s, off, crc32);
         if (len === 0) {
           self.damaged++;
           hurt = true;
-          off = resync(s, off + 1, s.length);
+          off = nextRecord(s, off + 1, s.length, crc32);
           continue;
         }
         const seq = u32(s, off + 2);
         if (seq >= nextSeq) nextSeq = seq + 1;
         if (s.charCodeAt(off + 1) === QUEUED) {
           count++;
-          bytes += len - RECORD_OVERHEAD - s.charCodeAt(off + 6);
+          bytes += len - OVERHEAD - s.charCodeAt(off + 6);
           if (!headFound) {
             headFound = true;
             headSeg = seg;
