@@ -75,14 +75,15 @@ export function startInterpreter(interpreter: string, args: string[], cwd: strin
 
 /**
  * The stock Linux build (process.env.BOARD "LINUX") starts with a pool of 4,096 variables and
- * doubles it to 8,192 when it runs out, by moving the whole pool; a TLS handshake under way at
- * that moment holds pointers into the old one (mbedtls's buffers come from the pool on Linux)
- * and fails or hangs. A board's pool is fixed, and so is espruino-esp32's and espruino-c3's.
- * Put in front of the boot stub by the interpreter tests, this grows a growing pool to its
- * maximum before the client starts, as a board would have it, and does nothing elsewhere.
+ * doubles it whenever it runs out (8,192, 16,384, 32,768, ...), by moving the whole pool; a TLS
+ * handshake under way at that moment holds pointers into the old one (mbedtls's buffers come
+ * from the pool on Linux) and fails or hangs. A board's pool is fixed, and so is
+ * espruino-esp32's or espruino-c3's. Put in front of the boot stub by the interpreter tests,
+ * this grows a growing pool to a classic ESP32's 16,384 before the client starts, and does
+ * nothing elsewhere.
  */
 export const FIXED_POOL_PRELUDE = "(function(){if(process.env.BOARD!==\"LINUX\")return;var a=[],i=0;" +
-  "while(process.memory().total<8192&&i++<20000)a.push([0]);})();\n";
+  "while(process.memory().total<16384&&i++<40000)a.push([0]);})();\n";
 
 /** The interpreter's board name (process.env.BOARD) and variable pool at start. */
 export async function poolOf(interpreter: string, cwd: string): Promise<{ board: string; total: number }> {

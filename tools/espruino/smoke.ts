@@ -116,7 +116,7 @@ async function main(): Promise<void> {
         const errors = run.lines.filter((l) => /^Uncaught|SyntaxError|ReferenceError|OUT OF MEMORY/.test(l));
         const doneLine = run.lines.find((l) => /^DONE\b/.test(l));
         console.log(`${label}: ${checks.length - bad.length}/${checks.length} checks${version ? " on " + version.slice(8) : ""}`);
-        for (const line of run.lines.filter((l) => /^(FAIL|FIGURE|NOTE) /.test(l))) console.log(`  ${line}`);
+        for (const line of run.lines.filter((l) => process.env.PROBE_VERBOSE || /^(FAIL|FIGURE|NOTE) /.test(l))) console.log(`  ${line}`);
         for (const line of errors) console.log(`  ${line}`);
         if (!doneLine || bad.length || errors.length || run.timedOut || checks.length === 0) {
           failed++;
