@@ -61,7 +61,8 @@ export default function createProvisioning(core: Core): Provisioning {
 
     handle: function (m: Inbound): void {
       const r = m.tooLarge ? ERR_TOO_LARGE : parseDpsResponse(m.topic, lib.bytesToString(m.payload));
-      if (m.qos === 1) session.ack(m.packetId, core.now());
+      // One too large was skipped and acknowledged by the session already.
+      if (m.qos === 1 && !m.tooLarge) session.ack(m.packetId, core.now());
       if (typeof r === "number") {
         core.log(LOG_WARN, "DPS: unreadable response on " + m.topic + " (" + r + ")");
         core.policy.dpsFailed(core.now(), KIND_DPS_RESPONSE, 500, 0);

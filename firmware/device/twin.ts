@@ -168,6 +168,9 @@ export function createTwin(core: Core): Twin {
           if (!reportedIsOta) reported.shift();
           else if (otaReport === otaReportSent) otaReport = "";
           backoffMs = FIRST_RETRY_MS;
+        } else if (action === ACTION_REPROVISION) {
+          // As for a GET: the identity is gone here; the patch stays queued for the next hub.
+          core.policy.requestReprovision(core.now());
         } else {
           reportedRetryAt = core.now() + retryWait();
         }

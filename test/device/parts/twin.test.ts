@@ -248,6 +248,17 @@ reported("503 -> the same patch again after a backoff; 400 -> dropped, the next 
   assert.equal(session.published.map((p) => p.payload), ['{"a":1}', '{"a":1}', '{"b":2}']);
 });
 
+reported("401 to a patch -> reprovisioning asked for, as for a GET; the patch stays queued", () => {
+  const { core, session } = twinCore();
+  core.twin.report({ a: 1 });
+  core.twin.pump(core.hal.t);
+  core.twin.response("1", 401, "", "$iothub/twin/res/401/?$rid=1");
+  assert.equal(policyCalls(core), ["requestReprovision "]);
+  core.twin.connacked();
+  core.twin.pump(core.hal.t);
+  assert.equal(session.published.map((p) => p.payload), ['{"a":1}', '{"a":1}']);
+});
+
 reported("the connection lost with a patch in flight -> sent again after the next CONNACK", () => {
   const { core, session } = twinCore();
   core.twin.report({ a: 1 });
