@@ -133,7 +133,7 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
 }
 
 /** JsVar ceilings on a 16,383-variable pool (espruino-esp32), a little above what the client
- *  takes (December 2026: 2,586 / 3,892 with SAS, 2,769 / 4,460 with X.509): after boot, and
+ *  takes (December 2026: 2,582 / 3,888 with SAS, 2,765 / 4,456 with X.509): after boot, and
  *  while connected beyond the TLS socket (whose own share, measured apart, varies by about
  *  250 from run to run). */
 const JSVAR_CEILINGS = {
