@@ -79,6 +79,9 @@ inline("assigned twice, updated, assigned inside a function, or not a literal ->
 inline("a short string used up to four times -> inlined; used more often or long -> kept", () => {
   assert.is(inlineConstants("!function(){var s,t;function f(){return s+s+t+t+t+t+t}s='x',t='y',f()}();"), "!function(){var t;function f(){return 'x'+'x'+t+t+t+t+t}t='y',f()}();");
 });
+inline("a constant in front of a member -> parenthesised (5.toFixed would not parse)", () => {
+  assert.is(inlineConstants("!function(){var n;function f(){return n.toFixed(1)}n=5,f()}();"), "!function(){function f(){return (5).toFixed(1)}f()}();");
+});
 inline("behaviour on a standard engine -> unchanged", () => {
   const code = "!function(){var k,n,s;function w(){return [k*2,n,s+1].join(',')}k=21,n=-0.5,s='a',globalThis.__r=w()}();";
   new Function(code)();

@@ -269,7 +269,9 @@ export function inlineConstants(code) {
   }
   if (!constants.size) return code;
   // Reads first (disjoint ranges), then, on the new text, the writes and the declarations.
-  code = applyEdits(code, refs.filter((r) => constants.has(r.id.name) && byName.get(r.id.name).reads.includes(r)).map((r) => [r.id.start, r.id.end, constants.get(r.id.name)]));
+  // `(5).toFixed(1)`, not `5.toFixed(1)`: a literal in front of a member is parenthesised.
+  const literalFor = (r) => (r.parent && r.parent.type === "MemberExpression" && r.parent.object === r.id ? "(" + constants.get(r.id.name) + ")" : constants.get(r.id.name));
+  code = applyEdits(code, refs.filter((r) => constants.has(r.id.name) && byName.get(r.id.name).reads.includes(r)).map((r) => [r.id.start, r.id.end, literalFor(r)]));
   fn = wrapperOf(code);
   const drop = new Set();
   for (const r of topReferences(fn)) if (constants.has(r.id.name)) drop.add(r.parent);
