@@ -3,6 +3,8 @@
 // interpreter ignores SIGTERM). stdin is a pipe never written: at EOF the interpreter would
 // read garbage as console input.
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 export interface InterpreterResult {
   lines: string[];
@@ -87,8 +89,6 @@ export const FIXED_POOL_PRELUDE = "(function(){if(process.env.BOARD!==\"LINUX\")
 
 /** The interpreter's board name (process.env.BOARD) and variable pool at start. */
 export async function poolOf(interpreter: string, cwd: string): Promise<{ board: string; total: number }> {
-  const { writeFileSync } = await import("node:fs");
-  const { join } = await import("node:path");
   writeFileSync(join(cwd, "pool.js"), "console.log(\"POOL \"+process.env.BOARD+\" \"+process.memory().total);\n");
   const lines = (await startInterpreter(interpreter, ["pool.js"], cwd, { timeoutMs: 20_000, until: /^POOL / }).done).lines;
   const m = lines.map((l) => /^POOL (\S+) (\d+)/.exec(l)).find((x) => x);
@@ -96,7 +96,7 @@ export async function poolOf(interpreter: string, cwd: string): Promise<{ board:
 }
 
 /** A pool that cannot hold the client and a TLS socket on Linux (the C3's 4,095; not the
- *  stock build, whose 4,096 grows to 8,192). */
+ *  stock build, whose 4,096 keeps doubling). */
 export function isSmallPool(pool: { board: string; total: number }): boolean {
   return pool.total > 0 && pool.total < 8000 && pool.board !== "LINUX";
 }

@@ -12,6 +12,7 @@
 // behaves as before, and on $ESPRUINO_VERIFYING, an interpreter built with interpreter/'s
 // patch (interpreter/build-linux.sh), that impostors are refused; that half is skipped with a
 // note when ESPRUINO_VERIFYING is not set. Skipped, with exit 0, when neither is set.
+// PROBE_VERBOSE=1 prints every line a probe writes, not only its failures and figures.
 import { isSmallPool, poolOf, startInterpreter, type InterpreterResult } from "./interpreter";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, copyFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
