@@ -3,16 +3,13 @@
 // Espruino HAL, the device, a status line on the console, and a tiny demo application that
 // sends telemetry every telemetryIntervalSeconds. A missing or invalid configuration is
 // reported with the fix and then the board waits: no crash loop, no reboot.
-import { createEspruinoHal, createEspruinoStore, EspruinoHal } from "../hal/espruino";
+import { createEspruinoHal, createEspruinoStore, loadModule, EspruinoHal } from "../hal/espruino";
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
 import { createDevice, Device } from "./device/index";
 import { ResolvedConfig } from "./config";
 import { CONFIG_RECORD, RESOLVED_RECORD } from "./storage-names";
 import { APP_VERSION } from "./version";
 import { Store } from "../hal/types";
-
-/** The boot stub's loader of on-demand modules (firmware/boot.ts). */
-declare const AZLOAD: ((name: string) => unknown) | undefined;
 
 /** The heartbeat: peak-memory sample, watchdog kick, status line and demo-app countdowns. */
 const HEARTBEAT_MS = 1000;
@@ -75,7 +72,7 @@ function loadConfig(store: Store): ResolvedConfig | string[] {
   } catch (e) {
     return [CONFIG_RECORD + " is not valid JSON"];
   }
-  const resolve = (typeof AZLOAD === "function" ? AZLOAD("config") : undefined) as ((raw: unknown) => ResolvedConfig | string[]) | undefined;
+  const resolve = loadModule("config") as ((raw: unknown) => ResolvedConfig | string[]) | undefined;
   if (!resolve) return ["the configuration checker is missing from the application file: flash it again"];
   const config = resolve(raw);
   if (!Array.isArray(config)) store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, version: APP_VERSION, config: config }));

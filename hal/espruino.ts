@@ -233,7 +233,8 @@ function findLed(name: string | undefined): Pin | undefined {
  *  was started some other way. */
 declare const AZLOAD: ((name: string) => unknown) | undefined;
 
-function loadModule(name: string): unknown {
+/** An on-demand part's factory from the running slot file, or undefined. */
+export function loadModule(name: string): unknown {
   return typeof AZLOAD === "function" ? AZLOAD(name) : undefined;
 }
 

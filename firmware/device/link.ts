@@ -13,7 +13,8 @@ import { base64DecodeLenient } from "../azure/base64";
 import { KIND_HUB_SOCKET, KIND_DPS_SOCKET } from "../policy/classify";
 import { Core, Inbound, LINK_HUB } from "./core";
 
-/** Inbound messages held until the session call returns (bounded: the rest are redelivered). */
+/** Inbound messages held until the session call returns (bounded: past it a QoS 1 message
+ *  waits unacknowledged for the next reconnection, a QoS 0 one is lost). */
 export const MAX_INBOUND = 8;
 const EMPTY = new Uint8Array(0);
 
@@ -151,7 +152,8 @@ export function createLink(core: Core): Link {
         },
         message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
           core.stats.received++;
-          if (link.inbound.length >= MAX_INBOUND) return false; // not acknowledged: redelivered later
+          // Not acknowledged: the hub sends it again only after the next reconnection.
+          if (link.inbound.length >= MAX_INBOUND) return false;
           link.inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId, tooLarge: 0 });
           return qos === 0;
         },
