@@ -8,6 +8,7 @@ import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../hal/types";
 import { createDevice, Device } from "./device/index";
 import { ResolvedConfig } from "./config";
 import { CONFIG_RECORD, RESOLVED_RECORD } from "./storage-names";
+import { tlsFromRecords } from "./tls-records";
 import { APP_VERSION } from "./version";
 import { Store } from "../hal/types";
 
@@ -61,7 +62,7 @@ function loadConfig(store: Store): ResolvedConfig | string[] {
     try {
       const s = JSON.parse(saved) as { crc: number; version: string; config: ResolvedConfig };
       // Resolved by this very application: an update may resolve the same text differently.
-      if (s.crc === crc && s.version === APP_VERSION && s.config) return s.config;
+      if (s.crc === crc && s.version === APP_VERSION && s.config && tlsFromRecords(store, s.config)) return s.config;
     } catch (e) {
       // unreadable: checked again below
     }
@@ -72,10 +73,14 @@ function loadConfig(store: Store): ResolvedConfig | string[] {
   } catch (e) {
     return [CONFIG_RECORD + " is not valid JSON"];
   }
-  const resolve = loadModule("config") as ((raw: unknown) => ResolvedConfig | string[]) | undefined;
+  const resolve = loadModule("config") as ((raw: unknown, store: Store) => ResolvedConfig | string[]) | undefined;
   if (!resolve) return ["the configuration checker is missing from the application file: flash it again"];
-  const config = resolve(raw);
-  if (!Array.isArray(config)) store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, version: APP_VERSION, config: config }));
+  // The checker also moves the TLS material to its records and names them in config.
+  const config = resolve(raw, store);
+  if (!Array.isArray(config)) {
+    store.write(RESOLVED_RECORD, JSON.stringify({ crc: crc, version: APP_VERSION, config: config }));
+    tlsFromRecords(store, config);
+  }
   return config;
 }
 

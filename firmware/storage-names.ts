@@ -19,3 +19,7 @@ export const APP_RECORD = "azapp.js";
 export const BOOT_RECORD = ".bootcde";
 /** The flash outbox's segments, "obx.1", "obx.2", ... (firmware/outbox-flash.ts). */
 export const OUTBOX_SEGMENT_PREFIX = "obx.";
+/** TLS material as the socket takes it, one record each: "aztls.ca0".."aztls.ca3" (the CA
+ *  list), "aztls.crt" and "aztls.key" (X.509 device identity). Written by the device when it
+ *  resolves its configuration (firmware/tls-records.ts), read as flash-backed strings. */
+export const TLS_RECORD_PREFIX = "aztls.";

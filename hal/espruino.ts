@@ -90,8 +90,14 @@ function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [h
     if (ended) return;
     ended = true;
     open = false;
+    const report = events;
+    // After a close() the report comes first and Espruino drops the raw socket on a later
+    // idle loop; its handlers share this scope. Let go of the device's callbacks (and the
+    // session and parts they hold, about 600 JsVars after provisioning) now: every handler
+    // checks `ended` before using them.
+    events = undefined as unknown as SocketEvents;
     // A close before the connection opened is a failed connect, whatever the event said.
-    events.onClose(error, detail);
+    report.onClose(error, detail);
   }
 
   function fail(code: number, message: string): void {
@@ -136,12 +142,14 @@ function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [h
     if (!ended) events.onData(E.toUint8Array(data));
   });
   raw.on("error", function (e: { code?: number; message?: string }) {
+    if (ended) return;
     const message = (e && e.message) || "socket error " + (e && e.code);
     const code = e && e.code;
     if (typeof code === "number" && code >= ESP_CERT_ERROR_FIRST && code <= ESP_CERT_ERROR_LAST) fail(SOCKET_TLS_UNVERIFIED, message);
     else fail(open ? SOCKET_ERROR : classifyConnectError(message, options.tls), message);
   });
   raw.on("close", function () {
+    if (ended) return;
     if (!open && error === SOCKET_CLOSED) fail(options.tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED, "closed before open");
     end();
   });

@@ -37,7 +37,8 @@ export interface HubCacheBinding {
 
 type Sha256 = (data: Uint8Array) => Uint8Array;
 
-function bytesOf(s: string): Uint8Array {
+/** The bytes of a byte string (each character 0..255). */
+export function bytesOf(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
   return out;

@@ -6,8 +6,9 @@ import { LOG_INFO, LOG_WARN } from "../../hal/types";
 import { AUTH_CERT } from "../config";
 import {
   HUB_CACHE_NAME, encodeHubCache, decodeHubCache, credentialFingerprint, isAllowedHub, HubCacheBinding,
-  CACHE_ABSENT, CACHE_FOREIGN,
+  CACHE_ABSENT, CACHE_FOREIGN, bytesOf,
 } from "../azure/hub-cache";
+import { base64Encode } from "../azure/base64";
 import { Core } from "./core";
 
 export interface AssignmentStore {
@@ -24,10 +25,17 @@ export function createAssignmentStore(core: Core): AssignmentStore {
 
   function bound(): HubCacheBinding {
     if (!binding) {
+      let credential = config.key;
+      if (config.auth === AUTH_CERT) {
+        credential = config.certificate;
+        // Read back from its DER record (firmware/tls-records.ts): hashed as the base64 text the
+        // configuration gave, so the move to flash keeps the cached hub.
+        if (credential.charCodeAt(0) === 0x30) credential = base64Encode(bytesOf(credential));
+      }
       binding = {
         idScope: config.idScope,
         registrationId: config.registrationId,
-        fingerprint: credentialFingerprint(config.auth === AUTH_CERT ? config.certificate : config.key, hal.sha256),
+        fingerprint: credentialFingerprint(credential, hal.sha256),
       };
     }
     return binding;

@@ -7,7 +7,7 @@ import { ResolvedConfig } from "../config";
 import { ConnectionPolicy } from "../policy/connection";
 import { Verdict } from "../policy/classify";
 import { FleetPlan } from "../policy/fleet";
-import { Session, SessionBuffers } from "../mqtt/session";
+import { Session } from "../mqtt/session";
 import { Link } from "./link";
 import { Twin } from "./twin";
 import { Telemetry } from "./telemetry";
@@ -81,9 +81,6 @@ export interface Core {
   /** Created by the first hub connection (a session is about 400 JsVars: a board provisioning
    *  or offline since boot does without it). Used only once a hub connection has been made. */
   hubSession: Session | undefined;
-  /** The one receive/transmit pair, shared by the hub and DPS sessions (one link at a time),
-   *  allocated at the first connection. */
-  buffers: SessionBuffers;
   link: Link;
   hub: Hub;
   twin: Twin;

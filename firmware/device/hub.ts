@@ -53,7 +53,7 @@ export function createHub(core: Core): Hub {
       if (!core.hubSession) {
         core.hubSession = core.lib.createSession(core.link.events(LINK_HUB, connacked, subscribed, function (id: number) {
           core.telemetry.acknowledged(id);
-        }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024, buffers: core.buffers });
+        }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024 });
       }
       openMqtt(core, LINK_HUB, host, core.hubSession, {
         clientId: hubClientId(deviceId, moduleId),

@@ -90,7 +90,6 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       disconnectedMs: 0, disconnectedSince: -1, accepted: 0, received: 0, tooLarge: 0,
     },
     started: false,
-    buffers: { rx: undefined, tx: undefined },
     appVersion: options && options.appVersion ? options.appVersion : APP_VERSION,
     provisioning: undefined,
     updates: undefined,

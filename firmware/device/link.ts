@@ -49,9 +49,11 @@ export interface Link {
   events(kind: number, connack: () => void, suback: () => void, puback: (id: number) => void): SessionEvents;
 }
 
-/** Certificates in the config are PEM text or base64 DER; TLS takes PEM text or DER bytes. */
+/** Certificates in the config are PEM text or base64 DER; TLS takes PEM text or DER bytes.
+ *  DER already (a record read from flash, firmware/tls-records.ts) goes as it is: it begins
+ *  with an ASN.1 SEQUENCE byte, 0x30, where base64 DER begins with "M" and PEM with "-". */
 export function certificate(text: string): string | Uint8Array {
-  if (text.indexOf("-----BEGIN") >= 0) return text;
+  if (text.charCodeAt(0) === 0x30 || text.indexOf("-----BEGIN") >= 0) return text;
   const der = base64DecodeLenient(text);
   return typeof der === "number" ? text : der;
 }

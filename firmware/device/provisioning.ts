@@ -39,7 +39,7 @@ export default function createProvisioning(core: Core): Provisioning {
 
   const session = lib.createSession(core.link.events(LINK_DPS, connacked, register, function () {
     // DPS requests are QoS 0
-  }), { maxInflight: 2, maxPacket: config.maxInboundBytes, txSize: 1024, buffers: core.buffers });
+  }), { maxInflight: 2, maxPacket: config.maxInboundBytes, txSize: 1024 });
 
   return {
     connect: function (): void {

@@ -1,11 +1,15 @@
 // Streaming MQTT frame reader (§2.2: fixed header, remaining length, body). Accepts the byte
-// stream in any split and hands each complete packet to onFrame. Buffering is bounded by
-// maxPacket, allocated at first input (or lent); a packet already whole inside one chunk is
-// handed over in place.
+// stream in any split and hands each complete packet to onFrame. A packet already whole
+// inside one chunk is handed over in place; one split across chunks is gathered in a buffer
+// of its own size (bounded by maxPacket), made for it and dropped once it is handled. An idle
+// connection therefore holds no receive buffer: on Espruino a resident 8 KB one is about 520
+// JsVars, most of the connected client's data.
 // A PUBLISH over maxPacket need not be fatal (the server would send it again after every
 // reconnect): with skipPublish its variable header is kept and the rest is skipped as it
 // streams in (§3.3.2).
 import { OK, ERR_MALFORMED, ERR_TOO_LARGE } from "../status";
+
+const EMPTY = new Uint8Array(0);
 
 /** Called once per packet: its first byte and its body data[start, end), valid during the
  *  call only. `oversize` is 0 for a whole packet. For a PUBLISH over maxPacket it is the
@@ -27,16 +31,9 @@ export interface FrameReader {
   reset(): void;
 }
 
-/** The receive buffer, lent by the caller: one buffer can serve every reader of which only
- *  one is in use at a time (the device's one link). Allocated at first need when absent. */
-export interface ReceiveBuffer {
-  rx: Uint8Array | undefined;
-}
-
 /** maxPacket: the largest whole packet accepted, header included. skipPublish: hand a
  *  larger PUBLISH over as its variable header (see FrameHandler) instead of ERR_TOO_LARGE. */
-export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skipPublish?: boolean, io?: ReceiveBuffer): FrameReader {
-  const lent: ReceiveBuffer = io || { rx: undefined };
+export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skipPublish?: boolean): FrameReader {
   // hdr: 0 waiting for a first byte, 1..4 remaining-length bytes read so far + 1, -1 in body,
   // -2 in the body of an oversized PUBLISH
   let hdr = 0;
@@ -45,21 +42,23 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
   let mul = 1;
   let have = 0;
   let dead = OK;
-  // Oversized PUBLISH: its size, and the body bytes [from, to) kept at buf[2..]; from is 2
-  // when the topic fits (the whole variable header is kept), past the topic when it does not.
+  // The buffer of the packet in hand when it is split across chunks; EMPTY otherwise.
+  let buf = EMPTY;
+  // Oversized PUBLISH: its size, its topic length (read before its buffer is made), and the
+  // body bytes [from, to) kept at buf[2..]; from is 2 when the topic fits (the whole variable
+  // header is kept), past the topic when it does not.
   let size = 0;
+  let topicLength = 0;
   let from = 2;
   let to = 2;
 
   function reset(): void {
     hdr = have = 0;
     dead = OK;
+    buf = EMPTY;
   }
 
   function push(c: Uint8Array): number {
-    // At least a topic length and a packet id, for an oversized PUBLISH.
-    if (!lent.rx) lent.rx = new Uint8Array(maxPacket > 4 ? maxPacket : 4);
-    const buf = lent.rx;
     const n = c.length;
     let i = 0;
     // Scratch, declared here and not in a branch (see decode.ts on Espruino and var).
@@ -81,10 +80,13 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
         have = 0;
         if (k & 128) {
           if (hdr > 4) st = dead = ERR_MALFORMED; // at most four length bytes (§2.2.3)
-        } else if (len + hdr > maxPacket) {
-          // A PUBLISH has at least a topic length; anything else over the bound is fatal.
+        } else if (len + hdr > maxPacket || (len > n - i && !(buf = new Uint8Array(len)))) {
+          // Over the bound, or split and more than the memory can hold now (Espruino gives
+          // undefined). A PUBLISH has at least a topic length; anything else is fatal.
+          buf = EMPTY;
           if (skipPublish && first >> 4 == 3 && len > 1) {
             size = len + hdr;
+            topicLength = 0;
             hdr = -2;
           } else st = dead = ERR_TOO_LARGE;
         } else if (len) {
@@ -95,16 +97,21 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
         }
       } else if (hdr < -1) {
         if (have < 2) {
-          buf[have++] = c[i++];
-          if (have == 2) {
-            k = 2 + ((buf[0] << 8) | buf[1]); // where the topic ends
+          topicLength = (topicLength << 8) | c[i++];
+          if (++have == 2) {
+            k = 2 + topicLength; // where the topic ends
             to = k + (first & 6 ? 2 : 0); // and the packet id (QoS > 0)
             // Past the packet: keep only the topic length, the decoder rejects it.
             if (to > len) from = to = 2;
-            else if (to > buf.length) {
+            else from = to > maxPacket ? k : 2;
+            // A topic that does not fit (or no memory for it): the packet id alone, topic length 0.
+            if (from == k || !(buf = new Uint8Array(to - from + 2))) {
               from = k;
-              buf[0] = buf[1] = 0;
-            } else from = 2;
+              topicLength = 0;
+              buf = new Uint8Array(to - from + 2);
+            }
+            buf[0] = topicLength >> 8;
+            buf[1] = topicLength & 255;
           }
         } else {
           k = len - have;
@@ -119,6 +126,7 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
         if (have == len) {
           hdr = have = 0;
           st = onFrame(first, buf, 0, to - from + 2, size);
+          buf = EMPTY;
         }
       } else if (!have && n - i >= len) {
         // The whole body is in this chunk: no copy.
@@ -134,6 +142,7 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
         if (have == len) {
           hdr = have = 0;
           st = onFrame(first, buf, 0, len, 0);
+          buf = EMPTY;
         }
       }
     }

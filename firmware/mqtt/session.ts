@@ -43,9 +43,9 @@
 // ERR_TOO_LARGE for a packet over maxPacket (see above for PUBLISH), or ERR_PROTOCOL for
 // QoS 2, a packet before CONNACK or a second CONNACK).
 import { OK, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
-import { ConnectOptions, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
+import { ConnectOptions, connectSize, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
 import { decodePacket } from "./decode";
-import { createFrameReader, ReceiveBuffer } from "./frame-reader";
+import { createFrameReader } from "./frame-reader";
 import { createPacket, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP } from "./packet";
 
 /** Session states, as returned by state(). */
@@ -56,23 +56,16 @@ export const SESSION_UP = 2;
 export interface SessionOptions {
   /** Slots for unacknowledged QoS 1 publishes plus pending (un)subscribes. Default 8. */
   maxInflight?: number;
-  /** Largest inbound packet in bytes, header included; the receive buffer. Default 4096. */
+  /** Largest inbound packet in bytes, header included (the bound on a receive buffer). Default 4096. */
   maxPacket?: number;
-  /** Transmit buffer: CONNECT, SUBSCRIBE and a PUBLISH header must fit. Default 1024. */
+  /** Bound on the buffer a CONNECT, SUBSCRIBE or PUBLISH header is written into. Default 1024. */
   txSize?: number;
-  /** Buffers lent by the caller, shared by sessions that never run at once; each is
-   *  allocated when the first connection needs it. Default: the session's own. */
-  buffers?: SessionBuffers;
   /** Default 60000 (the hub may hold CONNACK while it shapes traffic). */
   connackTimeoutMs?: number;
   /** QoS 1 retransmission interval. Default 30000. */
   pubackTimeoutMs?: number;
   /** How long after a PINGREQ the link may stay silent. Default 20000. */
   pingTimeoutMs?: number;
-}
-
-export interface SessionBuffers extends ReceiveBuffer {
-  tx: Uint8Array | undefined;
 }
 
 export interface SessionEvents {
@@ -140,11 +133,11 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   const pubackMs = o.pubackTimeoutMs || 30000;
   const pingMs = o.pingTimeoutMs || 20000;
   const txSize = o.txSize || 1024;
-  const io: SessionBuffers = o.buffers || { rx: undefined, tx: undefined };
-  // The transmit buffer, taken from io at connect (nothing is sent before).
-  let tx = io.tx as Uint8Array;
+  // PUBACK, PINGREQ and DISCONNECT are written here; anything larger into a buffer made for
+  // it and dropped once sent (the transport copies it), so an idle session holds none.
+  const small = new Uint8Array(4);
   const packet = createPacket();
-  const reader = createFrameReader(o.maxPacket || 4096, onFrame, !!events.oversized, io);
+  const reader = createFrameReader(o.maxPacket || 4096, onFrame, !!events.oversized);
   const empty = packet.payload;
   // The window: `size` slots in parallel arrays, created once. A slot is
   // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
@@ -175,9 +168,9 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   let lastId = 0;
   let seq = 0;
 
-  function out(n: number): void {
+  function out(b: Uint8Array, n: number): void {
     lastTx = now;
-    events.send(tx.subarray(0, n));
+    events.send(b.subarray(0, n));
   }
 
   /** The slot holding packet id `id`, or a free slot for id 0; -1 when there is none. */
@@ -212,14 +205,18 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
 
   function emit(topic: string, payload: Uint8Array, qos: number, dup: boolean, retain: boolean, id: number): number {
     const n = payload.length;
-    const k = writePublishHead(tx, 0, topic, n, qos, dup, retain, id);
+    let k = publishSize(topic, n, qos);
+    if (k < 0) return k;
+    // The whole packet when it fits txSize; the header alone, the payload sent after, if not.
+    const b = new Uint8Array(k > txSize ? k - n : k);
+    k = writePublishHead(b, 0, topic, n, qos, dup, retain, id);
     if (k >= 0) {
-      if (k + n > tx.length) {
-        out(k);
+      if (k + n > b.length) {
+        out(b, k);
         events.send(payload);
       } else {
-        tx.set(payload, k);
-        out(k + n);
+        b.set(payload, k);
+        out(b, k + n);
       }
     }
     return k < 0 ? k : OK;
@@ -272,7 +269,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       events.connack(0, p.present);
     } else if (type == PUBLISH) {
       if (oversize && events.oversized) events.oversized(p.topic, p.qos, id, oversize);
-      if ((oversize || events.message(p.topic, p.payload, p.qos, p.dup, id)) && p.qos && st == SESSION_UP) out(writePuback(tx, 0, id));
+      if ((oversize || events.message(p.topic, p.payload, p.qos, p.dup, id)) && p.qos && st == SESSION_UP) out(small, writePuback(small, 0, id));
     } else if (type != PINGRESP) {
       // PUBACK, SUBACK or UNSUBACK of something in the window; a late duplicate is ignored.
       // (PINGRESP needs nothing: any input already cleared the ping.)
@@ -292,12 +289,13 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     if (st != SESSION_UP) return ERR_NOT_CONNECTED;
     const i = take(SUB);
     if (i < 0) return ERR_FULL;
-    const k = qos ? writeSubscribe(tx, 0, ids[i], topics, qos) : writeUnsubscribe(tx, 0, ids[i], topics);
+    const b = new Uint8Array(txSize);
+    const k = qos ? writeSubscribe(b, 0, ids[i], topics, qos) : writeUnsubscribe(b, 0, ids[i], topics);
     if (k < 0) {
       drop(i);
       return k;
     }
-    out(k);
+    out(b, k);
     return ids[i];
   }
 
@@ -311,15 +309,17 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       now = t;
       down();
       reader.reset();
-      if (!io.tx) io.tx = new Uint8Array(txSize);
-      tx = io.tx;
-      const k = writeConnect(tx, 0, c);
+      let k = connectSize(c);
+      if (k < 0) return k;
+      // Its own size (a SAS CONNECT is about 400 bytes); over txSize, writeConnect refuses it.
+      const b = new Uint8Array(k > txSize ? txSize : k);
+      k = writeConnect(b, 0, c);
       if (k < 0) return k;
       clean = c.cleanSession;
       keepMs = c.keepAliveS * 1000;
       st = SESSION_CONNECTING;
       startedAt = lastRx = now;
-      out(k);
+      out(b, k);
       return OK;
     },
 
@@ -350,7 +350,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
         // Ping when either direction was idle for the keep-alive period (MQTT-3.1.2-23).
         d = left(((now - lastTx) | 0) > ((now - lastRx) | 0) ? lastTx : lastRx, keepMs);
         if (pingAt < 0 && d <= 0) {
-          out(writePingreq(tx, 0));
+          out(small, writePingreq(small, 0));
           pingAt = now;
         }
         if (pingAt >= 0) d = left(pingAt, pingMs);
@@ -391,14 +391,14 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     ack: function (id: number, t: number): number {
       now = t;
       if (st != SESSION_UP) return ERR_NOT_CONNECTED;
-      const k = writePuback(tx, 0, id);
-      if (k > 0) out(k);
+      const k = writePuback(small, 0, id);
+      if (k > 0) out(small, k);
       return k < 0 ? k : OK;
     },
 
     disconnect: function (t: number): void {
       now = t;
-      if (st == SESSION_UP) out(writeDisconnect(tx, 0));
+      if (st == SESSION_UP) out(small, writeDisconnect(small, 0));
       down();
     },
 

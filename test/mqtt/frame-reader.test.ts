@@ -126,7 +126,7 @@ bounds("handler returns non-OK -> push stops there and returns it", () => {
   assert.is(reader.push(new Uint8Array([0xd0, 0x00, 0xd0, 0x00, 0xd0, 0x00])), ERR_PROTOCOL);
   assert.is(seen.length, 2);
 });
-bounds("whole packet inside one chunk -> handed over in place; split packet -> from the reader's buffer", () => {
+bounds("whole packet inside one chunk -> handed over in place; split packet -> a buffer of its own size", () => {
   const sources: Uint8Array[] = [];
   const reader = createFrameReader(32, (_first, data) => {
     sources.push(data);
@@ -135,10 +135,15 @@ bounds("whole packet inside one chunk -> handed over in place; split packet -> f
   const chunk = new Uint8Array([0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00]);
   reader.push(chunk);
   reader.push(new Uint8Array([0x02]));
-  assert.is(sources.length, 2);
+  reader.push(new Uint8Array([0x30, 0x05, 0x00, 0x01]));
+  reader.push(new Uint8Array([0x74, 0x09, 0x08]));
+  assert.is(sources.length, 3);
   assert.is(sources[0], chunk);
   assert.is.not(sources[1], chunk);
-  assert.is(sources[1].length, 32, "the bounded buffer, allocated once");
+  assert.is(sources[1].length, 2, "the body's size, not maxPacket: nothing is kept between packets");
+  assert.is(sources[2].length, 5);
+  assert.is.not(sources[2], sources[1], "made per packet");
+  assert.is(hex(sources[2]), "0001740908");
 });
 bounds("buffered bodies -> the same bytes as in place", () => {
   const b = new Uint8Array([0x30, 6, 0x00, 0x01, 0x74, 1, 2, 3]);
@@ -200,7 +205,7 @@ oversized("without skipPublish -> ERR_TOO_LARGE from the header, as any packet",
 oversized("remaining length 1 over maxPacket -> ERR_TOO_LARGE (no room for a topic length)", () => {
   assert.is(readStream([new Uint8Array([0x30, 1, 0])], 2).status, ERR_TOO_LARGE);
 });
-oversized("a 256 MB PUBLISH streamed in 64 KB chunks -> one frame from the bounded buffer, then the next packet", () => {
+oversized("a 256 MB PUBLISH streamed in 64 KB chunks -> one frame with its variable header alone, then the next packet", () => {
   const seen: { first: number; body: string; oversize: number; buffer: number }[] = [];
   const reader = createFrameReader(MAX, (first, data, start, end, oversize) => {
     seen.push({ first, body: hex(data.subarray(start, end)), oversize, buffer: data.length });
@@ -218,7 +223,7 @@ oversized("a 256 MB PUBLISH streamed in 64 KB chunks -> one frame from the bound
   assert.equal(seen, []);
   assert.is(reader.push(new Uint8Array([...zeros.subarray(0, left), 0xd0, 0x00])), OK);
   assert.equal(seen, [
-    { first: 0x32, body: "0003612f620007", oversize: total + 5, buffer: MAX },
+    { first: 0x32, body: "0003612f620007", oversize: total + 5, buffer: 7 },
     { first: 0xd0, body: "", oversize: 0, buffer: left + 2 },
   ]);
 });

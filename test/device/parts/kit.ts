@@ -358,7 +358,6 @@ export function testCore(config: ResolvedConfig): TestCore {
     started: true,
     appVersion: "1.0.0",
     hubSession: undefined,
-    buffers: { rx: undefined, tx: undefined },
     link: fakeLink(),
     provisioning: undefined,
     updates: undefined,
