@@ -7,7 +7,7 @@ import { ResolvedConfig } from "../config";
 import { ConnectionPolicy } from "../policy/connection";
 import { Verdict } from "../policy/classify";
 import { FleetPlan } from "../policy/fleet";
-import { Session } from "../mqtt/session";
+import { Session } from "../mqtt/session-api";
 import { Link } from "./link";
 import { Twin } from "./twin";
 import { Telemetry } from "./telemetry";

@@ -6,7 +6,7 @@
 // closeLater); the device acts on it in Core.settle once the session call has returned, so
 // application handlers and the policy never run inside the MQTT session.
 import { Socket, SocketOptions, LOG_INFO } from "../../hal/types";
-import { Session, SessionEvents } from "../mqtt/session";
+import { Session, SessionEvents } from "../mqtt/session-api";
 import { ConnectOptions } from "../mqtt/encode";
 import { AUTH_CERT } from "../config";
 import { base64DecodeLenient } from "../azure/base64";

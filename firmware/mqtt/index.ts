@@ -3,4 +3,5 @@ export * from "./packet";
 export * from "./encode";
 export * from "./decode";
 export * from "./frame-reader";
+export * from "./session-api";
 export * from "./session";

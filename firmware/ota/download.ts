@@ -1,9 +1,10 @@
 // One update download as the driver runs it: where to connect, the request to write once the
 // socket is open, and the response bytes turned into the agent's download events through
-// the streaming parser (http.ts). Sans-I/O: the driver owns the socket and calls in; the
-// file passes through as views of each received chunk, never whole in RAM.
+// the streaming parser (http-response.ts). Sans-I/O: the driver owns the socket and calls
+// in; the file passes through as views of each received chunk, never whole in RAM.
 import { OtaAgent } from "./agent";
-import { Url, parseUrl, hostHeader, buildRequest, createResponseParser, ResponseParser } from "./http";
+import { Url, parseUrl, hostHeader, buildRequest } from "./http-request";
+import { createResponseParser, ResponseParser } from "./http-response";
 import { OK, NEED_MORE, SOCKET_CLOSED } from "../status";
 import { utf8Bytes } from "../azure/bytes";
 

@@ -15,7 +15,7 @@
 // Unknown fields are ignored (forward compatible): only the authenticated fields act.
 import { hmacSha256, Sha256 } from "../azure/hmac-sha256";
 import { base64Encode, base64Decode } from "../azure/base64";
-import { parseUrl, Url } from "./http";
+import { parseUrl, Url } from "./http-request";
 import {
   ERR_OTA_MANIFEST, ERR_OTA_VERSION, ERR_OTA_URL, ERR_OTA_SIZE, ERR_OTA_HASH_FORMAT, ERR_OTA_AUTH_FORMAT,
 } from "../status";

@@ -2,18 +2,19 @@
 // the slots; not a probe. One source, two builds: A (1.0.0) as bundled, B (1.1.0) made by
 // the driver from A's minified bundle by changing the BUILD literal. It runs the real update
 // agent (firmware/ota/agent.ts) over the Espruino HAL's Store (hal/espruino.ts): the signed
-// announcement, the file downloaded over HTTP with the streaming parser (firmware/ota/http.ts)
-// and written chunk by chunk into the inactive slot (Store.writeChunk), its SHA-256 taken
-// over the flash-backed record (Store.digest), the selector switched (storeSelector), then
-// E.reboot(): the boot stub does the rest. What the driver wants is in ota-control.json in
-// the interpreter's working directory (Linux fs):
+// announcement, the file downloaded over HTTP with the streaming parser
+// (firmware/ota/http-response.ts) and written chunk by chunk into the inactive slot
+// (Store.writeChunk), its SHA-256 taken over the flash-backed record (Store.digest), the
+// selector switched (storeSelector), then E.reboot(): the boot stub does the rest. What the
+// driver wants is in ota-control.json in the interpreter's working directory (Linux fs):
 //   { manifest, windowMs, b: "confirm" | "silent" | "throw" }
 // b is what the new application does while unconfirmed: confirm at once (it stands in for
 // reaching Connected), stay silent (the agent reboots when its window ends), or throw while
 // it starts (the stub catches it). Every line starts with "APP <version> "; "APP <v> READY
 // <report>" says this boot is settled.
 import { OtaAgent, defaultOtaConfig, OTA_IDLE, OTA_FAILED, type OtaActions, type OtaReport } from "../../firmware/ota/agent";
-import { parseUrl, hostHeader, buildRequest, createResponseParser, type Url } from "../../firmware/ota/http";
+import { parseUrl, hostHeader, buildRequest, type Url } from "../../firmware/ota/http-request";
+import { createResponseParser } from "../../firmware/ota/http-response";
 import {
   pickSelector, storeSelector, encodeSelector, encodeProgress, parseProgress, SELECTOR_RECORD, SELECTOR_RECORD_2, PROGRESS_RECORD,
   type Selector,

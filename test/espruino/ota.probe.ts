@@ -6,7 +6,8 @@
 // then rolling back when it never confirms. Also what Storage does to a resumed write.
 import { check, probe, done } from "./probe-kit";
 import { signManifest, verifyManifest, parseManifest, compareVersions, isUpgrade, type Manifest } from "../../firmware/ota/manifest";
-import { createResponseParser, parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http";
+import { parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http-request";
+import { createResponseParser } from "../../firmware/ota/http-response";
 import {
   bootSelect, bootDecision, loadSelector, storeSelector, parseSelector, encodeSelector, resumeSplit, stageUpdate, confirm,
   SLOT_A_RECORD, SLOT_B_RECORD, SELECTOR_RECORD, SELECTOR_RECORD_2, PROGRESS_RECORD, type RecordStore, type Selector,

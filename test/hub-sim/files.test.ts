@@ -7,7 +7,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { openTls } from "./mqtt-client";
 import { fixture, teardown, KEY, type Fixture } from "./sim-helpers";
-import { createResponseParser, parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http";
+import { parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http-request";
+import { createResponseParser } from "../../firmware/ota/http-response";
 import { parseManifest, verifyManifest, type Manifest } from "../../firmware/ota/manifest";
 import { OK, NEED_MORE, ERR_HTTP_TRUNCATED, ERR_HTTP_STATUS, ERR_HTTP_REDIRECT, ERR_HTTP_RANGE } from "../../firmware/status";
 

@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Aedes } from "aedes";
 import { createTestCa } from "../../tools/tls/certs";
-import { createSession, Session, SessionOptions, SESSION_UP } from "../../firmware/mqtt/session";
+import { createSession, SESSION_UP } from "../../firmware/mqtt/session";
+import { Session, SessionOptions } from "../../firmware/mqtt/session-api";
 import type { ConnectOptions } from "../../firmware/mqtt/encode";
 import { mpParse } from "./kit";
 

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createSession, Session, SessionOptions, SESSION_DOWN, SESSION_CONNECTING, SESSION_UP } from "../../firmware/mqtt/session";
+import { createSession, SESSION_DOWN, SESSION_CONNECTING, SESSION_UP } from "../../firmware/mqtt/session";
+import { Session, SessionOptions } from "../../firmware/mqtt/session-api";
 import { ConnectOptions, connectSize, writeConnect } from "../../firmware/mqtt/encode";
 import {
   OK, NO_MATCH, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD,

@@ -10,7 +10,8 @@ import * as assert from "uvu/assert";
 import { createNodeHal, type NodeHal } from "../../hal/node";
 import { LOG_ERROR } from "../../hal/types";
 import { OtaAgent, defaultOtaConfig, OTA_APPLYING, OTA_FAILED, type OtaReport } from "../../firmware/ota/agent";
-import { createResponseParser, parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http";
+import { parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http-request";
+import { createResponseParser } from "../../firmware/ota/http-response";
 import {
   loadSelector, storeSelector, parseProgress, encodeProgress, bootSelect, SLOT_A_RECORD, SLOT_B_RECORD, PROGRESS_RECORD,
 } from "../../firmware/ota/slots";

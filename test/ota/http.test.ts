@@ -3,7 +3,8 @@
 // malformed responses end in their code; seeded random input never throws.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { parseUrl, buildRequest, hostHeader, createResponseParser, type Url, type ResponseParser } from "../../firmware/ota/http";
+import { parseUrl, buildRequest, hostHeader, type Url } from "../../firmware/ota/http-request";
+import { createResponseParser, type ResponseParser } from "../../firmware/ota/http-response";
 import {
   OK, NEED_MORE, ERR_OTA_URL, ERR_HTTP_MALFORMED, ERR_HTTP_HEADER_TOO_LARGE, ERR_HTTP_STATUS, ERR_HTTP_REDIRECT, ERR_HTTP_RANGE,
   ERR_HTTP_UNSUPPORTED, ERR_HTTP_TRUNCATED, ERR_HTTP_STOPPED,

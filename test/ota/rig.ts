@@ -6,7 +6,8 @@
 // on the device).
 import { createHash } from "node:crypto";
 import { OtaAgent, defaultOtaConfig, type OtaActions, type OtaConfig, type OtaReport } from "../../firmware/ota/agent";
-import { createResponseParser, parseUrl, type Url } from "../../firmware/ota/http";
+import { parseUrl, type Url } from "../../firmware/ota/http-request";
+import { createResponseParser } from "../../firmware/ota/http-response";
 import { signManifest, type Manifest } from "../../firmware/ota/manifest";
 import {
   bootSelect, loadSelector, storeSelector, parseProgress, encodeProgress, resumeSplit, slotRecord,

@@ -11,7 +11,7 @@ import { resolveConfig, DeviceConfig, ResolvedConfig } from "../../../firmware/c
 import { ConnectionPolicy } from "../../../firmware/policy/connection";
 import { createVerdict } from "../../../firmware/policy/classify";
 import { planFleet } from "../../../firmware/policy/fleet";
-import { Session, SessionEvents } from "../../../firmware/mqtt/session";
+import { Session, SessionEvents } from "../../../firmware/mqtt/session-api";
 import { Core, Inbound, LINK_DPS, LINK_HUB } from "../../../firmware/device/core";
 import { Link, LinkUser, MAX_INBOUND } from "../../../firmware/device/link";
 import { createLib } from "../../../firmware/device/lib";

@@ -6,7 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createLink, openMqtt, certificate, certificates, Link, LinkUser, MAX_INBOUND } from "../../../firmware/device/link";
 import { LINK_DPS, LINK_HUB } from "../../../firmware/device/core";
-import { Session } from "../../../firmware/mqtt/session";
+import { Session } from "../../../firmware/mqtt/session-api";
 import { KIND_HUB_SOCKET } from "../../../firmware/policy/classify";
 import { testCore, dpsConfig, hubConfig, policyCalls, TestCore, HUB } from "./kit";
 import { ResolvedConfig } from "../../../firmware/config";

@@ -1,99 +1,17 @@
-// A sans-I/O HTTP/1.1 GET client for update downloads (RFC 9110, RFC 9112): URL parsing, the
-// request text, and a streaming response parser. The driver owns the socket: it writes
-// buildRequest()'s text, pushes every received chunk into the parser (any split, one byte at
-// a time included) and hears headers / body / end through callbacks. Body bytes are handed
+// The response side of the update download's HTTP/1.1 GET client (RFC 9110, RFC 9112): a
+// sans-I/O streaming parser. The driver owns the socket: it writes the request
+// (http-request.ts), pushes every received chunk into the parser (any split, one byte at a
+// time included) and hears headers / body / end through callbacks. Body bytes are handed
 // on as views of the pushed chunk, never buffered, so a file never sits in RAM. Bounded:
 // the status line and headers (and chunk trailers) share one fixed buffer. Redirects are not
 // followed (a code says so). Bad input never throws; it ends in a negative code.
 // Body views never reach past the pushed chunk. (Espruino's subarray does not clamp its end
 // to the array as Node's does: a driver cutting a buffer into pieces must clamp itself.)
 import {
-  OK, NEED_MORE, ERR_OTA_URL, ERR_HTTP_MALFORMED, ERR_HTTP_HEADER_TOO_LARGE, ERR_HTTP_STATUS, ERR_HTTP_REDIRECT,
-  ERR_HTTP_RANGE, ERR_HTTP_UNSUPPORTED, ERR_HTTP_TRUNCATED, ERR_HTTP_STOPPED,
+  OK, NEED_MORE, ERR_HTTP_MALFORMED, ERR_HTTP_HEADER_TOO_LARGE, ERR_HTTP_STATUS, ERR_HTTP_REDIRECT, ERR_HTTP_RANGE,
+  ERR_HTTP_UNSUPPORTED, ERR_HTTP_TRUNCATED, ERR_HTTP_STOPPED,
 } from "../status";
-
-export interface Url {
-  tls: boolean;
-  /** Lower case. */
-  host: string;
-  port: number;
-  /** Path and query as sent in the request line; "/" at least. */
-  path: string;
-}
-
-const MAX_HOST = 253;
-
-/**
- * Splits an http:// or https:// URL. Refuses user info, IPv6 literals, a bad port and any
- * character outside printable ASCII (a CR or LF would inject request headers). The fragment
- * is dropped. Returns the parts or ERR_OTA_URL.
- */
-export function parseUrl(url: string): Url | number {
-  let tls: boolean;
-  let i: number;
-  const scheme = url.substr(0, 8).toLowerCase();
-  if (scheme === "https://") {
-    tls = true;
-    i = 8;
-  } else if (scheme.substr(0, 7) === "http://") {
-    tls = false;
-    i = 7;
-  } else return ERR_OTA_URL;
-  for (let k = 0; k < url.length; k++) {
-    const c = url.charCodeAt(k);
-    if (c < 0x21 || c > 0x7e) return ERR_OTA_URL;
-  }
-  const hash = url.indexOf("#");
-  const end = hash < 0 ? url.length : hash;
-  let authorityEnd = i;
-  while (authorityEnd < end) {
-    const c = url.charCodeAt(authorityEnd);
-    if (c === 47 || c === 63) break; // "/" or "?"
-    authorityEnd++;
-  }
-  const authority = url.substring(i, authorityEnd);
-  const colon = authority.indexOf(":");
-  const host = (colon < 0 ? authority : authority.substring(0, colon)).toLowerCase();
-  if (host.length === 0 || host.length > MAX_HOST || host.charCodeAt(0) === 46 || host.charCodeAt(host.length - 1) === 46 || host.indexOf("..") >= 0) {
-    return ERR_OTA_URL;
-  }
-  for (let k = 0; k < host.length; k++) {
-    const c = host.charCodeAt(k);
-    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46)) return ERR_OTA_URL;
-  }
-  let port = tls ? 443 : 80;
-  if (colon >= 0) {
-    const digits = authority.substring(colon + 1);
-    if (digits.length === 0 || digits.length > 5) return ERR_OTA_URL;
-    port = 0;
-    for (let k = 0; k < digits.length; k++) {
-      const c = digits.charCodeAt(k);
-      if (c < 48 || c > 57) return ERR_OTA_URL;
-      port = port * 10 + (c - 48);
-    }
-    if (port < 1 || port > 65535) return ERR_OTA_URL;
-  }
-  let path = url.substring(authorityEnd, end);
-  if (path.length === 0) path = "/";
-  else if (path.charCodeAt(0) === 63) path = "/" + path;
-  return { tls: tls, host: host, port: port, path: path };
-}
-
-/** The Host header value for u: the host, with ":port" when it is not the scheme's default. */
-export function hostHeader(u: Url): string {
-  return u.port === (u.tls ? 443 : 80) ? u.host : u.host + ":" + u.port;
-}
-
-/** A GET request for path on host (a hostHeader() value). A Range header asks for bytes from
- *  rangeStart (to rangeEndInclusive when given); none is sent for a whole file from 0. */
-export function buildRequest(host: string, path: string, rangeStart: number, rangeEndInclusive?: number): string {
-  let range = "";
-  if (rangeStart > 0 || rangeEndInclusive !== undefined) {
-    range = "Range: bytes=" + rangeStart + "-" + (rangeEndInclusive !== undefined ? String(rangeEndInclusive) : "") + "\r\n";
-  }
-  return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: espruino-azure-iot-ota/1\r\nAccept-Encoding: identity\r\n" +
-    range + "Connection: close\r\n\r\n";
-}
+import { decimal, hexValue } from "./http-numbers";
 
 export interface ResponseEvents {
   /** A 200 or 206 response's headers. contentLength is the body's length (-1 when unknown:
@@ -141,27 +59,6 @@ const CR = 13;
 const LF = 10;
 /** Chunk sizes are refused beyond this (7 hex digits), so the sum stays an int32. */
 const MAX_CHUNK = 0x07ffffff;
-/** Content-Length and Content-Range numbers: at most 9 digits. */
-const MAX_NUMBER_DIGITS = 9;
-
-/** A non-negative decimal of at most 9 digits, or -1. */
-function decimal(text: string): number {
-  if (text.length === 0 || text.length > MAX_NUMBER_DIGITS) return -1;
-  let v = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-    v = v * 10 + (c - 48);
-  }
-  return v;
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
 
 /**
  * A streaming parser for one GET response at a time. maxHeaderBytes bounds the status line
