@@ -3,61 +3,19 @@
 // accepted; after a boot, load() finds what is still queued and it goes out first, in order,
 // with its original $.mid (the property bag is stored as it was encoded).
 //
-// Why this layout (measured on espruino-esp32 2v29, test/espruino/outbox-flash.probe.ts):
-// - Segments, not a StorageFile. A Storage record created with a fixed size, then written
-//   in place over its erased bytes (Storage.write(name, data, offset, size), the HAL's
-//   writeChunk), costs one 32-byte file header and no copy per append: flash bytes written
-//   per message are the record itself. A StorageFile appends the same way but takes no 0xFF
-//   byte (payloads would need escaping), cannot be trimmed at its head (only erased whole),
-//   and reads back line by line into RAM. Rewriting any record instead leaves the old copy as
-//   trash: a full copy per message, and compaction much sooner.
-// - Acks in place. A record's state byte is written erased (0xFF) and programmed to 0x00 when
-//   the hub acknowledges it or it is dropped: flash may clear bits without an erase, so an ack
-//   costs one byte and no trash.
-// - Bounded compaction. A segment is erased as a whole once nothing in it is queued; Storage's
-//   own compaction then reclaims it. Segments are appended in order and erased oldest first,
-//   so live data are at most maxFlashBytes; a full outbox drops its oldest segment (or refuses).
-// - No RAM per message. The outbox holds cursors and counters only; a message is read back
-//   from flash (a flash-backed string on the device: one JsVar) when it is to be sent.
-//   Record checks use the platform's CRC-32 (E.CRC32, native) over the record in place.
+// Why segments written in place, acks as one programmed byte and compaction by whole
+// segments: docs/ARCHITECTURE.md, "The flash outbox".
 //
 // The record format is in outbox-record.ts. A segment with damage is never appended to again.
-import { OutboxMessage, OutboxLimits, TelemetryOutbox, HUB_MAX_MESSAGE_BYTES } from "./outbox";
+import { OutboxMessage, HUB_MAX_MESSAGE_BYTES, SEGMENT_BYTES, FlashOutbox, FlashOutboxOptions } from "./outbox";
 import { OK, ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE } from "./status";
 import { OUTBOX_SEGMENT_PREFIX } from "./storage-names";
-import { ERASED, OVERHEAD, QUEUED, encodeRecord, nextRecord, readRecord, recordLength, u32 } from "./outbox-record";
+import { ERASED, OVERHEAD, QUEUED, encodeRecord, nextRecord, readRecord, recordLength, segmentNumbers, u32 } from "./outbox-record";
 
-/** The part of the HAL's Store the outbox uses (hal/types.ts). */
-export interface SegmentStore {
-  read(name: string): string | undefined;
-  erase(name: string): void;
-  writeChunk(name: string, data: Uint8Array, offset: number, totalSize: number): boolean;
-  list(prefix: string): string[];
-}
-
-export interface FlashOutboxOptions extends OutboxLimits {
-  store: SegmentStore;
-  /** CRC-32 (IEEE) of bytes or a byte string (Hal.crc32). */
-  crc32: (data: Uint8Array | string) => number;
-  /** Bound on the segments' total size (Storage adds a 32-byte header to each). */
-  maxFlashBytes: number;
-  /** Size of a segment; a larger message gets a segment of its own size. */
-  segmentBytes?: number;
-  /** Name prefix of the segments (tests run several outboxes on one store). */
-  prefix?: string;
-}
-
-/** 4064 + Storage's 32-byte header = one 4 KB flash page per segment. */
-export const SEGMENT_BYTES = 4064;
-/** Storage's header on every record (measured: getStats().fileBytes = size + 32). */
-export const STORAGE_HEADER_BYTES = 32;
+export type { SegmentStore, FlashOutboxOptions, FlashOutbox } from "./outbox";
+export { SEGMENT_BYTES, STORAGE_HEADER_BYTES } from "./outbox";
 /** Bytes a record adds to its id, bag and payload. */
 export const RECORD_OVERHEAD = OVERHEAD;
-
-/** The flash outbox; flashBytes() is what its segments take (Storage adds its headers). */
-export interface FlashOutbox extends TelemetryOutbox {
-  flashBytes(): number;
-}
 
 /** A closure, not a class: its state lives in local variables, whose names the minifier
  *  shortens (on the device every property name of an object costs JsVars). */
@@ -385,15 +343,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   /** Scans the segments a previous boot left: counts what is queued and damaged, finds the
    *  head, the tail and the next seq, erases segments with nothing queued. */
   function load(): number {
-    const names = store.list(prefix);
-    const ids: number[] = [];
-    for (let i = 0; i < names.length; i++) {
-      const n = parseInt(names[i].substring(prefix.length), 10);
-      if (n > 0 && (prefix + n) === names[i]) ids.push(n);
-    }
-    ids.sort(function (a: number, b: number) {
-      return a - b;
-    });
+    const ids = segmentNumbers(store.list(prefix), prefix);
     count = 0;
     bytes = 0;
     flashUsed = 0;

@@ -1,6 +1,6 @@
 // One record of the flash outbox (outbox-flash.ts): how it is written, checked, found again
-// after damage and read back. Pure functions over bytes or a byte string (a flash-backed string
-// on the device); the CRC-32 is the platform's, passed in.
+// after damage and read back; and how its segments are named. Pure functions over bytes or a
+// byte string (a flash-backed string on the device); the CRC-32 is the platform's, passed in.
 //
 // Record, little-endian: magic 0xA5 | state (0xFF queued, 0x00 done) | seq u32 | id length u8 |
 // bag length u16 | payload length u32 | id | bag | payload | CRC-32 of everything from seq to
@@ -82,4 +82,18 @@ export function encodeRecord(bag: string, payload: Uint8Array, messageId: string
   r.set(payload, p);
   put32(r, len - TRAILER, crc32(r.subarray(2, len - TRAILER)));
   return r;
+}
+
+/** The segments' numbers, ascending, from their Storage names (prefix + a number; anything
+ *  else under the prefix is not a segment). */
+export function segmentNumbers(names: string[], prefix: string): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const n = parseInt(names[i].substring(prefix.length), 10);
+    if (n > 0 && (prefix + n) === names[i]) ids.push(n);
+  }
+  ids.sort(function (a: number, b: number) {
+    return a - b;
+  });
+  return ids;
 }

@@ -62,6 +62,35 @@ export interface TelemetryOutbox {
   forEachInFlight(release: (packetId: number) => void): void;
 }
 
+/** The part of the HAL's Store the flash outbox (outbox-flash.ts) uses (hal/types.ts). */
+export interface SegmentStore {
+  read(name: string): string | undefined;
+  erase(name: string): void;
+  writeChunk(name: string, data: Uint8Array, offset: number, totalSize: number): boolean;
+  list(prefix: string): string[];
+}
+
+export interface FlashOutboxOptions extends OutboxLimits {
+  store: SegmentStore;
+  /** CRC-32 (IEEE) of bytes or a byte string (Hal.crc32). */
+  crc32: (data: Uint8Array | string) => number;
+  /** Bound on the segments' total size (Storage adds a 32-byte header to each). */
+  maxFlashBytes: number;
+  /** Size of a segment; a larger message gets a segment of its own size. */
+  segmentBytes?: number;
+  /** Name prefix of the segments (tests run several outboxes on one store). */
+  prefix?: string;
+}
+
+/** 4064 + Storage's 32-byte header = one 4 KB flash page per segment. */
+export const SEGMENT_BYTES = 4064;
+/** Storage's header on every record (measured: getStats().fileBytes = size + 32). */
+export const STORAGE_HEADER_BYTES = 32;
+/** The flash outbox; flashBytes() is what its segments take (Storage adds its headers). */
+export interface FlashOutbox extends TelemetryOutbox {
+  flashBytes(): number;
+}
+
 export class Outbox implements TelemetryOutbox {
   private readonly queue: OutboxMessage[] = [];
   private bytes = 0;

@@ -7,6 +7,7 @@
 //   methods.ts     direct methods
 //   telemetry.ts   the outbox, telemetry and C2D
 //   assignment.ts  the assigned hub in flash
+//   update-gate.ts whether the update agent is needed at all
 //   provisioning.ts and updates.ts are loaded on demand (hal.load) and dropped after use.
 import { Hal, LOG_ERROR, LOG_INFO } from "../../hal/types";
 import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_HUB_CONNECTING, STATE_DPS_ACTIVE } from "../policy/connection";
@@ -16,7 +17,6 @@ import { reasonName, SOCKET_ERROR, REASON_LOW_MEMORY } from "../status";
 import { ResolvedConfig, AUTH_KEY } from "../config";
 import { PropertyBag } from "../azure/hub-topics";
 import { SESSION_UP } from "../mqtt/session";
-import { PROGRESS_RECORD, SELECTOR_RECORD, SELECTOR_RECORD_2 } from "../ota/slots";
 import { APP_VERSION } from "../version";
 import { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
 import { Core, Inbound, Provisioning, Updates, LINK_DPS, LINK_HUB } from "./core";
@@ -26,6 +26,7 @@ import { createTwin } from "./twin";
 import { createMethods } from "./methods";
 import { createTelemetry } from "./telemetry";
 import { createAssignmentStore } from "./assignment";
+import { updateNeeded, updateUnderWay } from "./update-gate";
 import { createLib } from "./lib";
 
 export { REPROVISION_METHOD } from "./api";
@@ -46,12 +47,6 @@ function earliest(a: number, b: number): number {
   if (a < 0) return b;
   if (b < 0) return a;
   return b - a < 0 ? b : a;
-}
-
-interface ReportedOta {
-  current?: string;
-  state?: string;
-  last?: { version?: string };
 }
 
 export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceOptions): Device {
@@ -125,18 +120,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     return core.updates;
   }
 
-  /** Whether an announcement (or the lack of one) needs the update agent: the running
-   *  version is not reported yet, an update is under way, or the manifest is one not seen. */
-  function updateNeeded(value: unknown, reportedOta: unknown): boolean {
-    const r = reportedOta as ReportedOta | undefined;
-    if (!r || typeof r !== "object" || r.current !== core.appVersion || (r.state !== "idle" && r.state !== "failed")) return true;
-    if (value === undefined || value === null || typeof value !== "object") return false;
-    const version = (value as { version?: string }).version;
-    return version !== r.current && !(r.last && r.last.version === version);
-  }
-
   function announce(value: unknown, full: boolean): void {
-    if (!core.updates && full && !updateNeeded(value, core.twin.reportedOta)) {
+    if (!core.updates && full && !updateNeeded(core.appVersion, value, core.twin.reportedOta)) {
       otaSeed = value;
       return;
     }
@@ -332,15 +317,6 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     settle();
   });
 
-  /** An update under way from an earlier boot: a download to resume or a version on trial. */
-  function updateUnderWay(): boolean {
-    const store = hal.store;
-    const pending = "\"pending\":true";
-    const a = store.read(SELECTOR_RECORD);
-    const b = store.read(SELECTOR_RECORD_2);
-    return store.read(PROGRESS_RECORD) !== undefined || (a !== undefined && a.indexOf(pending) >= 0) || (b !== undefined && b.indexOf(pending) >= 0);
-  }
-
   return {
     start: function () {
       if (core.started) return;
@@ -348,7 +324,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       core.stats.disconnectedSince = core.now();
       core.policy.setClockSynced(hal.clock.isSynced());
       core.policy.start(core.now(), assignments.load(), hal.network.isUp(), hal.clock.isSynced());
-      if (config.otaKey !== "" && updateUnderWay()) loadUpdates();
+      if (config.otaKey !== "" && updateUnderWay(hal.store)) loadUpdates();
       settle();
     },
     stop: function () {
