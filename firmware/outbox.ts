@@ -31,7 +31,7 @@ export interface OutboxLimits {
   refuseNew?: boolean;
 }
 
-/** What the device needs from an outbox, in RAM (Outbox) or in flash (FlashOutbox). */
+/** What the device needs from an outbox, in RAM (RamOutbox) or in flash (FlashOutbox). */
 export interface TelemetryOutbox {
   /** Messages dropped because the outbox was full (oldest first). */
   dropped: number;
@@ -91,113 +91,118 @@ export interface FlashOutbox extends TelemetryOutbox {
   flashBytes(): number;
 }
 
-export class Outbox implements TelemetryOutbox {
-  private readonly queue: OutboxMessage[] = [];
-  private bytes = 0;
-  private nextSeq = 1;
-  dropped = 0;
-  refused = 0;
-  acknowledged = 0;
-  /** Always 0: RAM is not torn. */
-  damaged = 0;
-  private readonly maxMessageBytes: number;
-
-  constructor(private readonly limits: OutboxLimits) {
-    this.maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
-  }
-
-  /** Nothing survives a reboot in RAM. */
-  load(): number {
-    return 0;
-  }
-
-  size(): number {
-    return this.queue.length;
-  }
-
-  upcomingSeq(): number {
-    return this.nextSeq;
-  }
-
-  sizeBytes(): number {
-    return this.bytes;
-  }
-
-  /**
-   * Accepts a message. Returns its sequence number, or ERR_TOO_LARGE (above the hub's
-   * limit or the outbox's byte bound) / ERR_BAD_ARGUMENT / ERR_FULL (full, refuseNew). Makes
-   * room by dropping the oldest messages; `onDrop` hears each (to release it from the session
-   * if it was in flight).
-   */
-  add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
-    if (messageId.length === 0) return ERR_BAD_ARGUMENT;
-    const size = bag.length + payload.length;
-    if (size > this.maxMessageBytes || size > this.limits.maxBytes) return ERR_TOO_LARGE;
-    if (this.limits.refuseNew && this.queue.length > 0 && (this.queue.length >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
-      this.refused++;
-      return ERR_FULL;
-    }
-    while (this.queue.length > 0 && (this.queue.length >= this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) {
-      const oldest = this.queue.shift() as OutboxMessage;
-      this.bytes -= oldest.bag.length + oldest.payload.length;
-      this.dropped++;
-      if (onDrop) onDrop(oldest);
-    }
-    const message: OutboxMessage = { seq: this.nextSeq++, messageId: messageId, bag: bag, payload: payload, packetId: 0 };
-    this.queue.push(message);
-    this.bytes += size;
-    return message.seq;
-  }
-
+/** The RAM outbox: shed() gives up older messages when memory runs low. */
+export interface RamOutbox extends TelemetryOutbox {
   /** Low memory: drops the oldest messages until at most `keep` remain (counted as dropped). */
-  shed(keep: number, onDrop?: (message: OutboxMessage) => void): void {
-    while (this.queue.length > keep) {
-      const oldest = this.queue.shift() as OutboxMessage;
-      this.bytes -= oldest.bag.length + oldest.payload.length;
-      this.dropped++;
-      if (onDrop) onDrop(oldest);
-    }
+  shed(keep: number, onDrop?: (message: OutboxMessage) => void): void;
+}
+
+/** A closure, not a class: a class's methods exist from the moment the bundle is evaluated,
+ *  these only once an outbox in RAM is made (on the device each live function costs about 7
+ *  JsVars, and the default outbox is the flash one). */
+export function createRamOutbox(limits: OutboxLimits): RamOutbox {
+  const queue: OutboxMessage[] = [];
+  const maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
+  let bytes = 0;
+  let nextSeq = 1;
+
+  function dropOldest(onDrop?: (message: OutboxMessage) => void): void {
+    const oldest = queue.shift() as OutboxMessage;
+    bytes -= oldest.bag.length + oldest.payload.length;
+    self.dropped++;
+    if (onDrop) onDrop(oldest);
   }
 
-  /** The oldest message not yet handed to the session, or undefined. */
-  nextUnsent(): OutboxMessage | undefined {
-    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].packetId === 0) return this.queue[i];
-    return undefined;
-  }
+  const self: RamOutbox = {
+    dropped: 0,
+    refused: 0,
+    acknowledged: 0,
+    /** Always 0: RAM is not torn. */
+    damaged: 0,
 
-  /** Records the packet id the session gave the message. */
-  markSent(message: OutboxMessage, packetId: number): void {
-    message.packetId = packetId;
-  }
+    /** Nothing survives a reboot in RAM. */
+    load: function (): number {
+      return 0;
+    },
 
-  /** Messages handed to the session and not yet acknowledged. */
-  inFlight(): number {
-    let n = 0;
-    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].packetId !== 0) n++;
-    return n;
-  }
+    size: function (): number {
+      return queue.length;
+    },
 
-  /** The hub acknowledged packetId: the message leaves the outbox. Returns its seq, 0 if unknown. */
-  acknowledge(packetId: number): number {
-    for (let i = 0; i < this.queue.length; i++) {
-      const m = this.queue[i];
-      if (m.packetId === packetId) {
-        this.queue.splice(i, 1);
-        this.bytes -= m.bag.length + m.payload.length;
-        this.acknowledged++;
-        return m.seq;
+    upcomingSeq: function (): number {
+      return nextSeq;
+    },
+
+    sizeBytes: function (): number {
+      return bytes;
+    },
+
+    /**
+     * Accepts a message. Returns its sequence number, or ERR_TOO_LARGE (above the hub's
+     * limit or the outbox's byte bound) / ERR_BAD_ARGUMENT / ERR_FULL (full, refuseNew). Makes
+     * room by dropping the oldest messages; `onDrop` hears each (to release it from the session
+     * if it was in flight).
+     */
+    add: function (bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number {
+      if (messageId.length === 0) return ERR_BAD_ARGUMENT;
+      const size = bag.length + payload.length;
+      if (size > maxMessageBytes || size > limits.maxBytes) return ERR_TOO_LARGE;
+      if (limits.refuseNew && queue.length > 0 && (queue.length >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+        self.refused++;
+        return ERR_FULL;
       }
-    }
-    return 0;
-  }
+      while (queue.length > 0 && (queue.length >= limits.maxMessages || bytes + size > limits.maxBytes)) dropOldest(onDrop);
+      const message: OutboxMessage = { seq: nextSeq++, messageId: messageId, bag: bag, payload: payload, packetId: 0 };
+      queue.push(message);
+      bytes += size;
+      return message.seq;
+    },
 
-  /** Hands every in-flight packet id to release (to drop it from the session), then marks
-   *  all messages unsent so they go out again (after a move to another hub). */
-  forEachInFlight(release: (packetId: number) => void): void {
-    for (let i = 0; i < this.queue.length; i++) {
-      const m = this.queue[i];
-      if (m.packetId !== 0) release(m.packetId);
-      m.packetId = 0;
-    }
-  }
+    shed: function (keep: number, onDrop?: (message: OutboxMessage) => void): void {
+      while (queue.length > keep) dropOldest(onDrop);
+    },
+
+    /** The oldest message not yet handed to the session, or undefined. */
+    nextUnsent: function (): OutboxMessage | undefined {
+      for (let i = 0; i < queue.length; i++) if (queue[i].packetId === 0) return queue[i];
+      return undefined;
+    },
+
+    /** Records the packet id the session gave the message. */
+    markSent: function (message: OutboxMessage, packetId: number): void {
+      message.packetId = packetId;
+    },
+
+    /** Messages handed to the session and not yet acknowledged. */
+    inFlight: function (): number {
+      let n = 0;
+      for (let i = 0; i < queue.length; i++) if (queue[i].packetId !== 0) n++;
+      return n;
+    },
+
+    /** The hub acknowledged packetId: the message leaves the outbox. Returns its seq, 0 if unknown. */
+    acknowledge: function (packetId: number): number {
+      for (let i = 0; i < queue.length; i++) {
+        const m = queue[i];
+        if (m.packetId === packetId) {
+          queue.splice(i, 1);
+          bytes -= m.bag.length + m.payload.length;
+          self.acknowledged++;
+          return m.seq;
+        }
+      }
+      return 0;
+    },
+
+    /** Hands every in-flight packet id to release (to drop it from the session), then marks
+     *  all messages unsent so they go out again (after a move to another hub). */
+    forEachInFlight: function (release: (packetId: number) => void): void {
+      for (let i = 0; i < queue.length; i++) {
+        const m = queue[i];
+        if (m.packetId !== 0) release(m.packetId);
+        m.packetId = 0;
+      }
+    },
+  };
+  return self;
 }

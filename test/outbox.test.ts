@@ -1,7 +1,7 @@
 // The outbox: nothing leaves before its PUBACK, bounds by count and bytes, oldest dropped.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Outbox, OutboxMessage, HUB_MAX_MESSAGE_BYTES } from "../firmware/outbox";
+import { createRamOutbox, OutboxMessage, HUB_MAX_MESSAGE_BYTES } from "../firmware/outbox";
 import { ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL } from "../firmware/status";
 
 const bytes = (n: number) => new Uint8Array(n);
@@ -9,7 +9,7 @@ const bytes = (n: number) => new Uint8Array(n);
 const outbox = suite("outbox");
 
 outbox("messages leave only when acknowledged, in any ack order", () => {
-  const o = new Outbox({ maxMessages: 10, maxBytes: 10000 });
+  const o = createRamOutbox({ maxMessages: 10, maxBytes: 10000 });
   assert.is(o.upcomingSeq(), 1);
   const a = o.add("t/a", bytes(3), "m1");
   const b = o.add("t/b", bytes(3), "m2");
@@ -31,7 +31,7 @@ outbox("messages leave only when acknowledged, in any ack order", () => {
 });
 
 outbox("full by count -> the oldest is dropped, counted and reported", () => {
-  const o = new Outbox({ maxMessages: 3, maxBytes: 10000 });
+  const o = createRamOutbox({ maxMessages: 3, maxBytes: 10000 });
   const dropped: string[] = [];
   for (let i = 1; i <= 5; i++) o.add("t", bytes(1), `m${i}`, (m) => dropped.push(m.messageId));
   assert.equal(dropped, ["m1", "m2"]);
@@ -41,7 +41,7 @@ outbox("full by count -> the oldest is dropped, counted and reported", () => {
 });
 
 outbox("full by bytes -> as many oldest as needed are dropped", () => {
-  const o = new Outbox({ maxMessages: 100, maxBytes: 100 });
+  const o = createRamOutbox({ maxMessages: 100, maxBytes: 100 });
   o.add("t", bytes(39), "a");
   o.add("t", bytes(39), "b");
   o.add("t", bytes(59), "c"); // 40 + 40 + 60 > 100: "a" goes
@@ -52,10 +52,10 @@ outbox("full by bytes -> as many oldest as needed are dropped", () => {
 });
 
 outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing dropped", () => {
-  const o = new Outbox({ maxMessages: 10, maxBytes: 1024 * 1024 });
+  const o = createRamOutbox({ maxMessages: 10, maxBytes: 1024 * 1024 });
   o.add("t", bytes(1), "keep");
   assert.is(o.add("t", bytes(HUB_MAX_MESSAGE_BYTES), "big"), ERR_TOO_LARGE);
-  const small = new Outbox({ maxMessages: 10, maxBytes: 50 });
+  const small = createRamOutbox({ maxMessages: 10, maxBytes: 50 });
   assert.is(small.add("t", bytes(60), "big"), ERR_TOO_LARGE);
   assert.is(o.add("t", bytes(1), ""), ERR_BAD_ARGUMENT, "every message needs an id");
   assert.is(o.size(), 1);
@@ -63,7 +63,7 @@ outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing drop
 });
 
 outbox("full with refuseNew -> the new message is refused and counted, the queue kept", () => {
-  const o = new Outbox({ maxMessages: 2, maxBytes: 10000, refuseNew: true });
+  const o = createRamOutbox({ maxMessages: 2, maxBytes: 10000, refuseNew: true });
   const dropped: string[] = [];
   o.add("t", bytes(1), "m1");
   o.add("t", bytes(1), "m2");
@@ -76,7 +76,7 @@ outbox("full with refuseNew -> the new message is refused and counted, the queue
 });
 
 outbox("a move to another hub -> in-flight ids released, every message goes out again", () => {
-  const o = new Outbox({ maxMessages: 10, maxBytes: 1000 });
+  const o = createRamOutbox({ maxMessages: 10, maxBytes: 1000 });
   o.add("t", bytes(1), "a");
   o.add("t", bytes(1), "b");
   o.markSent(o.nextUnsent() as OutboxMessage, 5);

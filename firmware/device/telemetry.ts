@@ -7,7 +7,7 @@
 import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
 import { telemetryTopic, encodePropertyBag, PropertyBag } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
-import { Outbox, OutboxMessage, TelemetryOutbox } from "../outbox";
+import { createRamOutbox, OutboxMessage, RamOutbox, TelemetryOutbox } from "../outbox";
 import { createFlashOutbox } from "../outbox-flash";
 import { ERR_FULL } from "../status";
 import { C2dCallback } from "./api";
@@ -41,7 +41,7 @@ export function createTelemetry(core: Core): Telemetry {
       maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew,
       maxFlashBytes: config.outboxMaxFlashBytes, store: hal.store, crc32: hal.crc32,
     })
-    : new Outbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew });
+    : createRamOutbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew });
   const recovered = outbox.load();
   if (recovered > 0 || outbox.damaged > 0) {
     core.log(LOG_INFO, "outbox: " + recovered + " messages queued before the boot; next seq " + outbox.upcomingSeq() +
@@ -112,7 +112,7 @@ export function createTelemetry(core: Core): Telemetry {
     },
 
     shed: function (): void {
-      if (outbox instanceof Outbox) outbox.shed(outbox.size() >> 1, dropped);
+      if (!config.outboxPersist) (outbox as RamOutbox).shed(outbox.size() >> 1, dropped);
     },
   };
   return telemetry;
