@@ -11,6 +11,9 @@ export const OK = 0;
 export const NEED_MORE = 1;
 /** Not a failure: the input belongs to some other parser. */
 export const NO_MATCH = 2;
+/** Not a failure: input stopped after a packet because the receiver's queue is full; the
+ *  rest waits for Session.resume() once the queue is drained. */
+export const PAUSED = 3;
 
 // Bad input and limits
 export const ERR_MALFORMED = -1;

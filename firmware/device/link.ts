@@ -11,10 +11,12 @@ import { ConnectOptions } from "../mqtt/encode";
 import { AUTH_CERT } from "../config";
 import { base64DecodeLenient } from "../azure/base64";
 import { KIND_HUB_SOCKET, KIND_DPS_SOCKET } from "../policy/classify";
+import { PAUSED } from "../status";
 import { Core, Inbound, LINK_HUB } from "./core";
 
-/** Inbound messages held until the session call returns (bounded: past it a QoS 1 message
- *  waits unacknowledged for the next reconnection, a QoS 0 one is lost). */
+/** Inbound messages held until the session call returns. When a chunk brings more, the
+ *  session pauses once the queue is full and goes on after the device has drained it, so
+ *  nothing is dropped and the queue stays bounded. */
 export const MAX_INBOUND = 8;
 const EMPTY = new Uint8Array(0);
 
@@ -154,7 +156,8 @@ export function createLink(core: Core): Link {
         },
         message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
           core.stats.received++;
-          // Not acknowledged: the hub sends it again only after the next reconnection.
+          // Cannot happen while full() pauses the session; if it did, a QoS 1 message would be
+          // left unacknowledged (sent again after the next reconnection).
           if (link.inbound.length >= MAX_INBOUND) return false;
           link.inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId, tooLarge: 0 });
           return qos === 0;
@@ -165,6 +168,9 @@ export function createLink(core: Core): Link {
           core.stats.received++;
           core.stats.tooLarge++;
           if (link.inbound.length < MAX_INBOUND) link.inbound.push({ topic: topic, payload: EMPTY, qos: qos, packetId: packetId, tooLarge: size });
+        },
+        full: function () {
+          return link.inbound.length >= MAX_INBOUND;
         },
         puback: puback,
         suback: suback,
@@ -215,8 +221,14 @@ export function openMqtt(core: Core, kind: number, host: string, session: Sessio
       core.settle();
     },
     data: function (bytes: Uint8Array) {
-      session.receive(bytes, core.now());
+      let r = session.receive(bytes, core.now());
       core.settle();
+      // More messages in one chunk than the inbound queue holds: the session paused with the
+      // queue full, settle() has drained it, and the rest goes in (a loop, not recursion).
+      while (r === PAUSED && core.link.session === session) {
+        r = session.resume(core.now());
+        core.settle();
+      }
     },
     closed: function (error: number, detail: string) {
       session.lost();

@@ -23,10 +23,13 @@ export interface FrameReader {
    * Feeds one chunk. Returns OK when every byte was consumed (a partial packet waits for the
    * next chunk), ERR_MALFORMED for a remaining length over four bytes, ERR_TOO_LARGE for a
    * packet over maxPacket bytes that is not a PUBLISH to skip (rejected from its header,
-   * before any body is buffered), or the first non-OK value of onFrame. After a non-OK
-   * return, call reset() before more input.
+   * before any body is buffered), or the first non-OK value of onFrame. After an error
+   * return (negative), call reset() before more input; after a positive one from onFrame,
+   * the chunk's last `left` bytes were not consumed and may be pushed next.
    */
   push(chunk: Uint8Array): number;
+  /** After push: the bytes at the end of the chunk it did not consume (0 unless onFrame stopped it). */
+  left: number;
   /** Forgets any partial packet and error (a new connection). */
   reset(): void;
 }
@@ -146,8 +149,10 @@ export function createFrameReader(maxPacket: number, onFrame: FrameHandler, skip
         }
       }
     }
+    self.left = n - i;
     return st;
   }
 
-  return { push: push, reset: reset };
+  const self: FrameReader = { push: push, reset: reset, left: 0 };
+  return self;
 }

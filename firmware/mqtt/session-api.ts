@@ -67,13 +67,19 @@ export interface SessionEvents {
   unsuback(packetId: number): void;
   /** The session ended the connection; the code says why (see the header). */
   closed(reason: number): void;
+  /** Optional: asked after each inbound PUBLISH; true (the receiver's queue is full) stops
+   *  receive() there with PAUSED, the rest of its input kept for resume(). */
+  full?(): boolean;
 }
 
 export interface Session {
   /** Sends CONNECT (ending any previous connection). OK, ERR_BAD_ARGUMENT, ERR_NO_SPACE. */
   connect(options: ConnectOptions, now: number): number;
-  /** Feeds transport bytes. OK, ERR_NOT_CONNECTED, or the code the session closed with. */
+  /** Feeds transport bytes. OK, PAUSED (events.full said so: call resume() once the queue
+   *  is drained), ERR_NOT_CONNECTED, or the code the session closed with. */
   receive(bytes: Uint8Array, now: number): number;
+  /** Reads the input a PAUSED left; the same returns as receive. OK when nothing is left. */
+  resume(now: number): number;
   /** Runs due timeouts; returns ms until the next call is needed, or -1 for none. */
   tick(now: number): number;
   /** QoS 0: OK or ERR_NOT_CONNECTED. QoS 1: the packet id, or ERR_FULL. Both: ERR_BAD_ARGUMENT,

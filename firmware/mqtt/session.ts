@@ -11,7 +11,7 @@
 // as a new PUBLISH (DUP clear, the same id, which is free in the new session), so delivery
 // stays at least once either way. Call discardAll() before connect() to drop them instead.
 // QoS 1 publishes made while not connected wait in the window for the next CONNACK.
-import { OK, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
+import { OK, PAUSED, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
 import { ConnectOptions, connectSize, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
 import { decodePacket } from "./decode";
 import { createFrameReader } from "./frame-reader";
@@ -70,6 +70,8 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   let pingAt = -1; // when the outstanding PINGREQ went out; -1: none
   let lastId = 0;
   let seq = 0;
+  // Input not yet read after a PAUSED (see resume).
+  let held = empty;
 
   function out(b: Uint8Array, n: number): void {
     lastTx = now;
@@ -144,6 +146,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
 
   function down(): void {
     st = SESSION_DOWN;
+    held = empty;
     pingAt = -1;
     for (let i = 0; i < size; i++) if (kind[i] == SUB) drop(i);
   }
@@ -173,6 +176,8 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     } else if (type == PUBLISH) {
       if (oversize && events.oversized) events.oversized(p.topic, p.qos, id, oversize);
       if ((oversize || events.message(p.topic, p.payload, p.qos, p.dup, id)) && p.qos && st == SESSION_UP) out(small, writePuback(small, 0, id));
+      // The receiver's queue is full: stop after this packet until it has been drained.
+      if (st == SESSION_UP && events.full && events.full()) return PAUSED;
     } else if (type != PINGRESP) {
       // PUBACK, SUBACK or UNSUBACK of something in the window; a late duplicate is ignored.
       // (PINGRESP needs nothing: any input already cleared the ping.)
@@ -202,6 +207,19 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     return ids[i];
   }
 
+  function receive(bytes: Uint8Array, t: number): number {
+    now = t;
+    held = empty;
+    if (st == SESSION_DOWN) return ERR_NOT_CONNECTED;
+    lastRx = now;
+    pingAt = -1;
+    const r = reader.push(bytes);
+    if (r == PAUSED) held = bytes.subarray(bytes.length - reader.left);
+    // Framing, decode and protocol errors end the session; ERR_NOT_CONNECTED means a
+    // handler already ended it.
+    return r < 0 && r != ERR_NOT_CONNECTED ? fail(r) : r;
+  }
+
   /** ms until `since + period`, wrap-safe. */
   function left(since: number, period: number): number {
     return (since + period - now) | 0;
@@ -226,15 +244,10 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       return OK;
     },
 
-    receive: function (bytes: Uint8Array, t: number): number {
-      now = t;
-      if (st == SESSION_DOWN) return ERR_NOT_CONNECTED;
-      lastRx = now;
-      pingAt = -1;
-      const r = reader.push(bytes);
-      // Framing, decode and protocol errors end the session; ERR_NOT_CONNECTED means a
-      // handler already ended it.
-      return r < 0 && r != ERR_NOT_CONNECTED ? fail(r) : r;
+    receive: receive,
+
+    resume: function (t: number): number {
+      return held.length ? receive(held, t) : OK;
     },
 
     tick: function (t: number): number {

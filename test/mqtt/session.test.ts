@@ -4,7 +4,7 @@ import { createSession, SESSION_DOWN, SESSION_CONNECTING, SESSION_UP } from "../
 import { Session, SessionOptions } from "../../firmware/mqtt/session-api";
 import { ConnectOptions, connectSize, writeConnect } from "../../firmware/mqtt/encode";
 import {
-  OK, NO_MATCH, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD,
+  OK, PAUSED, NO_MATCH, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD,
   ERR_REFUSED, ERR_PROTOCOL, ERR_MALFORMED, ERR_TOO_LARGE,
 } from "../../firmware/status";
 import { mpParse, mpGenerate, encodeWith, hex } from "./kit";
@@ -23,6 +23,8 @@ interface Harness {
   /** Called inside message() and closed(), for re-entrancy tests. */
   onMessage?: () => void;
   onClosed?: () => void;
+  /** What full() answers after each inbound PUBLISH (the receiver's queue); false when absent. */
+  full?: () => boolean;
   /** Parses everything sent since the last call (mqtt-packet). */
   sent(): Record<string, unknown>[];
   /** Server -> client. */
@@ -72,6 +74,7 @@ function harness(options?: SessionOptions): Harness {
         h.log.push(`oversized ${topic} q${qos} #${id} ${size}`);
         if (h.onMessage) h.onMessage();
       },
+      full: () => (h.full ? h.full() : false),
       puback: (id) => h.log.push(`puback ${id}`),
       suback: (id, granted) => h.log.push(`suback ${id} ${Array.from(granted).join(",")}`),
       unsuback: (id) => h.log.push(`unsuback ${id}`),
@@ -515,6 +518,36 @@ inbound("ack while down or with id 0 -> ERR_NOT_CONNECTED / ERR_BAD_ARGUMENT", (
   assert.is(h.s.ack(0, 1), ERR_BAD_ARGUMENT);
   h.s.lost();
   assert.is(h.s.ack(9, 1), ERR_NOT_CONNECTED);
+});
+inbound("the receiver's queue full -> PAUSED after that packet, the rest kept; resume() once drained -> the next ones, none lost", () => {
+  const h = up();
+  let queued = 0;
+  h.onMessage = () => void queued++;
+  h.full = () => queued >= 2;
+  const packets = [pub("a", "1", 1, 1), pub("b", "2", 0), pub("c", "3", 1, 2), pub("d", "4", 0), pub("e", "5", 1, 3)];
+  const chunk = Buffer.concat(packets.map((p) => mpGenerate(p)));
+  // The last packet is split: its second half arrives in the next chunk.
+  assert.is(h.s.receive(chunk.subarray(0, chunk.length - 2), 1), PAUSED);
+  assert.equal(h.log, ["message a 1 q1 #1", "message b 2 q0 #0"]);
+  assert.equal(h.sent(), [{ cmd: "puback", messageId: 1 }]);
+  queued = 0;
+  assert.is(h.s.resume(2), PAUSED);
+  assert.equal(h.log.slice(2), ["message c 3 q1 #2", "message d 4 q0 #0"]);
+  queued = 0;
+  assert.is(h.s.resume(3), OK, "the rest: part of the last packet, buffered");
+  assert.is(h.s.resume(3), OK, "nothing left");
+  assert.is(h.s.receive(chunk.subarray(chunk.length - 2), 4), OK);
+  assert.equal(h.log.slice(4), ["message e 5 q1 #3"]);
+  assert.equal(h.sent(), [{ cmd: "puback", messageId: 2 }, { cmd: "puback", messageId: 3 }]);
+});
+inbound("paused, then the transport is lost -> the rest is dropped with it", () => {
+  const h = up();
+  h.full = () => true;
+  const chunk = Buffer.concat([mpGenerate(pub("a", "1", 0)), mpGenerate(pub("b", "2", 0))]);
+  assert.is(h.s.receive(chunk, 1), PAUSED);
+  h.s.lost();
+  assert.is(h.s.resume(2), OK);
+  assert.equal(h.log, ["message a 1 q0 #0"]);
 });
 inbound("several packets in one chunk -> each delivered, each acknowledged, in order", () => {
   const h = up();
