@@ -383,7 +383,13 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
     },
     net: {
       connect: function (o: SocketOptions, events: SocketEvents) {
-        return connectSocket(o, events, options.hosts, verifies);
+        const socket = connectSocket(o, events, options.hosts, verifies);
+        // The minifier inlines connectSocket here, so its handlers' scope chain includes this
+        // call's: let go of the arguments, or a closed socket would keep the device's
+        // callbacks (and the session they hold) until Espruino drops it.
+        o = undefined as unknown as SocketOptions;
+        events = undefined as unknown as SocketEvents;
+        return socket;
       },
     },
     store: store,
