@@ -222,6 +222,9 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     timer = 0;
     timerAt = -1;
     if (!core.started) return;
+    // Before the work a deadline may start (a connection takes a few hundred JsVars): a low
+    // pool sheds the RAM outbox first instead of running out halfway.
+    watchMemory();
     const t = core.now();
     const policy = core.policy;
     policy.setClockSynced(hal.clock.isSynced());
