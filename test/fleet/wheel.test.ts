@@ -125,3 +125,60 @@ for (const bits of [16, 22]) edits(`random pushes, moves, removals and pops, lev
 });
 
 edits.run();
+
+const scout = suite("wheel: scout");
+
+scout("nothing moved -> the scout finds the entries of the block in pop order, ahead of the clock; pops never change", () => {
+  const prng = createPrng(0x5c07);
+  const n = 3000;
+  const w = new Wheel(n, 16);
+  for (let id = 0; id < n; id++) w.push(id, prng.int(4) === 0 ? prng.int(50) : prng.int(60000));
+  // Within the first block nothing is pushed while popping: the scout's sequence is pop's.
+  const scouted: number[] = [];
+  for (;;) {
+    const id = w.scout();
+    if (id < 0) {
+      if (w.scoutLead > 0 && scouted.length < n) continue; // a run of empty slots: it goes on
+      break;
+    }
+    scouted.push(id);
+  }
+  assert.is(scouted.length, n);
+  for (let i = 0; i < n; i++) assert.is(w.pop(1e9), scouted[i], `entry ${i}`);
+  assert.is(w.pop(1e9), -1);
+});
+
+scout("moves, removals and pops while it walks -> the scout restarts at the clock, never walks the free nodes, and pop order is unchanged", () => {
+  const prng = createPrng(0x5c08);
+  const n = 400;
+  const a = new Wheel(n, 16);
+  const b = new Wheel(n, 16);
+  for (let step = 0; step < 20000; step++) {
+    const r = prng.int(10);
+    const id = prng.int(n);
+    if (r < 5) {
+      const t = Math.max(a.now, a.now + prng.int(3000) - 10);
+      a.push(id, t);
+      b.push(id, t);
+    } else if (r === 5) {
+      a.remove(id);
+      b.remove(id);
+    } else if (r < 8) {
+      for (let k = 0; k < 3; k++) {
+        const s = a.scout();
+        assert.ok(s >= -1 && s < n);
+      }
+    } else {
+      const until = a.now + prng.int(50);
+      assert.is(a.pop(until), b.pop(until));
+      assert.is(a.now, b.now);
+    }
+  }
+  for (;;) {
+    const x = a.pop(1e9);
+    assert.is(x, b.pop(1e9));
+    if (x < 0) break;
+  }
+});
+
+scout.run();

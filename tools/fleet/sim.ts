@@ -53,9 +53,12 @@ export interface DeviceModel {
   dpsReply(d: number, now: number, status: number, opStatus: number, retryAfterS: number, hub: number): void;
   /** The DPS connection failed (KIND_DPS_SOCKET). */
   dpsFailed(d: number, now: number, kind: number, code: number): void;
-  /** Reads (and changes nothing of) what device d's next event will need, so that its cache
-   *  misses overlap with the current event's work; any number. */
-  touch?(d: number): number;
+  /** Loads (and changes nothing of) what device d's coming event will need, so that its cache
+   *  misses overlap with the work of the events before it; returns any number. A model whose
+   *  state hangs off a per-device pointer loads the pointer now and what it points to on a
+   *  later call (the two loads depend on each other: in separate calls, they overlap with
+   *  other devices' instead of following each other). */
+  prefetch?(d: number): number;
 }
 
 export interface ServiceLimits {
@@ -265,8 +268,8 @@ const SV_TIMEOUT = 5;
 const SV_DROP = 6;
 const SV_BOOT = 7;
 
-/** The run loop loads the data of the event due this many ms ahead (Wheel.ahead). */
-const AHEAD_MS = 4;
+/** The run loop loads the data of the event about this many events ahead (Wheel.scout). */
+const SCOUT_LEAD = 12;
 
 // A device's bytes, kept in its two wheel entries (Wheel.bytes, beside their times): the hub it
 // is connected to (0: none), back since the disruption (1), the hub its DPS operation assigns,
@@ -341,10 +344,13 @@ export class Sim implements Core {
   /** What the look-ahead read (kept so that the reads are not optimised away). */
   sink = 0;
 
-  // Deferred requests from the current model call: device, kind, time.
+  // Deferred requests from the current model call: device, kind, time. The time is an event's
+  // (a wheel time, < 2^31): an Int32Array gives it back as a small integer, where a Float64Array
+  // would give a heap number, and one heap number stored in a policy field turns that field into
+  // a boxed double for every device (one more cache miss per read).
   private reqD = new Int32Array(8);
   private reqK = new Uint8Array(8);
-  private reqT = new Float64Array(8);
+  private reqT = new Int32Array(8);
   private reqHub = new Uint8Array(8);
   private reqLen = 0;
   // Timers set during the current event: device, time (-1: none).
@@ -431,14 +437,14 @@ export class Sim implements Core {
 
   private request(d: number, kind: number, t: number, hub: number): void {
     if (this.reqLen === this.reqD.length) {
-      const grow = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
         const b = make(a.length * 2);
         b.set(a);
         return b;
       };
       this.reqD = grow(this.reqD, (k) => new Int32Array(k));
       this.reqK = grow(this.reqK, (k) => new Uint8Array(k));
-      this.reqT = grow(this.reqT, (k) => new Float64Array(k));
+      this.reqT = grow(this.reqT, (k) => new Int32Array(k));
       this.reqHub = grow(this.reqHub, (k) => new Uint8Array(k));
     }
     const i = this.reqLen++;
@@ -678,6 +684,8 @@ export class Sim implements Core {
     let allBack = false;
     let truncated = false;
     const every = this.o.progressEvery ?? 0;
+    /** The entry the scout found last (its later stages come on the next event). */
+    let scouted = -1;
     for (;;) {
       const until = disrupted ? end : Math.min(end, sc.disruptAt - 1);
       const id = wheel.pop(until);
@@ -709,10 +717,21 @@ export class Sim implements Core {
         break;
       }
       const now = wheel.now;
-      // Look a few milliseconds ahead (at a million devices about one event each): load the
-      // devices due then while this one runs.
-      const next = wheel.ahead(AHEAD_MS);
-      if (next >= 0 && model.touch) this.sink ^= model.touch(next >> 1);
+      // Keep the wheel's scout SCOUT_LEAD events ahead, and load what the coming events need
+      // in stages, each on a later event than the one before (a load that misses the cache
+      // stalls the processor; the loads of one event's stages are independent, so they
+      // overlap): the scout reads the slot and node of an event ahead, then the device's wheel
+      // entries and its model's first load (DeviceModel.prefetch), then the rest.
+      for (let c = 0; c < 2 && wheel.scoutLead < SCOUT_LEAD; c++) {
+        const found = wheel.scout();
+        const prev = scouted;
+        scouted = found;
+        if (prev >= 0) {
+          this.sink ^= this.dev[DEV * (prev >> 1)];
+          if (model.prefetch) this.sink ^= model.prefetch(prev >> 1);
+        }
+        if (found < 0) break;
+      }
       this.events++;
       if ((id & 1) === 0) model.timer(id >> 1, now);
       else this.service(id >> 1, now);
