@@ -3,14 +3,17 @@
 // queues in a RAM outbox; then the pool is filled until less than 1/16 of it is free. The
 // device must say so (log line, status reason LowMemory), drop the older half of the outbox,
 // keep running, and say when memory is back. (probe: run from Storage, as the device runs
-// its application: from a file the whole client would not fit in the pool.)
+// its application: built as the application is, the configuration checker an on-demand
+// module; from a file the whole client would not fit in the pool.)
 import { check, figure, done } from "./probe-kit";
-import { createEspruinoHal } from "../../hal/espruino";
+import { createEspruinoHal, loadModule } from "../../hal/espruino";
 import { LOG_INFO } from "../../hal/types";
 import { createDevice } from "../../firmware/device/index";
-import { resolveConfig, ResolvedConfig } from "../../firmware/config";
+import { ResolvedConfig } from "../../firmware/config";
 
 const key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+// The checker as main.ts loads it: evaluated from the slot file, then dropped.
+const resolveConfig = loadModule("config") as (raw: unknown) => ResolvedConfig | string[];
 const config = resolveConfig({
   connectionString: "HostName=low-memory.azure-devices.net;DeviceId=d1;SharedAccessKey=" + key,
   hosts: { "low-memory.azure-devices.net": "127.0.0.1:1" },

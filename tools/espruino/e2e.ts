@@ -20,7 +20,7 @@ import { DEFAULT_STUB, initialSelector, projectVersion } from "../flash/boot-stu
 import { CONFIG_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
 import { SELECTOR_RECORD, SLOT_A_RECORD } from "../../firmware/ota/slots";
 import type { DeviceConfig } from "../../firmware/config";
-import { FIXED_POOL_PRELUDE, startInterpreter, type InterpreterRun } from "./interpreter";
+import { FIXED_POOL_PRELUDE, STORAGE_PUT_SOURCE, startInterpreter, type InterpreterRun } from "./interpreter";
 import { selfSignedDevice } from "../tls/device-certs";
 
 const BOOT_TIMEOUT_MS = 60_000;
@@ -55,8 +55,7 @@ export function setupScript(config: DeviceConfig): string {
     "var s = require(\"Storage\");",
     "s.eraseAll();",
     // In pieces, as the flasher writes: the whole file read at once does not fit a C3's pool.
-    "function put(name, file) { var size = require(\"fs\").statSync(file).size, f = E.openFile(file, \"r\"), at = 0, ok = true, d;" +
-      " while (at < size) { d = f.read(512); if (!d) break; ok = s.write(name, d, at, size) && ok; at += d.length; } f.close(); return ok && at === size; }",
+    STORAGE_PUT_SOURCE,
     "var ok = put(" + JSON.stringify(SLOT_A_RECORD) + ", \"bundle.js\");",
     "ok = s.write(" + JSON.stringify(CONFIG_RECORD) + ", " + JSON.stringify(JSON.stringify(config)) + ") && ok;",
     "ok = s.write(" + JSON.stringify(SELECTOR_RECORD) + ", " + JSON.stringify(initialSelector(projectVersion())) + ") && ok;",

@@ -87,6 +87,16 @@ export function startInterpreter(interpreter: string, args: string[], cwd: strin
 export const FIXED_POOL_PRELUDE = "(function(){if(process.env.BOARD!==\"LINUX\")return;var a=[],i=0;" +
   "while(process.memory().total<16384&&i++<40000)a.push([0]);})();\n";
 
+/**
+ * Interpreter source of `put(name, file)`: copies a file (the Linux build's fs) into a Storage
+ * record in 512-byte pieces, as the flasher writes, and returns whether all of it was
+ * written. A whole file read at once takes its size in variables: a 100 KB slot file does not
+ * fit a C3's pool.
+ */
+export const STORAGE_PUT_SOURCE = "function put(name, file) { var s = require(\"Storage\"), size = require(\"fs\").statSync(file).size," +
+  " f = E.openFile(file, \"r\"), at = 0, ok = true, d;" +
+  " while (at < size) { d = f.read(512); if (!d) break; ok = s.write(name, d, at, size) && ok; at += d.length; } f.close(); return ok && at === size; }";
+
 /** The interpreter's board name (process.env.BOARD) and variable pool at start. */
 export async function poolOf(interpreter: string, cwd: string): Promise<{ board: string; total: number }> {
   writeFileSync(join(cwd, "pool.js"), "console.log(\"POOL \"+process.env.BOARD+\" \"+process.memory().total);\n");

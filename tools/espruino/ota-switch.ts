@@ -19,7 +19,7 @@
 // as through a one-line `eval(read(...))` .bootcde (and a function-scope eval, the mistake
 // the stub avoids, for comparison).
 import { MODULE_LOADER_SOURCE } from "../build/espruino-pipeline.mjs";
-import { startInterpreter } from "./interpreter";
+import { STORAGE_PUT_SOURCE, startInterpreter } from "./interpreter";
 import { createServer, type Server } from "node:http";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -62,12 +62,13 @@ async function run(interpreter: string, args: string[], cwd: string, stop: RegEx
   return { ...r, rebooted: r.exitCode === 1 && r.lines.includes("Not implemented") };
 }
 
-/** Writes a fresh Storage: eraseAll, then each record from a file in cwd or a text. */
+/** Writes a fresh Storage: eraseAll, then each record from a file in cwd (in pieces, as the
+ *  flasher writes: a slot file read whole does not fit a C3's pool) or a text. */
 async function flash(interpreter: string, cwd: string, records: Array<[string, { file: string } | { text: string }]>): Promise<void> {
-  const script = ["var S = require(\"Storage\"), ok = true;", "S.eraseAll();"];
+  const script = [STORAGE_PUT_SOURCE, "var S = require(\"Storage\"), ok = true;", "S.eraseAll();"];
   for (const [name, from] of records) {
-    const data = "file" in from ? "require(\"fs\").readFileSync(" + JSON.stringify(from.file) + ")" : JSON.stringify(from.text);
-    script.push("ok = S.write(" + JSON.stringify(name) + ", " + data + ") && ok;");
+    if ("file" in from) script.push("ok = put(" + JSON.stringify(name) + ", " + JSON.stringify(from.file) + ") && ok;");
+    else script.push("ok = S.write(" + JSON.stringify(name) + ", " + JSON.stringify(from.text) + ") && ok;");
   }
   script.push("print(ok ? \"SETUP OK\" : \"SETUP FAIL\");", "");
   writeFileSync(join(cwd, "setup.js"), script.join("\n"));
