@@ -42,6 +42,8 @@ export type UpdatesFactory = (core: Core, seed: unknown) => Updates;
 const LOW_MEMORY_SHIFT = 4;
 /** How often the pool is looked at (after events). */
 const MEMORY_CHECK_MS = 1000;
+/** When a timer run is cut short (out of memory), the next one this much later. */
+const INTERRUPTED_RETRY_MS = 1000;
 
 function earliest(a: number, b: number): number {
   if (a < 0) return b;
@@ -222,6 +224,11 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     timer = 0;
     timerAt = -1;
     if (!core.started) return;
+    // A fallback first: Espruino cuts a callback short when it runs out of memory, and this
+    // one would then never re-arm itself (the device would hang). schedule() replaces it
+    // (timerAt -2 matches no deadline).
+    timer = hal.timers.setTimer(INTERRUPTED_RETRY_MS, onTimer);
+    timerAt = -2;
     // Before the work a deadline may start (a connection takes a few hundred JsVars): a low
     // pool sheds the RAM outbox first instead of running out halfway.
     watchMemory();

@@ -6,14 +6,15 @@
 // its application: built as the application is, the configuration checker an on-demand
 // module; from a file the whole client would not fit in the pool.)
 import { check, figure, done } from "./probe-kit";
-import { createEspruinoHal, loadModule } from "../../hal/espruino";
-import { LOG_INFO } from "../../hal/types";
+import { createEspruinoHal, createEspruinoStore, loadModule } from "../../hal/espruino";
+import { LOG_INFO, Store } from "../../hal/types";
 import { createDevice } from "../../firmware/device/index";
 import { ResolvedConfig } from "../../firmware/config";
 
 const key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-// The checker as main.ts loads it: evaluated from the slot file, then dropped.
-const resolveConfig = loadModule("config") as (raw: unknown) => ResolvedConfig | string[];
+// The checker as main.ts loads it: evaluated from the slot file, then dropped (it also
+// writes the TLS material, none here, to its records in the store).
+const resolveConfig = loadModule("config") as (raw: unknown, store: Store) => ResolvedConfig | string[];
 const config = resolveConfig({
   connectionString: "HostName=low-memory.azure-devices.net;DeviceId=d1;SharedAccessKey=" + key,
   hosts: { "low-memory.azure-devices.net": "127.0.0.1:1" },
@@ -21,7 +22,7 @@ const config = resolveConfig({
   // Plain TCP: on Linux a TLS attempt borrows about 2,400 variables from the pool.
   tls: false,
   port: 1,
-}) as ResolvedConfig;
+}, createEspruinoStore()) as ResolvedConfig;
 check("configuration resolved", !Array.isArray(config), String(config));
 
 // The stock Linux build (BOARD "LINUX") doubles its pool whenever it runs out; a board's is
