@@ -215,7 +215,7 @@ export interface EndToEndOptions {
   /** For a pool too small to also hold a TLS socket on Linux (the C3's 4,095 variables: the
    *  Linux build takes mbedtls's buffers from the pool, a board from its native heap): the
    *  simulator listens for plain TCP and the configuration has tls false, a 2 KB inbound
-   *  limit, the outbox in RAM and no update agent, a small board's profile. */
+   *  limit and no update agent, a small board's profile (the outbox in flash, as by default). */
   plainTcp?: boolean;
 }
 
@@ -263,9 +263,6 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       delete config.ca;
       delete config.ota;
       config.maxInboundBytes = 2048;
-      // The flash outbox's code (about 250 JsVars more than the RAM one) does not fit next to
-      // provisioning on this pool yet: the cold boot's peak is then above 4,095.
-      config.outbox = { persist: false };
     }
     copyFileSync(bundle, join(cwd, "bundle.js"));
     writeFileSync(join(cwd, "boot.js"), FIXED_POOL_PRELUDE + readFileSync(stub, "latin1"), "latin1");
@@ -329,12 +326,9 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
 
     // The outbox in flash: queued while the hub refuses, the process killed, delivered by
     // the next boot.
-    if (plain) report.push("outbox in flash: not run (this profile keeps the outbox in RAM)");
-    else {
-      const offline = await killedWhileOffline(interpreter, cwd, sim, deviceId, first ? first.hub : sim.hubNames[0]);
-      report.push(...offline.report);
-      failures.push(...offline.failures);
-    }
+    const offline = await killedWhileOffline(interpreter, cwd, sim, deviceId, first ? first.hub : sim.hubNames[0]);
+    report.push(...offline.report);
+    failures.push(...offline.failures);
 
     // A broken configuration: what is wrong and how to fix it, then the board waits.
     const badLines = await setup(interpreter, cwd, "console.log(require(\"Storage\").write(" + JSON.stringify(CONFIG_RECORD) +
