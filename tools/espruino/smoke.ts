@@ -136,7 +136,9 @@ async function main(): Promise<void> {
         const version = run.lines.find((l) => /^VERSION /.test(l));
         const checks = run.lines.filter((l) => /^(PASS|FAIL) /.test(l));
         const bad = checks.filter((l) => l.startsWith("FAIL "));
-        const errors = run.lines.filter((l) => /^Uncaught|SyntaxError|ReferenceError|OUT OF MEMORY/.test(l));
+        // A probe about running out of memory says so first (probe-kit's expectOutOfMemory).
+        const oomExpected = run.lines.some((l) => l === "EXPECT OUT OF MEMORY");
+        const errors = run.lines.filter((l) => /^Uncaught|SyntaxError|ReferenceError/.test(l) || (!oomExpected && /OUT OF MEMORY/.test(l)));
         const doneLine = run.lines.find((l) => /^DONE\b/.test(l));
         console.log(`${label}: ${checks.length - bad.length}/${checks.length} checks${version ? " on " + version.slice(8) : ""}`);
         for (const line of run.lines.filter((l) => process.env.PROBE_VERBOSE || /^(FAIL|FIGURE|NOTE) /.test(l))) console.log(`  ${line}`);
