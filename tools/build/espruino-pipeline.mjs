@@ -101,9 +101,7 @@ export function hoistVars(code) {
     const names = scope.names.sort((a, b) => a[0] - b[0]).map((entry) => entry[1]).filter((name, i, all) => all.indexOf(name) === i);
     if (names.length) edits.push([scope.at, scope.at, "var " + names.join(",") + ";"]);
   }
-  edits.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
-  for (const [from, to, text] of edits) code = code.slice(0, from) + text + code.slice(to);
-  return code;
+  return applyEdits(code, edits);
 }
 
 function walk(node, visit) {
@@ -157,9 +155,10 @@ function wrapperOf(code) {
   return fn;
 }
 
-/** Replaces [from, to) ranges with text; ranges must not overlap. */
+/** Replaces [from, to) ranges with text; ranges must not overlap (an insertion may sit at
+ *  the start of a removal: the later end goes first). */
 function applyEdits(code, edits) {
-  edits.sort((a, b) => b[0] - a[0]);
+  edits.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
   for (const [from, to, text] of edits) code = code.slice(0, from) + text + code.slice(to);
   return code;
 }
