@@ -148,6 +148,19 @@ scout("nothing moved -> the scout finds the entries of the block in pop order, a
   assert.is(w.pop(1e9), -1);
 });
 
+scout("pops of entries it did not return -> the lead stays at 0, so the scout stays a few entries ahead of the clock", () => {
+  const w = new Wheel(100, 16);
+  for (let id = 0; id < 100; id++) w.push(id, 10 * id);
+  for (let i = 0; i < 5; i++) w.pop(1e9);
+  assert.is(w.scoutLead, 0);
+  // Two entries scouted and one popped: one ahead, and the scout is where pop goes next.
+  const first = w.scout();
+  w.scout();
+  assert.is(w.scoutLead, 2);
+  assert.is(w.pop(1e9), first);
+  assert.is(w.scoutLead, 1);
+});
+
 scout("moves, removals and pops while it walks -> the scout restarts at the clock, never walks the free nodes, and pop order is unchanged", () => {
   const prng = createPrng(0x5c08);
   const n = 400;

@@ -46,7 +46,7 @@ export const OUR_POLICIES: Record<string, (c: PolicyConfig) => void> = {
 };
 
 /** prefetch() loads a policy object's fields this many calls after its pointer. */
-const PREFETCH_DELAY = 1;
+const PREFETCH_DELAY = 2;
 
 export class PolicyModel implements DeviceModel {
   readonly name: string;

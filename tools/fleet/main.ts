@@ -4,7 +4,8 @@
 // one JSON object (fleet.<scenario>.<figure> for our policy), --svg writes a chart of
 // attempts per second over time for all the policies (one scenario).
 import { writeFileSync } from "node:fs";
-import { DEFAULTS, runPolicy, planOf, limitsOf, type FleetOptions } from "./run";
+import { DEFAULTS, planOf, limitsOf, type FleetOptions } from "./run";
+import { loadRun } from "./bundled";
 import { POLICIES } from "./devices";
 import { SCENARIOS, hubConnectionsPerSecond, boundSeconds, scenario, type RunResult } from "./sim";
 import { attemptsChart } from "./svg";
@@ -181,6 +182,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { o, scenarios, policies, json, svg } = args;
+  const { runPolicy } = await loadRun();
   const plan = planOf(o);
   const lim = limitsOf(o);
   console.log(`service: hub ${o.hubCps}/s new connections (shaping queue ${o.queueS} s, then refused), DPS ${o.dpsPerMin} registrations/min, 5 polls/10 s/device, latency ${o.latencyMs} ms`);

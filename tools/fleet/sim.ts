@@ -269,7 +269,7 @@ const SV_DROP = 6;
 const SV_BOOT = 7;
 
 /** The run loop loads the data of the event about this many events ahead (Wheel.scout). */
-const SCOUT_LEAD = 12;
+const SCOUT_LEAD = 40;
 
 // A device's bytes, kept in its two wheel entries (Wheel.bytes, beside their times): the hub it
 // is connected to (0: none), back since the disruption (1), the hub its DPS operation assigns,

@@ -72,7 +72,9 @@ export class Wheel {
   private scoutT = 0;
   private scoutK = SCOUT_FRESH;
   /** Entries the scout returned that pop() has not (an estimate: some of them moved, and
-   *  entries pushed behind the scout are popped too); 0 when the clock overtook the scout. */
+   *  entries pushed behind the scout are popped too, so it never goes below 0: a count gone
+   *  negative let the scout run ahead to the end of the block, where what it loaded was
+   *  evicted before use); 0 when the clock overtook the scout. */
   scoutLead = 0;
 
   /** fineBits: level 1 covers 2^fineBits ms (16 to 24). */
@@ -131,7 +133,7 @@ export class Wheel {
           if (entry[STRIDE * id] === k) {
             entry[STRIDE * id] = NONE;
             this.size--;
-            this.scoutLead--;
+            if (this.scoutLead > 0) this.scoutLead--;
             return id;
           }
           k = slots[2 * s + 1];
@@ -143,7 +145,7 @@ export class Wheel {
           if (entry[STRIDE * id] === INLINE - s) {
             entry[STRIDE * id] = NONE;
             this.size--;
-            this.scoutLead--;
+            if (this.scoutLead > 0) this.scoutLead--;
             return id;
           }
         }
