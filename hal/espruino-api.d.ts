@@ -10,6 +10,8 @@ interface EspSocket {
   on(event: "close", callback: () => void): void;
   on(event: "error", callback: (error: { code?: number; message?: string }) => void): void;
   on(event: "connect", callback: () => void): void;
+  /** The data handler as Espruino keeps it; gone once it was dropped (out of memory in it). */
+  readonly "#ondata"?: unknown;
 }
 
 interface EspConnectOptions {
@@ -72,6 +74,11 @@ declare namespace E {
   function getSizeOf(value: unknown): number;
   /** CRC-32 of a string or bytes. */
   function CRC32(data: string | Uint8Array): number;
+  /** The interpreter's error flags ("MEMORY", "CALLBACK", ...), cleared by reading them. */
+  function getErrorFlags(): string[];
+  /** Called with the new flags when the interpreter raises an error flag. */
+  function on(event: "errorFlag", callback: (flags: string[]) => void): void;
+  function removeListener(event: "errorFlag", callback: (flags: string[]) => void): void;
 }
 
 declare var process: {

@@ -29,11 +29,14 @@ export function connectSocket(options: SocketOptions, events: SocketEvents, host
   let ended = false;
   let error = SOCKET_CLOSED;
   let detail = "";
+  /** Watches for the data handler Espruino drops when it runs out of memory in it. */
+  let lost: (() => void) | undefined;
 
   function end(): void {
     if (ended) return;
     ended = true;
     open = false;
+    if (lost) E.removeListener("errorFlag", lost);
     const report = events;
     // After a close() the report comes first and Espruino drops the raw socket on a later
     // idle loop; its handlers share this scope. Let go of the device's callbacks (and the
@@ -97,6 +100,19 @@ export function connectSocket(options: SocketOptions, events: SocketEvents, host
     if (!open && error === SOCKET_CLOSED) fail(options.tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED, "closed before open");
     end();
   });
+  // Running out of memory inside the data handler makes Espruino drop the handler with the
+  // bytes it was given: the stream is broken, and nothing more would be heard until
+  // keep-alive gave up, over a minute later. Espruino raises an error flag at once: then the
+  // socket ends with an error and the device reconnects by its policy. The flags are read
+  // (which clears them) so that the next error raises the event again.
+  lost = function (): void {
+    E.getErrorFlags();
+    if (ended || !raw || raw["#ondata"] !== undefined) return;
+    fail(SOCKET_ERROR, "data handler lost (out of memory)");
+    raw.end();
+    end();
+  };
+  E.on("errorFlag", lost);
 
   return {
     write: function (bytes: Uint8Array): boolean {
