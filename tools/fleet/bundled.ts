@@ -2,8 +2,8 @@
 // included), built in memory with esbuild when a command starts (about 20 ms). Run through
 // tsx, every use of a name that one module imports from another is a getter call, and the
 // policy's constants (its states, verdicts, targets) are read that way on every decision; in
-// one bundle they are plain constants of one scope, which the compiler folds. At a million
-// devices the failover takes about 60 s this way instead of about 70.
+// one bundle they are plain constants of one scope, which the compiler folds: an event at
+// 100,000 devices takes 0.5 microseconds instead of 1.2 (docs/fleet.md).
 import { build } from "esbuild";
 import { resolve } from "node:path";
 import type * as RunModule from "./run";
