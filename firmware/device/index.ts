@@ -292,12 +292,9 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     closeHub: function (clean: boolean) {
       if (core.link.kind === LINK_HUB) core.link.close(clean);
     },
-    saveAssignment: function (hub: string, deviceId: string) {
-      assignments.save(hub, deviceId);
-    },
-    forgetAssignment: function () {
-      assignments.forget();
-    },
+    // The store's own functions (they use no `this`): a wrapper each would cost a function.
+    saveAssignment: assignments.save,
+    forgetAssignment: assignments.forget,
     status: function (status: number, reason: number) {
       const t = core.now();
       const stats = core.stats;

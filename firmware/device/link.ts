@@ -97,21 +97,20 @@ export function createLink(core: Core): Link {
       link.open = false;
       link.session = session;
       link.connackCode = -1;
+      // Whether this socket is still the link's: tested inline in each handler (a helper
+      // function would live as long as the connection, about 6 JsVars).
       let mine: Socket | undefined = undefined;
-      const current = function (): boolean {
-        return socket === mine && mine !== undefined;
-      };
       mine = socket = core.hal.net.connect(options, {
         onOpen: function () {
-          if (!current()) return;
+          if (socket !== mine || mine === undefined) return;
           link.open = true;
           user.opened();
         },
         onData: function (bytes: Uint8Array) {
-          if (current()) user.data(bytes);
+          if (socket === mine && mine !== undefined) user.data(bytes);
         },
         onClose: function (error: number, detail: string) {
-          const was = current();
+          const was = socket === mine && mine !== undefined;
           closed(mine as Socket);
           if (!was) return;
           socket = undefined;
@@ -174,9 +173,7 @@ export function createLink(core: Core): Link {
         },
         puback: puback,
         suback: suback,
-        unsuback: function () {
-          // never unsubscribes
-        },
+        // No unsuback: the device never unsubscribes.
         closed: function (reason: number) {
           link.closeLater = kind;
           link.closeCode = reason;

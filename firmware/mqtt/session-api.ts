@@ -64,7 +64,8 @@ export interface SessionEvents {
   oversized?(topic: string, qos: number, packetId: number, size: number): void;
   /** Granted QoS per filter (0x80 = refused), a view valid during the call. */
   suback(packetId: number, granted: Uint8Array): void;
-  unsuback(packetId: number): void;
+  /** Optional: a client that never unsubscribes need not keep a function for it. */
+  unsuback?(packetId: number): void;
   /** The session ended the connection; the code says why (see the header). */
   closed(reason: number): void;
   /** Optional: asked after each inbound PUBLISH; true (the receiver's queue is full) stops

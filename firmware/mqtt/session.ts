@@ -186,7 +186,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
         drop(i);
         if (type == PUBACK) events.puback(id);
         else if (type == SUBACK) events.suback(id, p.codes);
-        else events.unsuback(id);
+        else if (events.unsuback) events.unsuback(id);
       }
     }
     return st == SESSION_UP ? OK : ERR_NOT_CONNECTED; // a handler may have ended the session

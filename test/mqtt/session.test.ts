@@ -442,6 +442,26 @@ subscribe("unsubscribe -> UNSUBSCRIBE; UNSUBACK -> unsuback(id)", () => {
   h.serve({ cmd: "unsuback", messageId: id }, 2);
   assert.equal(h.log, [`unsuback ${id}`]);
 });
+subscribe("no unsuback handler (it is optional) -> UNSUBACK still frees its id; the session stays up", () => {
+  const h = up();
+  const events = {
+    send: () => {},
+    connack: () => {},
+    message: () => true,
+    puback: () => {},
+    suback: () => {},
+    closed: (code: number) => h.log.push(`closed ${code}`),
+  };
+  const s = createSession(events);
+  s.connect(CONNECT, 0);
+  s.receive(mpGenerate({ cmd: "connack", returnCode: 0, sessionPresent: false }), 0);
+  const id = s.unsubscribe(["a/#"], 1);
+  assert.is(s.inflight(), 1);
+  s.receive(mpGenerate({ cmd: "unsuback", messageId: id }), 2);
+  assert.is(s.inflight(), 0);
+  assert.is(s.state(), SESSION_UP);
+  assert.equal(h.log, []);
+});
 subscribe("ids are shared with publishes -> never two in flight with the same id", () => {
   const h = up();
   const p = h.s.publish("t", payload("a"), 1, false, 0);
