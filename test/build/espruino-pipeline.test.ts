@@ -1,9 +1,10 @@
 // The pipeline's render step: hoistVars declares at the top of each function every var that
 // Espruino would otherwise declare only when (and if) its statement runs; flattenIife runs the
-// warm bundle at the top level with its own names prefixed.
+// warm bundle at the top level with its own names prefixed; paramsFromArguments moves a leaf
+// function's parameters into its body; releaseBootOnly drops the functions only the boot calls.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { flattenIife, hoistVars, inlineConstants } from "../../tools/build/espruino-pipeline.mjs";
+import { flattenIife, hoistVars, inlineConstants, paramsFromArguments, releaseBootOnly } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -90,3 +91,45 @@ inline("behaviour on a standard engine -> unchanged", () => {
   assert.is((globalThis as { __r?: string }).__r, want);
 });
 inline.run();
+
+const leaf = suite("paramsFromArguments: a leaf function's parameters read from arguments");
+leaf("a function that defines none -> no parameters, locals from arguments", () => {
+  const out = paramsFromArguments("function f(a,b){return a+b}var o={m:function(x){return x}};");
+  assert.is(out, "function f(){var a=arguments[0],b=arguments[1];return a+b}var o={m:function(){var x=arguments[0];return x}};");
+  assert.equal(checkBundle(out), []);
+});
+leaf("a function that defines one, and whatever it defines -> left alone", () => {
+  // The factory's scope outlives its call (the closure), and so would its arguments array;
+  // the closure is left alone with it (see the next case).
+  const code = "function make(a){return function(b){return a+b}}";
+  assert.is(paramsFromArguments(code), "function make(a){return function(){var b=arguments[0];return a+b}}");
+});
+leaf("inside a function that names arguments, one that names it, a setter, a var named as a parameter -> left alone", () => {
+  const code = "function f(){var n=arguments.length;return function(x){return x+n}}function g(a){return arguments.length+a}" +
+    "var o={set v(x){this._v=x}};function h(p){var p=2;return p}";
+  assert.is(paramsFromArguments(code), code);
+});
+leaf("behaviour on a standard engine -> unchanged, fewer arguments passed included", () => {
+  const code = "function add(a,b){return b===undefined?a:a+b}function w(){var o={k:3,m:function(x,y){return this.k*x+(y||0)}};" +
+    "return [add(1,2),add(4),o.m(2),o.m(2,1),[3,1,2].sort(function(a,b){return a-b}).join('')].join(',')}";
+  assert.is(run(paramsFromArguments(code)), run(code));
+  assert.is(run(code), "3,4,6,7,123");
+});
+leaf.run();
+
+const release = suite("releaseBootOnly: functions only the boot calls are dropped after it");
+release("called by the top level, an IIFE there or another such function -> set to undefined at the end", () => {
+  const code = "function $a(){return $b()+1}function $b(){return 1}function $c(){return 2}var $r=$a()+function(){return $c()}();";
+  assert.is(releaseBootOnly(code), code + "\n;$a=$b=$c=void 0;\n");
+});
+release("called from a closure, a method or a callback, or handed on as a value -> kept", () => {
+  const code = "function $a(){return 1}function $b(){return 2}function $c(){return 3}function $d(){return 4}" +
+    "var $o={m:function(){return $a()}};setTimeout(function(){$b()},1);var $f=$c;function $e(){return $d()}$o.n=$e;";
+  assert.is(releaseBootOnly(code), code);
+});
+release("behaviour on a standard engine -> unchanged, and the functions are gone", () => {
+  const code = "function $make(){var n=0;return function(){return ++n}}function $twice(){return 2}var $next=$make(),$k=$twice();";
+  const out = releaseBootOnly(code);
+  assert.is(new Function(out + ";return [$next(),$next(),$k,typeof $make,typeof $twice].join(',')")(), "1,2,2,undefined,undefined");
+});
+release.run();

@@ -12,6 +12,8 @@ export interface EspruinoBundleOptions {
   prefix?: string;
   gate?: boolean;
   flatten?: boolean;
+  /** Minified as written: no paramsFromArguments (the boot stub). */
+  keepParameters?: boolean;
 }
 export const terserMinified: Record<string, unknown>;
 export const terserDebug: Record<string, unknown>;
@@ -20,6 +22,8 @@ export function hoistVars(code: string): string;
 export function evalStatement(code: string): string;
 export function flattenIife(code: string): string;
 export function inlineConstants(code: string): string;
+export function paramsFromArguments(code: string): string;
+export function releaseBootOnly(code: string): string;
 export interface EspruinoRollupConfig extends RollupOptions {
   input: string;
   plugins: InputPluginOption;

@@ -104,6 +104,132 @@ export function hoistVars(code) {
   return applyEdits(code, edits);
 }
 
+/**
+ * For the minified bundles: the parameters of a function that defines no other become locals
+ * read from `arguments`, so `function(e,t){...}` is `function(){var e=arguments[0],
+ * t=arguments[1];...}`. Espruino keeps a name variable per parameter in every function object
+ * for as long as it lives (measured on the classic ESP32's pool: 4 JsVars for a function with
+ * none, one more per parameter); the locals exist only while a call runs, as the parameters
+ * did. A call costs a little more time (the `arguments` array).
+ * Only such leaf functions: Espruino makes `arguments` when a function first names it and
+ * keeps it in that function's scope, and a function nested in it that names `arguments` then
+ * finds the outer one (measured: the outer call's values). A factory's scope outlives its call
+ * in its closures, which would keep the array too. So a function is rewritten only when it
+ * defines no function, no enclosing function names `arguments`, and it does not itself; nor
+ * a setter, nor one whose own `var` reuses a parameter's name.
+ */
+export function paramsFromArguments(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const edits = [];
+  // [node, parent, an enclosing function names `arguments`]
+  const stack = [[ast, null, false]];
+  while (stack.length) {
+    const [n, parent, outerArguments] = stack.pop();
+    const isFunction = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+    const facts = isFunction ? ownFacts(n) : undefined;
+    if (facts && !outerArguments && n.params.length > 0 && convertible(n, parent, facts)) {
+      const names = n.params.map((p) => p.name);
+      edits.push([n.params[0].start, n.params[n.params.length - 1].end, ""]);
+      edits.push([n.body.start + 1, n.body.start + 1, "var " + names.map((name, i) => name + "=arguments[" + i + "]").join(",") + ";"]);
+    }
+    const inner = outerArguments || (facts ? facts.namesArguments : false);
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
+      for (const c of children) if (c && typeof c.type === "string") stack.push([c, n, inner]);
+    }
+  }
+  return applyEdits(code, edits);
+}
+
+/**
+ * For the minified warm bundle, after flattenIife: the top-level functions that only the boot
+ * calls (the factories, the configuration loader) are set to undefined once the warm code has
+ * run, so their function objects go (4 JsVars each and one per parameter; the name stays).
+ * "Only the boot calls": every reference is a call made by the top-level statements
+ * themselves (inside a function called on the spot included) or by another such function. A
+ * reference inside any other function (a closure, a method, a callback) or one that is not a
+ * call (the function handed on as a value) keeps it. The warm code's names carry a prefix no
+ * other identifier has (flattenIife), so nothing shadows them.
+ */
+export function releaseBootOnly(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const top = new Map();
+  for (const s of ast.body) if (s.type === "FunctionDeclaration") top.set(s.id.name, s);
+  const refs = new Map([...top.keys()].map((name) => [name, []]));
+  // [node, parent, the innermost enclosing function not called on the spot (null: the top level)]
+  const stack = [[ast, null, null]];
+  while (stack.length) {
+    const [n, parent, fn] = stack.pop();
+    if (n.type === "Identifier" && refs.has(n.name) && !isDeclarationOrKey(n, parent)) {
+      refs.get(n.name).push({ call: !!parent && parent.type === "CallExpression" && parent.callee === n, fn });
+    }
+    let inner = fn;
+    if (n.type === "FunctionDeclaration") inner = n;
+    else if (n.type === "FunctionExpression" && !(parent && parent.type === "CallExpression" && parent.callee === n)) inner = n;
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
+      for (const c of children) if (c && typeof c.type === "string") stack.push([c, n, inner]);
+    }
+  }
+  const boot = new Set(top.keys());
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const name of [...boot]) {
+      const only = refs.get(name).length > 0 && refs.get(name).every((r) => r.call && (r.fn === null || (r.fn.type === "FunctionDeclaration" && top.get(r.fn.id.name) === r.fn && boot.has(r.fn.id.name))));
+      if (!only) {
+        boot.delete(name);
+        changed = true;
+      }
+    }
+  }
+  if (boot.size === 0) return code;
+  return code.replace(/\s*$/, "") + "\n;" + [...boot].sort().join("=") + "=void 0;\n";
+}
+
+/** Whether an identifier is a declaration's own name or a property name, not a reference. */
+function isDeclarationOrKey(id, parent) {
+  if (!parent) return false;
+  if ((parent.type === "FunctionDeclaration" || parent.type === "FunctionExpression") && (parent.id === id || parent.params.includes(id))) return true;
+  if (parent.type === "MemberExpression" && parent.property === id && !parent.computed) return true;
+  return parent.type === "Property" && parent.key === id && !parent.computed;
+}
+
+/** What paramsFromArguments needs of a function's own code (nested functions excluded):
+ *  whether it names `arguments`, defines a function, declares a var named as a parameter. */
+function ownFacts(fn) {
+  const params = new Set(fn.params.map((p) => p.name));
+  const facts = { namesArguments: false, definesFunction: false, varIsParameter: false };
+  const stack = [fn.body];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || typeof n.type !== "string") continue;
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
+      facts.definesFunction = true;
+      continue;
+    }
+    if (n.type === "Identifier" && n.name === "arguments") facts.namesArguments = true;
+    if (n.type === "VariableDeclarator" && n.id.type === "Identifier" && params.has(n.id.name)) facts.varIsParameter = true;
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      if (Array.isArray(v)) for (const c of v) stack.push(c);
+      else if (v && typeof v.type === "string") stack.push(v);
+    }
+  }
+  return facts;
+}
+
+/** Whether paramsFromArguments may rewrite fn (see there). */
+function convertible(fn, parent, facts) {
+  if (facts.namesArguments || facts.definesFunction || facts.varIsParameter) return false;
+  if (parent && parent.type === "Property" && (parent.kind === "get" || parent.kind === "set")) return false;
+  if (!fn.params.every((p) => p.type === "Identifier")) return false;
+  if (new Set(fn.params.map((p) => p.name)).size !== fn.params.length) return false;
+  const first = fn.body.body[0];
+  return !(first && first.type === "ExpressionStatement" && first.directive);
+}
+
 function walk(node, visit) {
   const stack = [node];
   while (stack.length) {
@@ -352,12 +478,14 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
-function espruinoRender(evalResult, module, prefix, flatten) {
+function espruinoRender(evalResult, module, prefix, flatten, lean) {
   return {
     name: "espruino-render",
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
-      return { code: (prefix || "") + (evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out), map: null };
+      const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out;
+      const released = lean && flatten ? releaseBootOnly(rendered) : rendered;
+      return { code: (prefix || "") + (lean ? paramsFromArguments(released) : released), map: null };
     },
   };
 }
@@ -474,8 +602,10 @@ function printSize(label) {
  * the bundle (the boot stub, firmware/boot.ts).
  * module: an on-demand part; the entry's default export is its factory (moduleExpression).
  * prefix: code text put before the bundle (the boot stub's module loader).
- * flatten: the application's warm bundle, run at the top level without its wrapper (flattenIife).
- * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, module?: boolean, gate?: boolean, flatten?: boolean}} o
+ * flatten: the application's warm bundle, run at the top level without its wrapper (flattenIife);
+ *   minified, it also drops the functions only the boot calls (releaseBootOnly).
+ * keepParameters: minified without paramsFromArguments (which every other minified bundle gets).
+ * @param {{input: string, file: string, debugFile?: string, sizeFile?: string, printSizes?: boolean, printSizeAs?: string, tsconfig?: string, evalResult?: boolean, module?: boolean, gate?: boolean, flatten?: boolean, keepParameters?: boolean}} o
  */
 export function espruinoBundle(o) {
   const named = o.evalResult ? { name: EVAL_RESULT_NAME, exports: "default" } : o.module ? { name: MODULE_RESULT_NAME, exports: "default" } : {};
@@ -487,7 +617,7 @@ export function espruinoBundle(o) {
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten)].concat(
+      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten, !o.keepParameters)].concat(
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
         o.printSizeAs ? [printSize(o.printSizeAs)] : [],
         o.gate ? [gate()] : [],
@@ -535,7 +665,9 @@ export const BOOT_STUB_ENTRY = resolve(root, "firmware/boot.ts");
  * @param {{file: string, debugFile?: string, printSizeAs?: string}} o
  */
 export function bootStubBundle(o) {
-  return espruinoBundle({ input: BOOT_STUB_ENTRY, file: o.file, debugFile: o.debugFile, printSizeAs: o.printSizeAs, evalResult: true, gate: true, prefix: MODULE_LOADER_SOURCE });
+  // The stub's functions are gone once it has run (AZLOAD, its prefix, stays as written):
+  // paramsFromArguments would only make it longer.
+  return espruinoBundle({ input: BOOT_STUB_ENTRY, file: o.file, debugFile: o.debugFile, printSizeAs: o.printSizeAs, evalResult: true, gate: true, prefix: MODULE_LOADER_SOURCE, keepParameters: true });
 }
 
 /**
