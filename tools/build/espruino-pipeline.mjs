@@ -90,11 +90,7 @@ export function hoistVars(code) {
       for (const d of n.declarations) if (!own.params.has(d.id.name)) own.names.push([d.start, d.id.name]);
       edits.push([n.start, n.declarations[0].start, ""]);
     }
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
-      for (const c of children) if (c && typeof c.type === "string") stack.push([c, own]);
-    }
+    for (const c of childNodes(n)) stack.push([c, own]);
   }
   for (const scope of scopes) {
     // In source order, each name once (the walk visits children last-first).
@@ -133,11 +129,7 @@ export function paramsFromArguments(code) {
       edits.push([n.body.start + 1, n.body.start + 1, "var " + names.map((name, i) => name + "=arguments[" + i + "]").join(",") + ";"]);
     }
     const inner = outerArguments || (facts ? facts.namesArguments : false);
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
-      for (const c of children) if (c && typeof c.type === "string") stack.push([c, n, inner]);
-    }
+    for (const c of childNodes(n)) stack.push([c, n, inner]);
   }
   return applyEdits(code, edits);
 }
@@ -167,11 +159,7 @@ export function releaseBootOnly(code) {
     let inner = fn;
     if (n.type === "FunctionDeclaration") inner = n;
     else if (n.type === "FunctionExpression" && !(parent && parent.type === "CallExpression" && parent.callee === n)) inner = n;
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      const children = Array.isArray(v) ? v : v && typeof v.type === "string" ? [v] : [];
-      for (const c of children) if (c && typeof c.type === "string") stack.push([c, n, inner]);
-    }
+    for (const c of childNodes(n)) stack.push([c, n, inner]);
   }
   const boot = new Set(top.keys());
   for (let changed = true; changed; ) {
@@ -204,18 +192,13 @@ function ownFacts(fn) {
   const stack = [fn.body];
   while (stack.length) {
     const n = stack.pop();
-    if (!n || typeof n.type !== "string") continue;
     if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
       facts.definesFunction = true;
       continue;
     }
     if (n.type === "Identifier" && n.name === "arguments") facts.namesArguments = true;
     if (n.type === "VariableDeclarator" && n.id.type === "Identifier" && params.has(n.id.name)) facts.varIsParameter = true;
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      if (Array.isArray(v)) for (const c of v) stack.push(c);
-      else if (v && typeof v.type === "string") stack.push(v);
-    }
+    stack.push(...childNodes(n));
   }
   return facts;
 }
@@ -228,6 +211,18 @@ function convertible(fn, parent, facts) {
   if (new Set(fn.params.map((p) => p.name)).size !== fn.params.length) return false;
   const first = fn.body.body[0];
   return !(first && first.type === "ExpressionStatement" && first.directive);
+}
+
+/** The nodes directly under an acorn node, in key order. */
+function childNodes(n) {
+  const out = [];
+  for (const key of Object.keys(n)) {
+    const v = n[key];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c && typeof c.type === "string") out.push(c);
+    } else if (v && typeof v.type === "string") out.push(v);
+  }
+  return out;
 }
 
 function walk(node, visit) {
