@@ -1,10 +1,12 @@
 // The pipeline's render step: hoistVars declares at the top of each function every var that
 // Espruino would otherwise declare only when (and if) its statement runs; flattenIife runs the
 // warm bundle at the top level with its own names prefixed; paramsFromArguments moves a leaf
-// function's parameters into its body; releaseBootOnly drops the functions only the boot calls.
+// function's parameters into its body; releaseBootOnly drops the functions only the boot calls;
+// keepFactoriesApart stops the minifier pasting a factory into its caller.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { flattenIife, hoistVars, inlineConstants, paramsFromArguments, releaseBootOnly } from "../../tools/build/espruino-pipeline.mjs";
+import { minify } from "terser";
+import { flattenIife, hoistVars, inlineConstants, keepFactoriesApart, paramsFromArguments, releaseBootOnly, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -104,6 +106,15 @@ leaf("a function that defines one, and whatever it defines -> left alone", () =>
   const code = "function make(a){return function(b){return a+b}}";
   assert.is(paramsFromArguments(code), "function make(a){return function(){var b=arguments[0];return a+b}}");
 });
+leaf("a function whose inner ones are all called on the spot -> rewritten; those keep their parameters", () => {
+  // A pasted helper, `function(x){...}(a)`, is gone when the call returns: nothing keeps the
+  // outer call's scope, or its arguments array, alive.
+  const out = paramsFromArguments("function f(a,b){return function(x){return x+1}(a)+b}");
+  assert.is(out, "function f(){var a=arguments[0],b=arguments[1];return function(x){return x+1}(a)+b}");
+  // One called on the spot that makes a closure, or names arguments -> the outer is left alone.
+  const kept = "function g(a){return function(x){return function(){return x}}(a)}function h(a){return function(){return arguments.length}(a)}";
+  assert.is(paramsFromArguments(kept), kept);
+});
 leaf("inside a function that names arguments, one that names it, a setter, a var named as a parameter -> left alone", () => {
   const code = "function f(){var n=arguments.length;return function(x){return x+n}}function g(a){return arguments.length+a}" +
     "var o={set v(x){this._v=x}};function h(p){var p=2;return p}";
@@ -111,9 +122,10 @@ leaf("inside a function that names arguments, one that names it, a setter, a var
 });
 leaf("behaviour on a standard engine -> unchanged, fewer arguments passed included", () => {
   const code = "function add(a,b){return b===undefined?a:a+b}function w(){var o={k:3,m:function(x,y){return this.k*x+(y||0)}};" +
-    "return [add(1,2),add(4),o.m(2),o.m(2,1),[3,1,2].sort(function(a,b){return a-b}).join('')].join(',')}";
+    "return [add(1,2),add(4),o.m(2),o.m(2,1),[3,1,2].sort(function(a,b){return a-b}).join(''),twice(5,1)].join(',')}" +
+    "function twice(a,b){return function(x,y){return 2*x+y}(a,b)+function(x){return x}(b)}";
   assert.is(run(paramsFromArguments(code)), run(code));
-  assert.is(run(code), "3,4,6,7,123");
+  assert.is(run(code), "3,4,6,7,123,12");
 });
 leaf.run();
 
@@ -133,3 +145,20 @@ release("behaviour on a standard engine -> unchanged, and the functions are gone
   assert.is(new Function(out + ";return [$next(),$next(),$k,typeof $make,typeof $twice].join(',')")(), "1,2,2,undefined,undefined");
 });
 release.run();
+
+const apart = suite("keepFactoriesApart: a factory called once stays a function of its own");
+apart("a call to a function that defines one -> annotated; to one that defines none -> not", () => {
+  const code = "function make(a){return function(){return a}}function twice(x){return 2*x}var f=make(twice(1)),g=o.make(1);";
+  assert.is(keepFactoriesApart(code), "function make(a){return function(){return a}}function twice(x){return 2*x}var f=/*@__NOINLINE__*/make(twice(1)),g=o.make(1);");
+});
+apart("minified -> the factory is still called by name, the helper is pasted", async () => {
+  // The factory's closure stays one scope deep; pasted into start() it would be two deep.
+  const code = "!function(){function make(a){var n=a;return {get:function(){return n}}}function twice(x){return 2*x}" +
+    "function start(k){var m=make(twice(k));return m}globalThis.__m=start(3)}();";
+  const out = (await minify(keepFactoriesApart(code), { ...terserMinified, mangle: false })).code || "";
+  assert.match(out, /make\(/);
+  assert.not.match(out, /function twice/);
+  new Function(out)();
+  assert.is((globalThis as { __m?: { get(): number } }).__m?.get(), 6);
+});
+apart.run();

@@ -101,8 +101,8 @@ export function hoistVars(code) {
 }
 
 /**
- * For the minified bundles: the parameters of a function that defines no other become locals
- * read from `arguments`, so `function(e,t){...}` is `function(){var e=arguments[0],
+ * For the minified bundles: the parameters of a leaf function become locals read from
+ * `arguments`, so `function(e,t){...}` is `function(){var e=arguments[0],
  * t=arguments[1];...}`. Espruino keeps a name variable per parameter in every function object
  * for as long as it lives (measured on the classic ESP32's pool: 4 JsVars for a function with
  * none, one more per parameter); the locals exist only while a call runs, as the parameters
@@ -110,9 +110,12 @@ export function hoistVars(code) {
  * Only such leaf functions: Espruino makes `arguments` when a function first names it and
  * keeps it in that function's scope, and a function nested in it that names `arguments` then
  * finds the outer one (measured: the outer call's values). A factory's scope outlives its call
- * in its closures, which would keep the array too. So a function is rewritten only when it
- * defines no function, no enclosing function names `arguments`, and it does not itself; nor
- * a setter, nor one whose own `var` reuses a parameter's name.
+ * in its closures, which would keep the array too. So a function is rewritten only when every
+ * function it defines is called on the spot (terser writes a helper it pastes as
+ * `function(a){...}(x)`) and names no `arguments`, no enclosing function names `arguments`,
+ * and it does not itself. Left alone too: a function called on the spot (its object goes with
+ * the call, so its parameters cost nothing that lasts), a setter, and a function whose own
+ * `var` reuses a parameter's name.
  */
 export function paramsFromArguments(code) {
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
@@ -123,14 +126,37 @@ export function paramsFromArguments(code) {
     const [n, parent, outerArguments] = stack.pop();
     const isFunction = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
     const facts = isFunction ? ownFacts(n) : undefined;
-    if (facts && !outerArguments && n.params.length > 0 && convertible(n, parent, facts)) {
+    const converted = !!facts && !outerArguments && n.params.length > 0 && convertible(n, parent, facts);
+    if (converted) {
       const names = n.params.map((p) => p.name);
       edits.push([n.params[0].start, n.params[n.params.length - 1].end, ""]);
       edits.push([n.body.start + 1, n.body.start + 1, "var " + names.map((name, i) => name + "=arguments[" + i + "]").join(",") + ";"]);
     }
-    const inner = outerArguments || (facts ? facts.namesArguments : false);
+    const inner = outerArguments || converted || (facts ? facts.namesArguments : false);
     for (const c of childNodes(n)) stack.push([c, n, inner]);
   }
+  return applyEdits(code, edits);
+}
+
+/**
+ * For the minified bundles, before terser: every call to a function that defines functions
+ * (a factory) gets the annotation `@__NOINLINE__`, so terser does not paste a factory that is called
+ * once into its caller. Pasted, the factory's closures sit two or more scopes deep, and
+ * Espruino gives each such closure its own copy of the scope chain (an array and a name per
+ * level: 3 JsVars more at two levels, 4 at three); a closure of a top-level function only
+ * points at that function's scope. Left apart, the factory is a top-level function that
+ * releaseBootOnly drops after boot. Functions that define none are still pasted freely.
+ */
+export function keepFactoriesApart(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const factories = new Set();
+  walk(ast, (n) => {
+    if (n.type === "FunctionDeclaration" && ownFacts(n).definesFunction) factories.add(n.id.name);
+  });
+  const edits = [];
+  walk(ast, (n) => {
+    if (n.type === "CallExpression" && n.callee.type === "Identifier" && factories.has(n.callee.name)) edits.push([n.start, n.start, "/*@__NOINLINE__*/"]);
+  });
   return applyEdits(code, edits);
 }
 
@@ -205,12 +231,32 @@ function ownFacts(fn) {
 
 /** Whether paramsFromArguments may rewrite fn (see there). */
 function convertible(fn, parent, facts) {
-  if (facts.namesArguments || facts.definesFunction || facts.varIsParameter) return false;
+  if (facts.namesArguments || facts.varIsParameter || calledOnTheSpot(fn, parent)) return false;
+  if (facts.definesFunction && !onlyCallsOnTheSpot(fn)) return false;
   if (parent && parent.type === "Property" && (parent.kind === "get" || parent.kind === "set")) return false;
   if (!fn.params.every((p) => p.type === "Identifier")) return false;
   if (new Set(fn.params.map((p) => p.name)).size !== fn.params.length) return false;
   const first = fn.body.body[0];
   return !(first && first.type === "ExpressionStatement" && first.directive);
+}
+
+/** Whether fn is called where it is defined, `function(a){...}(x)`, as terser writes a helper
+ *  it pastes into its caller: the function object is gone when the call returns. */
+function calledOnTheSpot(fn, parent) {
+  return !!parent && parent.type === "CallExpression" && parent.callee === fn;
+}
+
+/** Whether every function defined inside fn is called on the spot and none names
+ *  `arguments`: then nothing outlives fn's call with its scope, and fn is as good as a leaf. */
+function onlyCallsOnTheSpot(fn) {
+  const stack = [[fn.body, fn]];
+  while (stack.length) {
+    const [n, parent] = stack.pop();
+    if ((n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && !calledOnTheSpot(n, parent)) return false;
+    if (n.type === "Identifier" && n.name === "arguments") return false;
+    for (const c of childNodes(n)) stack.push([c, n]);
+  }
+  return true;
 }
 
 /** The nodes directly under an acorn node, in key order. */
@@ -473,6 +519,16 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
+/** keepFactoriesApart as an output plugin, run before terser. */
+function factoriesApart() {
+  return {
+    name: "factories-apart",
+    renderChunk(code) {
+      return { code: keepFactoriesApart(code), map: null };
+    },
+  };
+}
+
 function espruinoRender(evalResult, module, prefix, flatten, lean) {
   return {
     name: "espruino-render",
@@ -612,7 +668,7 @@ export function espruinoBundle(o) {
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten, !o.keepParameters)].concat(
+      plugins: (o.keepParameters ? [] : [factoriesApart()]).concat([terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten, !o.keepParameters)],
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
         o.printSizeAs ? [printSize(o.printSizeAs)] : [],
         o.gate ? [gate()] : [],
