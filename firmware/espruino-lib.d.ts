@@ -476,8 +476,9 @@ interface EspruinoTypedArray<This> extends ArrayBufferView {
   set(source: ArrayLike<number>, offset?: number): void;
   /** Shares memory with this array. */
   subarray(begin?: number, end?: number): This;
-  /** A copy. */
-  slice(start?: number, end?: number): This;
+  /** On Espruino 2v29 a plain Array, one variable per element: copy a typed array with
+   *  `new Uint8Array(view)` instead. */
+  slice(start?: number, end?: number): number[];
   fill(value: number, start?: number, end?: number): this;
   join(separator?: string): string;
   indexOf(searchElement: number, fromIndex?: number): number;

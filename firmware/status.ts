@@ -154,23 +154,10 @@ export const REASON_SERVER_NOT_VERIFIED = 11;
 /** Few variables are left: the device shed what it could (reported with the status it has). */
 export const REASON_LOW_MEMORY = 12;
 
-const REASON_NAMES = [
-  "None",
-  "NoNetwork",
-  "ClockNotSet",
-  "ExpiredSasToken",
-  "BadCredential",
-  "DeviceDisabled",
-  "Throttled",
-  "CommunicationError",
-  "RetryExpired",
-  "Reprovisioning",
-  "Updating",
-  "ServerNotVerified",
-  "LowMemory",
-];
-
-/** The log name of a REASON_* value ("Unknown" for anything else). */
+/** The log name of a REASON_* value ("Unknown" for anything else). The names are one literal
+ *  split on each call (status changes are rare): an array of them kept for the whole run
+ *  would hold about 30 variables. */
 export function reasonName(reason: number): string {
-  return reason >= 0 && reason < REASON_NAMES.length && reason === (reason | 0) ? REASON_NAMES[reason] : "Unknown";
+  const names = "None,NoNetwork,ClockNotSet,ExpiredSasToken,BadCredential,DeviceDisabled,Throttled,CommunicationError,RetryExpired,Reprovisioning,Updating,ServerNotVerified,LowMemory".split(",");
+  return reason >= 0 && reason < names.length && reason === (reason | 0) ? names[reason] : "Unknown";
 }

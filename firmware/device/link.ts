@@ -158,7 +158,9 @@ export function createLink(core: Core): Link {
           // Cannot happen while full() pauses the session; if it did, a QoS 1 message would be
           // left unacknowledged (sent again after the next reconnection).
           if (link.inbound.length >= MAX_INBOUND) return false;
-          link.inbound.push({ topic: topic, payload: payload.slice(0), qos: qos, packetId: packetId, tooLarge: 0 });
+          // A copy, as the payload is a view of the receive chunk. Not payload.slice(0): on
+          // Espruino that gives a plain Array, a variable per byte (8 KB would take 8,000).
+          link.inbound.push({ topic: topic, payload: new Uint8Array(payload), qos: qos, packetId: packetId, tooLarge: 0 });
           return qos === 0;
         },
         oversized: function (topic: string, qos: number, packetId: number, size: number) {
@@ -200,7 +202,7 @@ export function createLink(core: Core): Link {
 
 /** Opens an MQTT connection (hub or DPS) on the link: socket, CONNECT, and on a socket end
  *  the policy hears of the failure. */
-export function openMqtt(core: Core, kind: number, host: string, session: Session, connect: ConnectOptions): void {
+export function openMqtt(core: Core, kind: number, host: string, session: Session, connect: ConnectOptions | undefined): void {
   const config = core.config;
   const options: SocketOptions = { host: host, port: config.port, tls: config.tls };
   if (config.tls) {
@@ -214,7 +216,10 @@ export function openMqtt(core: Core, kind: number, host: string, session: Sessio
   core.log(LOG_INFO, "connecting to " + host + (config.tls ? " (TLS)" : " (plain TCP)"));
   core.link.connect(kind, options, session, {
     opened: function () {
-      session.connect(connect, core.now());
+      if (connect) session.connect(connect, core.now());
+      // The CONNECT fields, the SAS token among them, are needed once: dropped when sent, they
+      // do not stay in RAM for the life of the connection (about 25 JsVars).
+      connect = undefined;
       core.settle();
     },
     data: function (bytes: Uint8Array) {

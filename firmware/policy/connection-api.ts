@@ -10,10 +10,11 @@ export const STATUS_CONNECTING = 2;
 export const STATUS_CONNECTED = 3;
 export const STATUS_DISCONNECTED = 4;
 export const STATUS_STOPPED = 5;
-const STATUS_NAMES = ["", "Provisioning", "Connecting", "Connected", "Disconnected", "Stopped"];
-
+/** The log name of a STATUS_* value ("Unknown" for anything else): one literal split on each
+ *  call, as status.ts does for reasons (no array kept for the whole run). */
 export function statusName(status: number): string {
-  return STATUS_NAMES[status] || "Unknown";
+  const names = ",Provisioning,Connecting,Connected,Disconnected,Stopped".split(",");
+  return (status === (status | 0) && names[status]) || "Unknown";
 }
 
 // States.
