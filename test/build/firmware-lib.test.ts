@@ -138,6 +138,8 @@ const rejected: Array<[string, RegExp]> = [
   ["const v = ArrayBuffer.isView(new Uint8Array(1));", /'isView' does not exist/],
   ["const u = new Uint8Array('abc');", /No overload matches this call/],
   ["const f = new Uint8Array(2).filter((x) => x > 0);", /'filter' does not exist/],
+  // A typed array's slice is a plain Array on Espruino (a variable per element).
+  ["const c: Uint8Array = new Uint8Array(2).slice(1);", /'number\[\]' is missing the following properties/],
   ["const b = new BigInt64Array(1);", /Cannot find name 'BigInt64Array'/],
   // §3 Date / time
   ["const t = Date.UTC(2024, 0, 1);", /'UTC' does not exist/],
@@ -265,7 +267,8 @@ const ds: string = d.toISOString() + d.toUTCString() + d.toString() + d.toJSON()
 const u8 = new Uint8Array(8);
 u8.set([1, 2, 3], 2);
 const view: Uint8Array = u8.subarray(2, 5);
-const copy: Uint8Array = u8.slice(1).fill(0, 1).map((v) => v + 1);
+const copy: Uint8Array = new Uint8Array(u8.subarray(1)).fill(0, 1).map((v) => v + 1);
+const plain: number[] = u8.slice(1);
 const bin: number = u8.indexOf(2) + u8.reduce((a, b) => a + b, 0) + u8.length + u8.byteLength + u8.byteOffset +
   (u8.includes(3) ? 1 : 0) + (u8.find((v) => v > 1) || 0) + u8.findIndex((v) => v > 1);
 u8.forEach((v) => v);
@@ -312,7 +315,7 @@ const awaited: Awaited<Promise<Promise<number>>> = 1;
 const mapped: Record<"k", Partial<Cfg>> = { k: { host: "h" } };
 const withThis: { n: number; m(): number } & ThisType<{ n: number }> = { n: 1, m() { return this.n; } };
 export { s, c, n, flags, idx, t, popped, found, total, yes, joined, strs, keys, vals, back, proto, desc, descs, own,
-  fmt, ok, mth, p2, p3, p4, p5, thenable, msg, classify, json, now, dn, ds, view, copy, bin, sorted, words, dvn, isBytes,
+  fmt, ok, mth, p2, p3, p4, p5, thenable, msg, classify, json, now, dn, ds, view, copy, plain, bin, sorted, words, dvn, isBytes,
   uri, bytes, secs, bound, called, Mode, spread, opt, tpl, awaited, mapped, withThis };
 export type { All };
 `;
