@@ -2,11 +2,12 @@
 // Espruino would otherwise declare only when (and if) its statement runs; flattenIife runs the
 // warm bundle at the top level with its own names prefixed; paramsFromArguments moves a leaf
 // function's parameters into its body; releaseBootOnly drops the functions only the boot calls;
-// keepFactoriesApart stops the minifier pasting a factory into its caller.
+// keepFactoriesApart stops the minifier pasting a factory into its caller;
+// pasteSingleCallerHelpers pastes a helper one function calls into its calls.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { minify } from "terser";
-import { flattenIife, hoistVars, inlineConstants, keepFactoriesApart, paramsFromArguments, releaseBootOnly, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
+import { flattenIife, hoistVars, inlineConstants, keepFactoriesApart, paramsFromArguments, pasteSingleCallerHelpers, releaseBootOnly, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -162,3 +163,36 @@ apart("minified -> the factory is still called by name, the helper is pasted", a
   assert.is((globalThis as { __m?: { get(): number } }).__m?.get(), 6);
 });
 apart.run();
+
+const paste = suite("pasteSingleCallerHelpers: a helper one function calls lives only during its calls");
+paste("called by one function, once or twice, not in a loop -> pasted as a function called on the spot", () => {
+  const code = "function $h(a){return a+1}function $f(x){return $h(x)*$h(2)}var $r=$f(1);";
+  assert.is(pasteSingleCallerHelpers(code), "function $f(x){return (function(a){return a+1})(x)*(function(a){return a+1})(2)}var $r=$f(1);");
+});
+paste("a helper pasted into another is pasted again where that one goes", () => {
+  const code = "function $g(a){return 2*a}function $h(a){return $g(a)+1}function $f(x){return $h(x)}";
+  assert.is(pasteSingleCallerHelpers(code), "function $f(x){return (function(a){return (function(a){return 2*a})(a)+1})(x)}");
+});
+paste("in a loop, from two functions, as a value, from the top level, or making or naming what it must not -> left alone", () => {
+  const cases = [
+    "function $h(a){return a+1}function $f(x){for(var i=0;i<x;i++)$h(i)}",
+    "function $h(a){return a+1}function $f(x){return $h(x)}function $g(x){return $h(x)}",
+    "function $h(a){return a+1}function $f(x){return [1].map($h)}",
+    "function $h(a){return a+1}var $r=$h(1);",
+    "function $h(a){return function(){return a}}function $f(x){return $h(x)}",
+    "function $h(a){return this.k+a}function $f(x){return $h(x)}",
+    "function $h(a){return arguments.length}function $f(x){return $h(x)}",
+    "function $h(a){return a?$h(a-1):0}function $f(x){return $h(x)}",
+    // Pasted into $f, k would be $f's parameter instead of the global.
+    "var k=1;function $h(a){return a+k}function $f(k){return $h(k)}",
+    "var k=1;function $h(a){return function(k){return k}(a)+k}function $f(k){return $h(k)}",
+  ];
+  for (const code of cases) assert.is(pasteSingleCallerHelpers(code), code);
+});
+paste("behaviour on a standard engine -> unchanged", () => {
+  const code = "function $sq(a){var b=a*a;return b}function $sum(a,b){var t=0;try{t=a+b}catch(e){t=-1}return t}" +
+    "function w(){var o={m:function(x){return $sq(x)+$sum(x,1)}};return [o.m(3),o.m(4)].join(',')}";
+  assert.is(run(pasteSingleCallerHelpers(code)), run(code));
+  assert.is(run(code), "13,21");
+});
+paste.run();

@@ -202,6 +202,102 @@ export function releaseBootOnly(code) {
   return code.replace(/\s*$/, "") + "\n;" + [...boot].sort().join("=") + "=void 0;\n";
 }
 
+/**
+ * For the minified warm bundle, after flattenIife: a top-level helper that one function alone
+ * calls (at one or two places, neither inside a loop) is pasted into those calls as a
+ * function called on the spot, `(function(a){...})(x)`, and its declaration goes. Its function
+ * object then exists only while such a call runs, not for the whole run (4 JsVars and a name).
+ * Terser pastes a function called once by itself; this takes the ones it leaves (called twice,
+ * or from inside a closure). Left alone: a helper that defines a function (other than one
+ * called on the spot) or names `this`, `arguments` or itself, and one that uses a name the
+ * calling functions declare (pasted, it would read theirs). One helper per round, so a helper pasted into another is seen afresh.
+ */
+export function pasteSingleCallerHelpers(code) {
+  for (let round = 0; round < 200; round++) {
+    const next = pasteOneHelper(code);
+    if (next === code) return code;
+    code = next;
+  }
+  return code;
+}
+
+function pasteOneHelper(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const top = new Map();
+  for (const s of ast.body) if (s.type === "FunctionDeclaration") top.set(s.id.name, { fn: s, calls: [], other: false });
+  // [node, parent, enclosing functions outermost first, inside a loop of the innermost one]
+  const stack = [[ast, null, [], false]];
+  while (stack.length) {
+    const [n, parent, fns, inLoop] = stack.pop();
+    if (n.type === "Identifier" && top.has(n.name) && !isDeclarationOrKey(n, parent)) {
+      const t = top.get(n.name);
+      if (parent.type === "CallExpression" && parent.callee === n && fns.length > 0 && !inLoop) t.calls.push({ callee: n, fns: fns });
+      else t.other = true;
+    }
+    const isFunction = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+    const loop = isFunction ? false : inLoop || /^(For|ForIn|ForOf|While|DoWhile)Statement$/.test(n.type);
+    for (const c of childNodes(n)) stack.push([c, n, isFunction ? fns.concat([n]) : fns, loop]);
+  }
+  for (const [name, t] of top) {
+    if (t.other || t.calls.length === 0 || t.calls.length > 2) continue;
+    const caller = t.calls[0].fns[t.calls[0].fns.length - 1];
+    if (!t.calls.every((c) => c.fns[c.fns.length - 1] === caller) || t.calls[0].fns[0] === t.fn) continue;
+    const text = "(function" + code.slice(t.fn.id.end, t.fn.end) + ")";
+    if (t.calls.length > 1 && text.length > 600) continue;
+    const free = freeNames(t.fn, name);
+    if (!free) continue;
+    if (t.calls.some((c) => c.fns.some((f) => [...declaredNames(f)].some((d) => free.has(d))))) continue;
+    const edits = [[t.fn.start, t.fn.end, ""]];
+    for (const c of t.calls) edits.push([c.callee.start, c.callee.end, text]);
+    return applyEdits(code, edits);
+  }
+  return code;
+}
+
+/** The names a helper uses but does not declare, or null when it cannot be pasted (it defines
+ *  a function other than one called on the spot, or names `this`, `arguments` or itself). */
+function freeNames(fn, name) {
+  const free = new Set();
+  // [node, parent, the names declared by the helper and the functions inside it around node]
+  const stack = [[fn.body, fn, declaredNames(fn)]];
+  while (stack.length) {
+    const [n, parent, own] = stack.pop();
+    if (n.type === "ThisExpression") return null;
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
+      if (!calledOnTheSpot(n, parent)) return null;
+      const inner = new Set([...own, ...declaredNames(n)]);
+      stack.push([n.body, n, inner]);
+      continue;
+    }
+    if (n.type === "Identifier" && !isDeclarationOrKey(n, parent)) {
+      if (n.name === "arguments" || n.name === name) return null;
+      if (!own.has(n.name)) free.add(n.name);
+    }
+    for (const c of childNodes(n)) stack.push([c, n, own]);
+  }
+  return free;
+}
+
+/** The names a function declares in its own scope: its name (an expression's), parameters,
+ *  vars, function declarations and catch parameters (nested functions excluded). */
+function declaredNames(fn) {
+  const names = new Set(fn.params.map((p) => p.name));
+  if (fn.type === "FunctionExpression" && fn.id) names.add(fn.id.name);
+  const stack = [fn.body];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n.type === "VariableDeclarator" && n.id.type === "Identifier") names.add(n.id.name);
+    if (n.type === "CatchClause" && n.param && n.param.type === "Identifier") names.add(n.param.name);
+    if (n.type === "FunctionDeclaration") {
+      names.add(n.id.name);
+      continue;
+    }
+    if (n.type === "FunctionExpression") continue;
+    stack.push(...childNodes(n));
+  }
+  return names;
+}
+
 /** Whether an identifier is a declaration's own name or a property name, not a reference. */
 function isDeclarationOrKey(id, parent) {
   if (!parent) return false;
@@ -535,7 +631,7 @@ function espruinoRender(evalResult, module, prefix, flatten, lean) {
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
       const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out;
-      const released = lean && flatten ? releaseBootOnly(rendered) : rendered;
+      const released = lean && flatten ? releaseBootOnly(pasteSingleCallerHelpers(rendered)) : rendered;
       return { code: (prefix || "") + (lean ? paramsFromArguments(released) : released), map: null };
     },
   };
