@@ -42,8 +42,8 @@ type NoInfer<T> = intrinsic;
 
 interface PropertyDescriptor {
   value?: any;
-  writable?: boolean; // writing a non-writable property throws on Espruino (§4)
-  enumerable?: boolean; // Object.keys lists non-enumerable properties anyway (§4)
+  writable?: boolean; // writing a non-writable property throws on Espruino
+  enumerable?: boolean; // Object.keys lists non-enumerable properties anyway
   configurable?: boolean;
   get?(): any;
   set?(value: any): void;
@@ -53,12 +53,12 @@ interface PropertyDescriptorMap {
 }
 
 /** Array/String/Number/Boolean/Function.prototype: their methods read as undefined on Espruino,
- *  so none are declared; call them on an instance, [].slice.call(x) or "".charAt (§4). The
+ *  so none are declared; call them on an instance, [].slice.call(x) or "".charAt. The
  *  price: `x instanceof Array` does not narrow x, so use Array.isArray (and typeof for the rest).
  *  Other constructors keep prototype = instance type, which instanceof narrowing needs. */
 interface EspruinoPrototype {}
 
-// ---- Object (§3 Object; only hasOwnProperty is reachable through Object.prototype, §4) ------
+// ---- Object (only hasOwnProperty is reachable through Object.prototype) ------
 
 interface Object {
   constructor: Function;
@@ -91,7 +91,7 @@ interface ObjectConstructor {
 }
 declare var Object: ObjectConstructor;
 
-// ---- Functions (§3 Functions: bind/call/apply; no fn.name; `new` on a bound function fails) --
+// ---- Functions (bind/call/apply; no fn.name; `new` on a bound function fails) --
 
 interface Function {
   apply(this: Function, thisArg: any, args?: any): any;
@@ -125,7 +125,7 @@ interface NewableFunction extends Function {
   bind(this: Function, thisArg: any, ...args: any[]): never;
 }
 
-/** `arguments` is a real array on Espruino, but its length is max(declared, passed) (§4). */
+/** `arguments` is a real array on Espruino, but its length is max(declared, passed). */
 interface IArguments {
   [index: number]: any;
   length: number;
@@ -143,7 +143,7 @@ interface BooleanConstructor {
 }
 declare var Boolean: BooleanConstructor;
 
-// §3 Number / Math: no Number.isInteger/isFinite/isNaN/isSafeInteger, MAX_SAFE_INTEGER, EPSILON,
+// Number / Math: no Number.isInteger/isFinite/isNaN/isSafeInteger, MAX_SAFE_INTEGER, EPSILON,
 // toPrecision or toExponential.
 interface Number {
   toString(radix?: number): string;
@@ -164,7 +164,7 @@ declare var Number: NumberConstructor;
 declare var NaN: number;
 declare var Infinity: number;
 
-// §3 String: no trimStart/End, search, localeCompare, codePointAt, matchAll, normalize, at.
+// String: no trimStart/End, search, localeCompare, codePointAt, matchAll, normalize, at.
 interface String {
   readonly length: number;
   readonly [index: number]: string;
@@ -205,12 +205,12 @@ interface StringConstructor {
 }
 declare var String: StringConstructor;
 
-/** Tagged templates are downlevelled by TypeScript; String.raw does not exist (§2). */
+/** Tagged templates are downlevelled by TypeScript; String.raw does not exist. */
 interface TemplateStringsArray extends ReadonlyArray<string> {
   readonly raw: readonly string[];
 }
 
-// §3 RegExp: flags i and g (m is ignored); no .global/.ignoreCase/.multiline properties.
+// RegExp: flags i and g (m is ignored); no .global/.ignoreCase/.multiline properties.
 interface RegExp {
   exec(s: string): RegExpExecArray | null;
   test(s: string): boolean;
@@ -235,7 +235,7 @@ interface RegExpExecArray extends Array<string> {
   input: string;
 }
 
-// ---- Arrays (§3 Array: no from/of, reduceRight, lastIndexOf, flat, flatMap, at, findLast, keys;
+// ---- Arrays (no from/of, reduceRight, lastIndexOf, flat, flatMap, at, findLast, keys;
 // `arr.length = n` throws, so length is read-only; find/findIndex ignore a thisArg) ----------
 
 interface ArrayLike<T> {
@@ -313,7 +313,7 @@ interface ArrayConstructor {
 }
 declare var Array: ArrayConstructor;
 
-// ---- Errors (§3 Errors: no RangeError/EvalError/URIError; no e.name, §4) -------------------
+// ---- Errors (no RangeError/EvalError/URIError; no e.name) -------------------
 
 interface Error {
   message: string;
@@ -336,11 +336,11 @@ interface SyntaxError extends Error {}
 declare var SyntaxError: ErrorConstructorOf<SyntaxError>;
 interface ReferenceError extends Error {}
 declare var ReferenceError: ErrorConstructorOf<ReferenceError>;
-/** Espruino's own: failed connects and similar (§4). */
+/** Espruino's own: failed connects and similar. */
 interface InternalError extends Error {}
 declare var InternalError: ErrorConstructorOf<InternalError>;
 
-// ---- Promise (§3 Promise: then, catch, all, resolve, reject; no race/finally/allSettled/any) -
+// ---- Promise (then, catch, all, resolve, reject; no race/finally/allSettled/any) -
 
 interface PromiseLike<T> {
   then<R1 = T, R2 = never>(
@@ -368,14 +368,14 @@ declare var Promise: PromiseConstructor;
 
 // ---- JSON, Math, Date ----------------------------------------------------------------------
 
-/** §4 JSON: a reviver or replacer function is silently ignored, so neither is declared. */
+/** JSON: a reviver or replacer function is silently ignored, so neither is declared. */
 interface JSON {
   parse(text: string): any;
   stringify(value: any, replacer?: null, space?: string | number): string;
 }
 declare var JSON: JSON;
 
-/** §3 Math: no imul, clz32, trunc, cbrt, log2, log10, hypot, hyperbolics. pow is inexact (§4). */
+/** Math: no imul, clz32, trunc, cbrt, log2, log10, hypot, hyperbolics. pow is inexact. */
 interface Math {
   readonly E: number;
   readonly LN10: number;
@@ -399,7 +399,7 @@ interface Math {
   min(...values: number[]): number;
   pow(x: number, y: number): number;
   random(): number;
-  /** Rounds halves away from zero: round(-2.5) is -3 (§4). */
+  /** Rounds halves away from zero: round(-2.5) is -3. */
   round(x: number): number;
   sign(x: number): number;
   sin(x: number): number;
@@ -414,7 +414,7 @@ interface Math {
 }
 declare var Math: Math;
 
-/** §3 Date: no Date.UTC, no getUTC* / setUTC* methods (absent on 2v29), no locale strings. */
+/** Date: no Date.UTC, no getUTC* / setUTC* methods (absent on 2v29), no locale strings. */
 interface Date {
   toString(): string;
   toUTCString(): string;
@@ -454,7 +454,7 @@ interface DateConstructor {
 }
 declare var Date: DateConstructor;
 
-// ---- Binary data (§3 Typed arrays: no from/of, BYTES_PER_ELEMENT, ArrayBuffer slice/isView) --
+// ---- Binary data (no from/of, BYTES_PER_ELEMENT, ArrayBuffer slice/isView) --
 
 interface ArrayBuffer {
   readonly byteLength: number;
@@ -548,13 +548,13 @@ declare var DataView: {
   readonly prototype: DataView;
 };
 
-// ---- Global functions (§3 Number, URI / base64: no encodeURI/decodeURI, escape, unescape) ---
+// ---- Global functions (no encodeURI/decodeURI, escape, unescape) ---
 
 declare function parseInt(string: string, radix?: number): number;
 declare function parseFloat(string: string): number;
 declare function isNaN(number: number): boolean;
 declare function isFinite(number: number): boolean;
-/** Reliable for ASCII only (§4). */
+/** Reliable for ASCII only. */
 declare function encodeURIComponent(component: string | number | boolean): string;
 declare function decodeURIComponent(component: string): string;
 /** Binary-safe for bytes 0-255; also takes a byte array or ArrayBuffer. */
@@ -574,6 +574,6 @@ interface Console {
 declare var console: Console;
 declare function setTimeout(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number;
 declare function setInterval(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number;
-/** Never call with undefined (throws) or with no id: clearTimeout() clears EVERY timer (§4). */
+/** Never call with undefined (throws) or with no id: clearTimeout() clears EVERY timer. */
 declare function clearTimeout(id: number): void;
 declare function clearInterval(id: number): void;

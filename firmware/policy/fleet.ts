@@ -70,14 +70,14 @@ export const STAGGER_SHARE = 0.95;
 export const SMALL_FLEET_WINDOW_MS = 2000;
 
 /**
- * The plan for a fleet, or the reference defaults without settings (stagger and fallback
+ * The plan for a fleet, or the defaults without settings (stagger and fallback
  * in [1 s, 100 s], cap 100 s, first-retry and warm-boot windows 2 s). A bad field (missing,
  * zero, negative, NaN) takes its default. T below is N / (load x hub) seconds, the least time
  * the hub needs to take the whole fleet back.
  *
  * - stagger: max = N / safePerMinute(STAGGER_SHARE x load x cpm) minutes, cpm being the
  *   slower of DPS (registrations per minute) and the hub (60 x connections per second): a
- *   first boot goes through both. This is the reference's (1 / load) x (N / cps) with room
+ *   first boot goes through both. This is the plain (1 / load) x (N / cps) with room
  *   for randomness and for retries (x 1.20 at 1000 per minute: a mean of 834 a minute).
  * - cap: 2N / (1.5 x load x hub) = 4/3 T, never below the 100 s default. Devices drawing from
  *   [cap/2, cap] offer at most 2N / cap = 1.5x the rate in any second even if they all failed

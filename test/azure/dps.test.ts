@@ -1,4 +1,4 @@
-// DPS messages and the response parser, against the reference's Embedded C vectors
+// DPS messages and the response parser, against the test vectors of Azure's SDK for Embedded C
 // and broken inputs, each with what is wrong.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

@@ -1,4 +1,4 @@
-// Hub topics and usernames against the reference's Embedded C vectors (§4), with our own
+// Hub topics and usernames against the test vectors of Azure's SDK for Embedded C, with our own
 // client type in place of the SDK's, and broken topics.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

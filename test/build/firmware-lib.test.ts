@@ -60,7 +60,7 @@ config.run();
 
 // [source, pattern the error must match]: everything here is missing or broken on Espruino.
 const rejected: Array<[string, RegExp]> = [
-  // §3 Collections
+  // Collections
   ["const m = new Map<string, number>();", /Cannot find name 'Map'/],
   ["const s = new Set<number>();", /Cannot find name 'Set'/],
   ["const w = new WeakMap<object, number>();", /Cannot find name 'WeakMap'/],
@@ -68,14 +68,14 @@ const rejected: Array<[string, RegExp]> = [
   ["const y = Symbol('x');", /Cannot find name 'Symbol'/],
   ["const p = new Proxy({}, {});", /Cannot find name 'Proxy'/],
   ["const r = Reflect.ownKeys({});", /Cannot find name 'Reflect'/],
-  // §3 Object
+  // Object
   ["const f = Object.freeze({});", /'freeze' does not exist/],
   ["const f = Object.isFrozen({});", /'isFrozen' does not exist/],
   ["const f = Object.seal({});", /'seal' does not exist/],
   ["const f = Object.preventExtensions({});", /'preventExtensions' does not exist/],
   ["const f = Object.is(1, 1);", /'is' does not exist/],
   ["const o = Object.create({}, { a: { value: 1 } });", /Expected 1 arguments, but got 2/],
-  // §3 Array, §4 (length is read-only, prototypes have no methods)
+  // Array (length is read-only, prototypes have no methods)
   ["const a = Array.from([1]);", /'from' does not exist/],
   ["const a = Array.of(1);", /'of' does not exist/],
   ["const r = [1].reduceRight((a, b) => a + b);", /'reduceRight' does not exist/],
@@ -88,7 +88,7 @@ const rejected: Array<[string, RegExp]> = [
   ["const xs = [1, 2]; xs.length = 0;", /Cannot assign to 'length' because it is a read-only property/],
   ["const s = Array.prototype.slice;", /'slice' does not exist on type 'EspruinoPrototype'/],
   ["const c = String.prototype.charAt;", /'charAt' does not exist on type 'EspruinoPrototype'/],
-  // §3 String
+  // String
   ["const t = ' a'.trimStart();", /'trimStart' does not exist/],
   ["const t = 'a '.trimEnd();", /'trimEnd' does not exist/],
   ["const i = 'abc'.search(/b/);", /'search' does not exist/],
@@ -99,7 +99,7 @@ const rejected: Array<[string, RegExp]> = [
   ["const c = String.fromCodePoint(65);", /'fromCodePoint' does not exist/],
   ["const p = 'a,b,c'.split(',', 2);", /Expected 1 arguments, but got 2/],
   ["const r = 'aa'.replaceAll('a', () => 'b');", /not assignable to parameter of type 'string'/],
-  // §3 Number / Math
+  // Number / Math
   ["const i = Number.isInteger(1);", /'isInteger' does not exist/],
   ["const i = Number.isFinite(1);", /'isFinite' does not exist/],
   ["const i = Number.isNaN(1);", /'isNaN' does not exist/],
@@ -115,22 +115,22 @@ const rejected: Array<[string, RegExp]> = [
   ["const l = Math.log10(8);", /'log10' does not exist/],
   ["const h = Math.hypot(3, 4);", /'hypot' does not exist/],
   ["const c = Math.cbrt(8);", /'cbrt' does not exist/],
-  // §3 Promise
+  // Promise
   ["const r = Promise.race([Promise.resolve(1)]);", /'race' does not exist/],
   ["const r = Promise.allSettled([Promise.resolve(1)]);", /'allSettled' does not exist/],
   ["const r = Promise.any([Promise.resolve(1)]);", /'any' does not exist/],
   ["const f = Promise.resolve(1).finally(() => undefined);", /'finally' does not exist/],
-  // §3 Errors, §4 (no e.name)
+  // Errors (no e.name)
   ["const e = new RangeError('x');", /Cannot find name 'RangeError'/],
   ["const e = new EvalError('x');", /Cannot find name 'EvalError'/],
   ["const e = new URIError('x');", /Cannot find name 'URIError'/],
   ["const n = new Error('x').name;", /'name' does not exist on type 'Error'/],
-  // §3 URI / base64
+  // URI / base64
   ["const u = encodeURI('a b');", /Cannot find name 'encodeURI'/],
   ["const u = decodeURI('a%20b');", /Cannot find name 'decodeURI'/],
   ["const u = escape('a b');", /Cannot find name 'escape'/],
   ["const u = unescape('a%20b');", /Cannot find name 'unescape'/],
-  // §3 Typed arrays
+  // Typed arrays
   ["const u = Uint8Array.from([1]);", /'from' does not exist/],
   ["const u = Uint8Array.of(1);", /'of' does not exist/],
   ["const n = Uint8Array.BYTES_PER_ELEMENT;", /'BYTES_PER_ELEMENT' does not exist/],
@@ -141,16 +141,16 @@ const rejected: Array<[string, RegExp]> = [
   // A typed array's slice is a plain Array on Espruino (a variable per element).
   ["const c: Uint8Array = new Uint8Array(2).slice(1);", /'number\[\]' is missing the following properties/],
   ["const b = new BigInt64Array(1);", /Cannot find name 'BigInt64Array'/],
-  // §3 Date / time
+  // Date / time
   ["const t = Date.UTC(2024, 0, 1);", /'UTC' does not exist/],
   ["const h = new Date().getUTCHours();", /'getUTCHours' does not exist/],
   ["const d = new Date(new Date());", /not assignable to parameter of type 'string \| number'/],
   ["const d = new Date(2024, 1);", /No overload expects 2 arguments|Expected/],
-  // §3 Functions, §4 JSON
+  // Functions, JSON
   ["const n = (function f() {}).name;", /'name' does not exist/],
   ["const j = JSON.stringify({}, (k: string, v: unknown) => v);", /not assignable to parameter of type 'null \| undefined'/],
   ["const j = JSON.parse('{}', (k: string, v: unknown) => v);", /Expected 1 arguments, but got 2/],
-  // §4 Timers: clearTimeout() with no id clears every timer
+  // Timers: clearTimeout() with no id clears every timer
   ["clearTimeout();", /Expected 1 arguments, but got 0/],
   // Web and Node globals that are not there
   ["queueMicrotask(() => undefined);", /Cannot find name 'queueMicrotask'/],
@@ -175,7 +175,7 @@ rejects("a generator -> compile error (no iterator types)", () => {
 });
 rejects.run();
 
-// A broad sample of what Espruino 2v29 has (§3), all of which must compile.
+// A broad sample of what Espruino 2v29 has, all of which must compile.
 const present = `
 // Strings
 const s = "abc".padStart(5, " ").padEnd(6).trim().toUpperCase().toLowerCase();

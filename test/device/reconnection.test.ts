@@ -92,7 +92,7 @@ rows("boot without cache -> a stagger uniform over N / (95 % of the slower rate)
   scenario(async ({ w }) => {
     // The window is planFleet's, the one function the device, the fleet simulator and these
     // tests size it with: 10,000 devices at DPS's 1,000/min -> N / 950 per min with room
-    // for randomness, 719 s (the reference's 600 s is N / the whole quota).
+    // for randomness, 719 s (600 s would be N / the whole quota).
     const fleet = { devices: 10000, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 };
     const window = planFleet(fleet).staggerMaxMs;
     assert.ok(window > 600_000 && window < 720_000, `window ${window}`);

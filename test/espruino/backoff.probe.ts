@@ -120,7 +120,7 @@ probe("classify: CONNACK 5, DPS 429, twin 503, DPS 401, hub reset", () => {
   return seen.join(",") === want.join(",") || seen.join(",");
 });
 
-probe("planFleet: the reference's worked example (10,000 devices), with room for randomness", () => {
+probe("planFleet: 10,000 devices at DPS 1,000/min, with room for randomness", () => {
   const p = planFleet({ devices: 10000, hubConnectionsPerSecond: 100, dpsRegistrationsPerMinute: 1000, load: 1 });
   const got = [p.staggerMinMs, p.staggerMaxMs, p.capMs, p.fallbackMinMs, p.fallbackSpreadMs, p.spreadMs, p.warmMs, p.renewalSpreadMs].join(",");
   return got === "1000,719035,133334,1000,680847,133334,100000,333334" || got;

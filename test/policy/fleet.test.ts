@@ -18,7 +18,7 @@ plan("no settings -> reference defaults: stagger and fallback [1 s, 100 s], cap 
   assert.equal(planFleet(), { staggerMinMs: 1000, staggerMaxMs: 100000, capMs: 100000, fallbackMinMs: 1000, fallbackSpreadMs: 100000, spreadMs: 2000, warmMs: 2000, renewalSpreadMs: 1000 });
 });
 
-plan("10,000 devices, DPS 1000/min, hub 100/s, load 1 -> the reference's 600 s stagger with room for randomness and retries; T = 100 s", () => {
+plan("10,000 devices, DPS 1000/min, hub 100/s, load 1 -> the 600 s stagger (N / the quota) with room for randomness and retries; T = 100 s", () => {
   // T = 10000 / 16.7 = 600 s. The stagger is sized for 95 % of the quota (950/min, the rest
   // left for retries) at a mean of 834.5/min so that mean + 4 sigma stays within 950:
   // 10000 / 834.45 min = 719.0 s. The fallback, for the whole quota: mean 881.3/min,
