@@ -203,14 +203,18 @@ export function releaseBootOnly(code) {
 }
 
 /**
- * For the minified warm bundle, after flattenIife: a top-level helper that one function alone
- * calls (at one or two places, neither inside a loop) is pasted into those calls as a
- * function called on the spot, `(function(a){...})(x)`, and its declaration goes. Its function
- * object then exists only while such a call runs, not for the whole run (4 JsVars and a name).
- * Terser pastes a function called once by itself; this takes the ones it leaves (called twice,
- * or from inside a closure). Left alone: a helper that defines a function (other than one
- * called on the spot) or names `this`, `arguments` or itself, and one that uses a name the
- * calling functions declare (pasted, it would read theirs). One helper per round, so a helper pasted into another is seen afresh.
+ * For the minified warm bundle, after flattenIife: top-level helpers go into their calls, so
+ * their function objects (4 JsVars and a name each) do not live for the whole run.
+ * - A helper that only returns an expression, called with names and literals only (and
+ *   assigning none of its parameters): each call becomes that expression with the arguments
+ *   in place, wherever the calls are.
+ * - A helper that one function alone calls, at one or two places and neither inside a loop:
+ *   each call's callee becomes the helper as a function expression, `(function(a){...})(x)`,
+ *   whose object lives only while the call runs.
+ * Terser does the like for a function called once, not for these. Left alone: a helper used
+ * other than by calls, one that defines a function (other than one called on the spot) or
+ * names `this`, `arguments` or itself, and one that uses a name the calling functions declare
+ * (there, it would read theirs). One helper per round, so a pasted one is seen afresh.
  */
 export function pasteSingleCallerHelpers(code) {
   for (let round = 0; round < 200; round++) {
@@ -231,7 +235,7 @@ function pasteOneHelper(code) {
     const [n, parent, fns, inLoop] = stack.pop();
     if (n.type === "Identifier" && top.has(n.name) && !isDeclarationOrKey(n, parent)) {
       const t = top.get(n.name);
-      if (parent.type === "CallExpression" && parent.callee === n && fns.length > 0 && !inLoop) t.calls.push({ callee: n, fns: fns });
+      if (parent.type === "CallExpression" && parent.callee === n) t.calls.push({ call: parent, fns: fns, inLoop: inLoop });
       else t.other = true;
     }
     const isFunction = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
@@ -239,19 +243,60 @@ function pasteOneHelper(code) {
     for (const c of childNodes(n)) stack.push([c, n, isFunction ? fns.concat([n]) : fns, loop]);
   }
   for (const [name, t] of top) {
-    if (t.other || t.calls.length === 0 || t.calls.length > 2) continue;
-    const caller = t.calls[0].fns[t.calls[0].fns.length - 1];
-    if (!t.calls.every((c) => c.fns[c.fns.length - 1] === caller) || t.calls[0].fns[0] === t.fn) continue;
-    const text = "(function" + code.slice(t.fn.id.end, t.fn.end) + ")";
-    if (t.calls.length > 1 && text.length > 600) continue;
+    if (t.other || t.calls.length === 0 || t.calls.some((c) => c.fns[0] === t.fn)) continue;
     const free = freeNames(t.fn, name);
-    if (!free) continue;
-    if (t.calls.some((c) => c.fns.some((f) => [...declaredNames(f)].some((d) => free.has(d))))) continue;
-    const edits = [[t.fn.start, t.fn.end, ""]];
-    for (const c of t.calls) edits.push([c.callee.start, c.callee.end, text]);
-    return applyEdits(code, edits);
+    if (!free || t.calls.some((c) => c.fns.some((f) => [...declaredNames(f)].some((d) => free.has(d))))) continue;
+    const edits = inlineReturn(code, t) || pasteCalledOnTheSpot(code, t);
+    if (edits) return applyEdits(code, edits.concat([[t.fn.start, t.fn.end, ""]]));
   }
   return code;
+}
+
+/** A helper that only returns an expression, called with names and literals only: each call
+ *  becomes the expression with the arguments in place of the parameters (none may be
+ *  assigned to, and a loop is no obstacle). Returns the edits, or null. */
+function inlineReturn(code, t) {
+  const body = t.fn.body.body;
+  if (body.length !== 1 || body[0].type !== "ReturnStatement" || !body[0].argument) return null;
+  const params = t.fn.params.map((p) => p.name);
+  if (!t.fn.params.every((p) => p.type === "Identifier")) return null;
+  const expr = body[0].argument;
+  if (!t.calls.every((c) => c.call.arguments.length <= params.length && c.call.arguments.every((a) => a.type === "Identifier" || (a.type === "Literal" && !a.regex)))) return null;
+  // Where each parameter appears in the expression; a nested function or an assignment to a
+  // parameter rules the helper out.
+  const uses = [];
+  const stack = [[expr, body[0]]];
+  while (stack.length) {
+    const [n, parent] = stack.pop();
+    if (n.type === "FunctionExpression" || n.type === "FunctionDeclaration") return null;
+    if ((n.type === "AssignmentExpression" && n.left.type === "Identifier" && params.includes(n.left.name)) ||
+      (n.type === "UpdateExpression" && n.argument.type === "Identifier" && params.includes(n.argument.name))) return null;
+    if (n.type === "Identifier" && params.includes(n.name) && !isDeclarationOrKey(n, parent)) uses.push(n);
+    for (const c of childNodes(n)) stack.push([c, n]);
+  }
+  const text = code.slice(expr.start, expr.end);
+  if ((t.calls.length - 1) * text.length > 400) return null;
+  const edits = [];
+  for (const c of t.calls) {
+    const local = uses.map((u) => {
+      const a = c.call.arguments[params.indexOf(u.name)];
+      // A literal in parentheses: `5.toFixed()` would not parse.
+      return [u.start - expr.start, u.end - expr.start, !a ? "(void 0)" : a.type === "Literal" ? "(" + code.slice(a.start, a.end) + ")" : code.slice(a.start, a.end)];
+    });
+    edits.push([c.call.start, c.call.end, "(" + applyEdits(text, local) + ")"]);
+  }
+  return edits;
+}
+
+/** A helper called by one function alone, at one or two places, neither inside a loop: each
+ *  call's callee becomes the helper as a function expression. Returns the edits, or null. */
+function pasteCalledOnTheSpot(code, t) {
+  if (t.calls.length > 2 || t.calls.some((c) => c.inLoop || c.fns.length === 0)) return null;
+  const caller = t.calls[0].fns[t.calls[0].fns.length - 1];
+  if (!t.calls.every((c) => c.fns[c.fns.length - 1] === caller)) return null;
+  const text = "(function" + code.slice(t.fn.id.end, t.fn.end) + ")";
+  if (t.calls.length > 1 && text.length > 600) return null;
+  return t.calls.map((c) => [c.call.callee.start, c.call.callee.end, text]);
 }
 
 /** The names a helper uses but does not declare, or null when it cannot be pasted (it defines

@@ -132,7 +132,7 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
 }
 
 /** JsVar ceilings on a 16,383-variable pool (espruino-esp32), a little above what the client
- *  takes (December 2026: 1,897 / 2,510 with SAS, 1,893 / 2,786 with X.509): after boot, and
+ *  takes (December 2026: 1,880 / 2,493 with SAS, 1,876 / 2,769 with X.509): after boot, and
  *  while connected beyond the TLS socket (whose own share, measured apart, varies by about
  *  250 from run to run, hence the wider margin). */
 const JSVAR_CEILINGS = {
