@@ -3,11 +3,11 @@
 // warm bundle at the top level with its own names prefixed; paramsFromArguments moves a leaf
 // function's parameters into its body; releaseBootOnly drops the functions only the boot calls;
 // keepFactoriesApart stops the minifier pasting a factory into its caller;
-// pasteSingleCallerHelpers pastes a helper one function calls into its calls.
+// pasteHelpersIntoCalls puts small helpers into their calls.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { minify } from "terser";
-import { flattenIife, hoistVars, inlineConstants, keepFactoriesApart, paramsFromArguments, pasteSingleCallerHelpers, releaseBootOnly, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
+import { flattenIife, hoistVars, inlineConstants, keepFactoriesApart, paramsFromArguments, pasteHelpersIntoCalls, releaseBootOnly, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -164,19 +164,19 @@ apart("minified -> the factory is still called by name, the helper is pasted", a
 });
 apart.run();
 
-const paste = suite("pasteSingleCallerHelpers: a helper lives only during its calls");
+const paste = suite("pasteHelpersIntoCalls: a helper lives only during its calls");
 paste("only a returned expression, called with names and literals -> the calls become the expression", () => {
   const code = "function $h(a,b){return a*b+a}function $f(x){for(var i=0;i<x;i++)$h(i,2);return $h(x)}var $r=$h(3,1);";
-  assert.is(pasteSingleCallerHelpers(code), "function $f(x){for(var i=0;i<x;i++)(i*(2)+i);return (x*(void 0)+x)}var $r=((3)*(1)+(3));");
-  assert.is(pasteSingleCallerHelpers("function $h(a){return a.toFixed(1)}var $r=$h(5);"), "var $r=((5).toFixed(1));");
+  assert.is(pasteHelpersIntoCalls(code), "function $f(x){for(var i=0;i<x;i++)(i*(2)+i);return (x*(void 0)+x)}var $r=((3)*(1)+(3));");
+  assert.is(pasteHelpersIntoCalls("function $h(a){return a.toFixed(1)}var $r=$h(5);"), "var $r=((5).toFixed(1));");
 });
 paste("called by one function, once or twice, not in a loop -> pasted as a function called on the spot", () => {
   const code = "function $h(a){var b=a+1;return b}function $f(x){return $h(x)*$h(x+2)}var $r=$f(1);";
-  assert.is(pasteSingleCallerHelpers(code), "function $f(x){return (function(a){var b=a+1;return b})(x)*(function(a){var b=a+1;return b})(x+2)}var $r=$f(1);");
+  assert.is(pasteHelpersIntoCalls(code), "function $f(x){return (function(a){var b=a+1;return b})(x)*(function(a){var b=a+1;return b})(x+2)}var $r=$f(1);");
 });
 paste("a helper pasted into another is pasted again where that one goes", () => {
   const code = "function $g(a){var b=2*a;return b}function $h(a){var c=$g(a);return c+1}function $f(x){return $h(x+1)}";
-  assert.is(pasteSingleCallerHelpers(code), "function $f(x){return (function(a){var c=(function(a){var b=2*a;return b})(a);return c+1})(x+1)}");
+  assert.is(pasteHelpersIntoCalls(code), "function $f(x){return (function(a){var c=(function(a){var b=2*a;return b})(a);return c+1})(x+1)}");
 });
 paste("in a loop, from two functions, as a value, from the top level, or making or naming what it must not -> left alone", () => {
   const cases = [
@@ -194,12 +194,12 @@ paste("in a loop, from two functions, as a value, from the top level, or making 
     "var k=1;function $h(a){return a+k}function $f(k){return $h(k)}",
     "var k=1;function $h(a){var b=function(k){return k}(a);return b+k}function $f(k){return $h(k+1)}",
   ];
-  for (const code of cases) assert.is(pasteSingleCallerHelpers(code), code);
+  for (const code of cases) assert.is(pasteHelpersIntoCalls(code), code);
 });
 paste("behaviour on a standard engine -> unchanged", () => {
   const code = "function $sq(a){var b=a*a;return b}function $sum(a,b){var t=0;try{t=a+b}catch(e){t=-1}return t}function $twice(a){return 2*a}" +
     "function w(){var o={m:function(x){return $sq(x)+$sum(x,1)+$twice(x)}};return [o.m(3),o.m(4),$twice(5)].join(',')}";
-  assert.is(run(pasteSingleCallerHelpers(code)), run(code));
+  assert.is(run(pasteHelpersIntoCalls(code)), run(code));
   assert.is(run(code), "19,29,10");
 });
 paste.run();

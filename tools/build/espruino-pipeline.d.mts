@@ -25,7 +25,7 @@ export function inlineConstants(code: string): string;
 export function paramsFromArguments(code: string): string;
 export function releaseBootOnly(code: string): string;
 export function keepFactoriesApart(code: string): string;
-export function pasteSingleCallerHelpers(code: string): string;
+export function pasteHelpersIntoCalls(code: string): string;
 export interface EspruinoRollupConfig extends RollupOptions {
   input: string;
   plugins: InputPluginOption;

@@ -140,12 +140,12 @@ export function paramsFromArguments(code) {
 
 /**
  * For the minified bundles, before terser: every call to a function that defines functions
- * (a factory) gets the annotation `@__NOINLINE__`, so terser does not paste a factory that is called
+ * (a factory) gets the annotation `@__NOINLINE__`, so terser does not paste a factory called
  * once into its caller. Pasted, the factory's closures sit two or more scopes deep, and
  * Espruino gives each such closure its own copy of the scope chain (an array and a name per
  * level: 3 JsVars more at two levels, 4 at three); a closure of a top-level function only
- * points at that function's scope. Left apart, the factory is a top-level function that
- * releaseBootOnly drops after boot. Functions that define none are still pasted freely.
+ * points at that function's scope. Left apart, the factory is a top-level function, which in
+ * the warm code releaseBootOnly drops after boot. Functions that define none are still pasted.
  */
 export function keepFactoriesApart(code) {
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
@@ -216,7 +216,7 @@ export function releaseBootOnly(code) {
  * names `this`, `arguments` or itself, and one that uses a name the calling functions declare
  * (there, it would read theirs). One helper per round, so a pasted one is seen afresh.
  */
-export function pasteSingleCallerHelpers(code) {
+export function pasteHelpersIntoCalls(code) {
   for (let round = 0; round < 200; round++) {
     const next = pasteOneHelper(code);
     if (next === code) return code;
@@ -676,7 +676,7 @@ function espruinoRender(evalResult, module, prefix, flatten, lean) {
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
       const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out;
-      const released = lean && flatten ? releaseBootOnly(pasteSingleCallerHelpers(rendered)) : rendered;
+      const released = lean && flatten ? releaseBootOnly(pasteHelpersIntoCalls(rendered)) : rendered;
       return { code: (prefix || "") + (lean ? paramsFromArguments(released) : released), map: null };
     },
   };
