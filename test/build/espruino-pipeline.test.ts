@@ -170,6 +170,10 @@ paste("only a returned expression, called with names and literals -> the calls b
   assert.is(pasteHelpersIntoCalls(code), "function $f(x){for(var i=0;i<x;i++)(i*(2)+i);return (x*(void 0)+x)}var $r=((3)*(1)+(3));");
   assert.is(pasteHelpersIntoCalls("function $h(a){return a.toFixed(1)}var $r=$h(5);"), "var $r=((5).toFixed(1));");
 });
+paste("the same with other arguments -> each first assigned, in order, to a new var of the calling function", () => {
+  const code = "function $h(a,b){return a*a+b}function $f(x){return $h(x+1,g())}function $g(x){return $h(x,2)}";
+  assert.is(pasteHelpersIntoCalls(code), "function $f(x){var __h0,__h1;return (__h0=(x+1),__h1=(g()),__h0*__h0+__h1)}function $g(x){return (x*x+(2))}");
+});
 paste("called by one function, once or twice, not in a loop -> pasted as a function called on the spot", () => {
   const code = "function $h(a){var b=a+1;return b}function $f(x){return $h(x)*$h(x+2)}var $r=$f(1);";
   assert.is(pasteHelpersIntoCalls(code), "function $f(x){return (function(a){var b=a+1;return b})(x)*(function(a){var b=a+1;return b})(x+2)}var $r=$f(1);");
@@ -184,7 +188,10 @@ paste("in a loop, from two functions, as a value, from the top level, or making 
     "function $h(a){var b=a+1;return b}function $f(x){return $h(x)}function $g(x){return $h(x)}",
     "function $h(a){return a+1}function $f(x){return [1].map($h)}",
     "function $h(a){var b=a+1;return b}var $r=$h(1);",
-    "function $h(a){return a+1}function $f(x){return $h(x+1)+$h(/a/)}function $g(x){return $h(x)}",
+    // Other arguments: at the top level, in a function making a closure, a call inside a call.
+    "function $h(a){return a+1}var $r=$h(f());",
+    "function $h(a){return a+1}function $f(x){var g=function(){return x};return $h(x+1)}function $g(x){return $h(x+2)}",
+    "function $h(a){return a+1}function $f(x){return $h($h(x)+1)}function $g(x){return $h(x)}",
     "function $h(a){return a=a+1}function $f(x){return $h(x)}function $g(x){return $h(x)}",
     "function $h(a){return function(){return a}}function $f(x){return $h(x)}",
     "function $h(a){return this.k+a}function $f(x){return $h(x)}",
@@ -198,8 +205,9 @@ paste("in a loop, from two functions, as a value, from the top level, or making 
 });
 paste("behaviour on a standard engine -> unchanged", () => {
   const code = "function $sq(a){var b=a*a;return b}function $sum(a,b){var t=0;try{t=a+b}catch(e){t=-1}return t}function $twice(a){return 2*a}" +
-    "function w(){var o={m:function(x){return $sq(x)+$sum(x,1)+$twice(x)}};return [o.m(3),o.m(4),$twice(5)].join(',')}";
+    "function $mix(a,b){return b+a*a}var $n=0;function $next(){return ++$n}function $m(x){return $mix($next(),$next()*10)+$twice(x+1)}" +
+    "function w(){var o={m:function(x){return $sq(x)+$sum(x,1)+$twice(x)}};return [o.m(3),o.m(4),$twice(5),$m(1),$m(2)].join(',')}";
   assert.is(run(pasteHelpersIntoCalls(code)), run(code));
-  assert.is(run(code), "19,29,10");
+  assert.is(run(code), "19,29,10,25,55");
 });
 paste.run();

@@ -205,9 +205,9 @@ export function releaseBootOnly(code) {
 /**
  * For the minified warm bundle, after flattenIife: top-level helpers go into their calls, so
  * their function objects (4 JsVars and a name each) do not live for the whole run.
- * - A helper that only returns an expression, called with names and literals only (and
- *   assigning none of its parameters): each call becomes that expression with the arguments
- *   in place, wherever the calls are.
+ * - A helper that only returns an expression (and assigns none of its parameters): each call
+ *   becomes that expression with the arguments in place, wherever the calls are (an argument
+ *   other than a name or a literal goes through a new var of the calling function).
  * - A helper that one function alone calls, at one or two places and neither inside a loop:
  *   each call's callee becomes the helper as a function expression, `(function(a){...})(x)`,
  *   whose object lives only while the call runs.
@@ -246,22 +246,33 @@ function pasteOneHelper(code) {
     if (t.other || t.calls.length === 0 || t.calls.some((c) => c.fns[0] === t.fn)) continue;
     const free = freeNames(t.fn, name);
     if (!free || t.calls.some((c) => c.fns.some((f) => [...declaredNames(f)].some((d) => free.has(d))))) continue;
-    const edits = inlineReturn(code, t) || pasteCalledOnTheSpot(code, t);
+    const edits = inlineReturn(code, t, ast) || pasteCalledOnTheSpot(code, t);
     if (edits) return applyEdits(code, edits.concat([[t.fn.start, t.fn.end, ""]]));
   }
   return code;
 }
 
-/** A helper that only returns an expression, called with names and literals only: each call
- *  becomes the expression with the arguments in place of the parameters (none may be
- *  assigned to, and a loop is no obstacle). Returns the edits, or null. */
-function inlineReturn(code, t) {
+/** A helper that only returns an expression: each call becomes the expression with the
+ *  arguments in place of the parameters (none may be assigned to; a loop is no obstacle).
+ *  A name or a literal goes in as it is; any other argument is first assigned, in order, to a
+ *  fresh `var` of the calling function, as a call would evaluate it: `(__h0=(a+1),EXPR)`. Such
+ *  a call must be inside a function whose scope dies with its call (one that makes no
+ *  closure), so the var holds nothing after it. Returns the edits, or null. */
+function inlineReturn(code, t, ast) {
   const body = t.fn.body.body;
   if (body.length !== 1 || body[0].type !== "ReturnStatement" || !body[0].argument) return null;
   const params = t.fn.params.map((p) => p.name);
   if (!t.fn.params.every((p) => p.type === "Identifier")) return null;
   const expr = body[0].argument;
-  if (!t.calls.every((c) => c.call.arguments.length <= params.length && c.call.arguments.every((a) => a.type === "Identifier" || (a.type === "Literal" && !a.regex)))) return null;
+  const simple = (a) => a.type === "Identifier" || (a.type === "Literal" && !a.regex);
+  for (const c of t.calls) {
+    if (c.call.arguments.length > params.length || c.call.arguments.some((a) => a.type === "SpreadElement")) return null;
+    if (c.call.arguments.every(simple)) continue;
+    const caller = c.fns[c.fns.length - 1];
+    if (!caller || !onlyCallsOnTheSpot(caller)) return null;
+    // One call inside another's arguments: the edits would overlap.
+    if (t.calls.some((o) => o !== c && o.call.start >= c.call.start && o.call.end <= c.call.end)) return null;
+  }
   // Where each parameter appears in the expression; a nested function or an assignment to a
   // parameter rules the helper out.
   const uses = [];
@@ -276,15 +287,36 @@ function inlineReturn(code, t) {
   }
   const text = code.slice(expr.start, expr.end);
   if ((t.calls.length - 1) * text.length > 400) return null;
+  const taken = new Set();
+  walk(ast, (n) => {
+    if (n.type === "Identifier") taken.add(n.name);
+  });
+  let fresh = 0;
+  const newName = () => {
+    while (taken.has("__h" + fresh)) fresh++;
+    return "__h" + fresh++;
+  };
   const edits = [];
+  const declare = new Map(); // calling function -> its new vars
   for (const c of t.calls) {
-    const local = uses.map((u) => {
-      const a = c.call.arguments[params.indexOf(u.name)];
+    const assigned = [];
+    const value = c.call.arguments.map((a) => {
       // A literal in parentheses: `5.toFixed()` would not parse.
-      return [u.start - expr.start, u.end - expr.start, !a ? "(void 0)" : a.type === "Literal" ? "(" + code.slice(a.start, a.end) + ")" : code.slice(a.start, a.end)];
+      if (simple(a)) return a.type === "Literal" ? "(" + code.slice(a.start, a.end) + ")" : code.slice(a.start, a.end);
+      const name = newName();
+      assigned.push(name + "=(" + code.slice(a.start, a.end) + ")");
+      const caller = c.fns[c.fns.length - 1];
+      if (!declare.has(caller)) declare.set(caller, []);
+      declare.get(caller).push(name);
+      return name;
     });
-    edits.push([c.call.start, c.call.end, "(" + applyEdits(text, local) + ")"]);
+    const local = uses.map((u) => {
+      const i = params.indexOf(u.name);
+      return [u.start - expr.start, u.end - expr.start, i < value.length ? value[i] : "(void 0)"];
+    });
+    edits.push([c.call.start, c.call.end, "(" + assigned.map((x) => x + ",").join("") + applyEdits(text, local) + ")"]);
   }
+  for (const [caller, names] of declare) edits.push([caller.body.start + 1, caller.body.start + 1, "var " + names.join(",") + ";"]);
   return edits;
 }
 
