@@ -336,13 +336,14 @@ function pasteCalledOnTheSpot(code, t) {
 function freeNames(fn, name) {
   const free = new Set();
   // [node, parent, the names declared by the helper and the functions inside it around node]
-  const stack = [[fn.body, fn, declaredNames(fn)]];
+  // (a catch parameter is not among them: used, it counts as free, which is only stricter)
+  const stack = [[fn.body, fn, functionNames(fn)]];
   while (stack.length) {
     const [n, parent, own] = stack.pop();
     if (n.type === "ThisExpression") return null;
     if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
       if (!calledOnTheSpot(n, parent)) return null;
-      const inner = new Set([...own, ...declaredNames(n)]);
+      const inner = new Set([...own, ...functionNames(n)]);
       stack.push([n.body, n, inner]);
       continue;
     }
@@ -355,23 +356,15 @@ function freeNames(fn, name) {
   return free;
 }
 
-/** The names a function declares in its own scope: its name (an expression's), parameters,
- *  vars, function declarations and catch parameters (nested functions excluded). */
+/** The names a calling function declares: functionNames, its own name if an expression's,
+ *  and every catch parameter inside it (more than it declares, which only makes the check
+ *  that uses it stricter). */
 function declaredNames(fn) {
-  const names = new Set(fn.params.map((p) => p.name));
-  if (fn.type === "FunctionExpression" && fn.id) names.add(fn.id.name);
-  const stack = [fn.body];
-  while (stack.length) {
-    const n = stack.pop();
-    if (n.type === "VariableDeclarator" && n.id.type === "Identifier") names.add(n.id.name);
+  const names = functionNames(fn);
+  if (fn.id) names.add(fn.id.name);
+  walk(fn.body, (n) => {
     if (n.type === "CatchClause" && n.param && n.param.type === "Identifier") names.add(n.param.name);
-    if (n.type === "FunctionDeclaration") {
-      names.add(n.id.name);
-      continue;
-    }
-    if (n.type === "FunctionExpression") continue;
-    stack.push(...childNodes(n));
-  }
+  });
   return names;
 }
 
