@@ -174,25 +174,43 @@ paste("the same with other arguments -> each first assigned, in order, to a new 
   const code = "function $h(a,b){return a*a+b}function $f(x){return $h(x+1,g())}function $g(x){return $h(x,2)}";
   assert.is(pasteHelpersIntoCalls(code), "function $f(x){var __h0,__h1;return (__h0=(x+1),__h1=(g()),__h0*__h0+__h1)}function $g(x){return (x*x+(2))}");
 });
-paste("called by one function, once or twice, not in a loop -> pasted as a function called on the spot", () => {
-  const code = "function $h(a){var b=a+1;return b}function $f(x){return $h(x)*$h(x+2)}var $r=$f(1);";
-  assert.is(pasteHelpersIntoCalls(code), "function $f(x){return (function(a){var b=a+1;return b})(x)*(function(a){var b=a+1;return b})(x+2)}var $r=$f(1);");
+paste("one expression statement -> the expression, then undefined", () => {
+  const code = "function $h(o,v){o.k=v,o.n++}function $f(o){return $h(o,2)}";
+  assert.is(pasteHelpersIntoCalls(code), "function $f(o){return (o.k=(2),o.n++,void 0)}");
+});
+paste("called from functions, not in a loop -> pasted as a function called on the spot", () => {
+  const code = "function $h(a){var b=a+1;return b}function $f(x){return $h(x)*$h(x+2)}function $g(x){return $h(x)}var $r=$f(1);";
+  const h = "(function(a){var b=a+1;return b})";
+  assert.is(pasteHelpersIntoCalls(code), "function $f(x){return " + h + "(x)*" + h + "(x+2)}function $g(x){return " + h + "(x)}var $r=$f(1);");
+});
+paste("a returned expression with other arguments in a function making a closure or in its own call, or assigning a parameter -> pasted as a function called on the spot", () => {
+  const h = "(function(a){return a+1})";
+  assert.is(pasteHelpersIntoCalls("function $h(a){return a+1}function $f(x){var g=function(){return x};return $h(x+1)}"),
+    "function $f(x){var g=function(){return x};return " + h + "(x+1)}");
+  assert.is(pasteHelpersIntoCalls("function $h(a){return a+1}function $f(x){return $h($h(x)+1)}"), "function $f(x){return " + h + "(" + h + "(x)+1)}");
+  // One that assigns a parameter likewise.
+  assert.is(pasteHelpersIntoCalls("function $h(a){return a=a+1}function $f(x){return $h(x)}"), "function $f(x){return (function(a){return a=a+1})(x)}");
+});
+paste("a factory's private helper -> pasted into the factory's closures", () => {
+  const code = "function $make(k){var n=0;function add(a){var b=a+k;n+=b;return n}return {one:function(){return add(1)},two:function(x){return add(x)+add(2)}}}";
+  const add = "(function(a){var b=a+k;n+=b;return n})";
+  assert.is(pasteHelpersIntoCalls(code), "function $make(k){var n=0;return {one:function(){return " + add + "(1)},two:function(x){return " + add + "(x)+" + add + "(2)}}}");
+});
+paste("copies over the flash budget -> left as a function", () => {
+  const body = "var b=a+1;".repeat(40) + "return b";
+  const code = "function $h(a){" + body + "}function $f(x){return $h(x)+$h(x+1)}";
+  assert.is(pasteHelpersIntoCalls(code), code);
 });
 paste("a helper pasted into another is pasted again where that one goes", () => {
   const code = "function $g(a){var b=2*a;return b}function $h(a){var c=$g(a);return c+1}function $f(x){return $h(x+1)}";
   assert.is(pasteHelpersIntoCalls(code), "function $f(x){return (function(a){var c=(function(a){var b=2*a;return b})(a);return c+1})(x+1)}");
 });
-paste("in a loop, from two functions, as a value, from the top level, or making or naming what it must not -> left alone", () => {
+paste("in a loop, as a value, from the top level, or making or naming what it must not -> left alone", () => {
   const cases = [
     "function $h(a){var b=a+1;return b}function $f(x){for(var i=0;i<x;i++)$h(i)}",
-    "function $h(a){var b=a+1;return b}function $f(x){return $h(x)}function $g(x){return $h(x)}",
     "function $h(a){return a+1}function $f(x){return [1].map($h)}",
     "function $h(a){var b=a+1;return b}var $r=$h(1);",
-    // Other arguments: at the top level, in a function making a closure, a call inside a call.
     "function $h(a){return a+1}var $r=$h(f());",
-    "function $h(a){return a+1}function $f(x){var g=function(){return x};return $h(x+1)}function $g(x){return $h(x+2)}",
-    "function $h(a){return a+1}function $f(x){return $h($h(x)+1)}function $g(x){return $h(x)}",
-    "function $h(a){return a=a+1}function $f(x){return $h(x)}function $g(x){return $h(x)}",
     "function $h(a){return function(){return a}}function $f(x){return $h(x)}",
     "function $h(a){return this.k+a}function $f(x){return $h(x)}",
     "function $h(a){return arguments.length}function $f(x){return $h(x)}",
@@ -200,14 +218,23 @@ paste("in a loop, from two functions, as a value, from the top level, or making 
     // Pasted into $f, k would be $f's parameter instead of the global.
     "var k=1;function $h(a){return a+k}function $f(k){return $h(k)}",
     "var k=1;function $h(a){var b=function(k){return k}(a);return b+k}function $f(k){return $h(k+1)}",
+    // Likewise a catch parameter, and a closure's own name for a factory's variable.
+    "var e=1;function $h(a){var b=a+e;return b}function $f(){try{g()}catch(e){return $h(1)}}",
+    "function $make(n){function h(a){var b=a+n;return b}return function(n){return h(n)}}",
+    // Declared twice in one scope, or shadowed where it is called.
+    "function $make(){var h=1;function h(a){var b=a;return b}return function(){return h(1)}}",
+    "function $make(){function h(a){var b=a;return b}return function(h){return h(1)}}",
   ];
   for (const code of cases) assert.is(pasteHelpersIntoCalls(code), code);
 });
 paste("behaviour on a standard engine -> unchanged", () => {
   const code = "function $sq(a){var b=a*a;return b}function $sum(a,b){var t=0;try{t=a+b}catch(e){t=-1}return t}function $twice(a){return 2*a}" +
     "function $mix(a,b){return b+a*a}var $n=0;function $next(){return ++$n}function $m(x){return $mix($next(),$next()*10)+$twice(x+1)}" +
-    "function w(){var o={m:function(x){return $sq(x)+$sum(x,1)+$twice(x)}};return [o.m(3),o.m(4),$twice(5),$m(1),$m(2)].join(',')}";
-  assert.is(run(pasteHelpersIntoCalls(code)), run(code));
-  assert.is(run(code), "19,29,10,25,55");
+    "function $mk(k){var n=0;function add(a){n+=a+k;return n}function bump(o){o.c++}return {a:function(x){return add(x)},b:function(o){bump(o);return add(o.c)}}}" +
+    "function w(){var o={m:function(x){return $sq(x)+$sum(x,1)+$twice(x)}},p=$mk(10),q={c:1};return [o.m(3),o.m(4),$twice(5),$m(1),$m(2),p.a(1),p.b(q),q.c].join(',')}";
+  const pasted = pasteHelpersIntoCalls(code);
+  assert.not.match(pasted, /function (add|bump)\(/);
+  assert.is(run(pasted), run(code));
+  assert.is(run(code), "19,29,10,25,55,11,23,2");
 });
 paste.run();

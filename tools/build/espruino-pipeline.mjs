@@ -203,19 +203,25 @@ export function releaseBootOnly(code) {
 }
 
 /**
- * For the minified warm bundle, after flattenIife: top-level helpers go into their calls, so
- * their function objects (4 JsVars and a name each) do not live for the whole run.
- * - A helper that only returns an expression (and assigns none of its parameters): each call
- *   becomes that expression with the arguments in place, wherever the calls are (an argument
- *   other than a name or a literal goes through a new var of the calling function).
- * - A helper that one function alone calls, at one or two places and neither inside a loop:
- *   each call's callee becomes the helper as a function expression, `(function(a){...})(x)`,
- *   whose object lives only while the call runs.
- * Terser does the like for a function called once, not for these. Left alone: a helper used
- * other than by calls, one that defines a function (other than one called on the spot) or
- * names `this`, `arguments` or itself, and one that uses a name the calling functions declare
- * (there, it would read theirs). One helper per round, so a pasted one is seen afresh.
+ * For the minified warm bundle, after flattenIife: helpers go into their calls, so their
+ * function objects (4 JsVars and a name each, a scope more for a closure) do not live for the
+ * whole run. A helper is a function declared in the script or in a function (a factory's
+ * private helpers too), used only by calls, resolved by ES5 scoping.
+ * - A helper whose body is one `return EXPR` or one expression statement (assigning none of
+ *   its parameters): each call becomes that expression with the arguments in place, wherever
+ *   the calls are (an argument other than a name or a literal goes through a new var of the
+ *   calling function).
+ * - Any other helper whose calls are all inside functions and none inside a loop: each call's
+ *   callee becomes the helper as a function expression, `(function(a){...})(x)`, whose object
+ *   lives only while the call runs (made again at each call, so never in a loop).
+ * Each copy beyond the first costs flash: at most PASTE_BYTES per helper, so a helper called
+ * from many places stays one function. Left alone: a helper used other than by calls, one
+ * that defines a function (other than one called on the spot) or names `this`, `arguments`
+ * or itself, and one that uses a name a scope between it and a call declares (there, it
+ * would read that one). One helper per round, so a pasted one is seen afresh.
  */
+const PASTE_BYTES = 400;
+
 export function pasteHelpersIntoCalls(code) {
   for (let round = 0; round < 200; round++) {
     const next = pasteOneHelper(code);
@@ -227,29 +233,97 @@ export function pasteHelpersIntoCalls(code) {
 
 function pasteOneHelper(code) {
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
-  const top = new Map();
-  for (const s of ast.body) if (s.type === "FunctionDeclaration") top.set(s.id.name, { fn: s, calls: [], other: false });
-  // [node, parent, enclosing functions outermost first, inside a loop of the innermost one]
-  const stack = [[ast, null, [], false]];
-  while (stack.length) {
-    const [n, parent, fns, inLoop] = stack.pop();
-    if (n.type === "Identifier" && top.has(n.name) && !isDeclarationOrKey(n, parent)) {
-      const t = top.get(n.name);
-      if (parent.type === "CallExpression" && parent.callee === n) t.calls.push({ call: parent, fns: fns, inLoop: inLoop });
-      else t.other = true;
-    }
-    const isFunction = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
-    const loop = isFunction ? false : inLoop || /^(For|ForIn|ForOf|While|DoWhile)Statement$/.test(n.type);
-    for (const c of childNodes(n)) stack.push([c, n, isFunction ? fns.concat([n]) : fns, loop]);
-  }
-  for (const [name, t] of top) {
-    if (t.other || t.calls.length === 0 || t.calls.some((c) => c.fns[0] === t.fn)) continue;
-    const free = freeNames(t.fn, name);
-    if (!free || t.calls.some((c) => c.fns.some((f) => [...declaredNames(f)].some((d) => free.has(d))))) continue;
+  for (const t of helperUses(ast)) {
+    if (t.other || t.calls.length === 0 || t.calls.some((c) => c.fns.includes(t.fn))) continue;
+    const free = freeNames(t.fn, t.fn.id.name);
+    if (!free || t.calls.some((c) => c.between.some((names) => [...names].some((d) => free.has(d))))) continue;
     const edits = inlineReturn(code, t, ast) || pasteCalledOnTheSpot(code, t);
     if (edits) return applyEdits(code, edits.concat([[t.fn.start, t.fn.end, ""]]));
   }
   return code;
+}
+
+/**
+ * Every function declared in the script's or a function's own code (and nowhere else in that
+ * scope under the same name), with each reference to it, resolved by ES5 scoping: `calls`
+ * ({ call, fns: the functions around it outermost first, inLoop: inside a loop of the
+ * innermost, between: the names of each scope from the declaring one's inside to the call,
+ * catch clauses included }) and `other` (any other reference). `owner` is the declaring
+ * function, null for the script.
+ */
+function helperUses(ast) {
+  const helpers = [];
+  const scopeOf = (owner, names) => {
+    const own = new Map();
+    const body = owner ? owner.body.body : ast.body;
+    const count = new Map();
+    const seen = (name) => count.set(name, (count.get(name) || 0) + 1);
+    if (owner) for (const p of owner.params) if (p.type === "Identifier") seen(p.name);
+    walkOwnCode(owner ? owner.body : ast, (n) => {
+      if (n.type === "VariableDeclarator" && n.id.type === "Identifier") seen(n.id.name);
+      if (n.type === "FunctionDeclaration") seen(n.id.name);
+    });
+    for (const s of body) {
+      if (s.type === "FunctionDeclaration" && count.get(s.id.name) === 1) {
+        const t = { fn: s, owner: owner, calls: [], other: false };
+        own.set(s.id.name, t);
+        helpers.push(t);
+      }
+    }
+    return { names: names, helpers: own };
+  };
+  const program = { params: [], body: ast };
+  const visit = (n, parent, scopes, fns, inLoop) => {
+    if (!n || typeof n.type !== "string") return;
+    switch (n.type) {
+      case "Identifier": {
+        if (isDeclarationOrKey(n, parent)) return;
+        let i = scopes.length - 1;
+        while (i >= 0 && !scopes[i].names.has(n.name)) i--;
+        const t = i >= 0 && scopes[i].helpers && scopes[i].helpers.get(n.name);
+        if (!t) return;
+        if (parent.type === "CallExpression" && parent.callee === n) t.calls.push({ call: parent, fns: fns, inLoop: inLoop, between: scopes.slice(i + 1).map((s) => s.names) });
+        else t.other = true;
+        return;
+      }
+      case "MemberExpression":
+        visit(n.object, n, scopes, fns, inLoop);
+        if (n.computed) visit(n.property, n, scopes, fns, inLoop);
+        return;
+      case "Property":
+        if (n.computed) visit(n.key, n, scopes, fns, inLoop);
+        visit(n.value, n, scopes, fns, inLoop);
+        return;
+      case "FunctionDeclaration":
+      case "FunctionExpression": {
+        const names = functionNames(n);
+        if (n.type === "FunctionExpression" && n.id) names.add(n.id.name);
+        const inner = scopes.concat([scopeOf(n, names)]);
+        visit(n.body, n, inner, fns.concat([n]), false);
+        return;
+      }
+      case "CatchClause":
+        visit(n.body, n, n.param ? scopes.concat([{ names: new Set([n.param.name]) }]) : scopes, fns, inLoop);
+        return;
+      default: {
+        const loop = inLoop || /^(For|ForIn|ForOf|While|DoWhile)Statement$/.test(n.type);
+        for (const c of childNodes(n)) visit(c, n, scopes, fns, loop);
+      }
+    }
+  };
+  visit(ast, null, [scopeOf(null, functionNames(program))], [], false);
+  return helpers;
+}
+
+/** Visits the nodes of a function's own code: not those of the functions inside it. */
+function walkOwnCode(body, visit) {
+  const stack = [body];
+  while (stack.length) {
+    const n = stack.pop();
+    visit(n);
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") continue;
+    stack.push(...childNodes(n));
+  }
 }
 
 /** A helper that only returns an expression: each call becomes the expression with the
@@ -260,10 +334,13 @@ function pasteOneHelper(code) {
  *  closure), so the var holds nothing after it. Returns the edits, or null. */
 function inlineReturn(code, t, ast) {
   const body = t.fn.body.body;
-  if (body.length !== 1 || body[0].type !== "ReturnStatement" || !body[0].argument) return null;
+  if (body.length !== 1) return null;
+  // `return EXPR`, or `EXPR;` whose calls then give undefined: `(EXPR,void 0)`.
+  const returned = body[0].type === "ReturnStatement";
+  if (!(returned ? body[0].argument : body[0].type === "ExpressionStatement")) return null;
   const params = t.fn.params.map((p) => p.name);
   if (!t.fn.params.every((p) => p.type === "Identifier")) return null;
-  const expr = body[0].argument;
+  const expr = returned ? body[0].argument : body[0].expression;
   const simple = (a) => a.type === "Identifier" || (a.type === "Literal" && !a.regex);
   for (const c of t.calls) {
     if (c.call.arguments.length > params.length || c.call.arguments.some((a) => a.type === "SpreadElement")) return null;
@@ -286,7 +363,7 @@ function inlineReturn(code, t, ast) {
     for (const c of childNodes(n)) stack.push([c, n]);
   }
   const text = code.slice(expr.start, expr.end);
-  if ((t.calls.length - 1) * text.length > 400) return null;
+  if ((t.calls.length - 1) * text.length > PASTE_BYTES) return null;
   const taken = new Set();
   walk(ast, (n) => {
     if (n.type === "Identifier") taken.add(n.name);
@@ -314,20 +391,19 @@ function inlineReturn(code, t, ast) {
       const i = params.indexOf(u.name);
       return [u.start - expr.start, u.end - expr.start, i < value.length ? value[i] : "(void 0)"];
     });
-    edits.push([c.call.start, c.call.end, "(" + assigned.map((x) => x + ",").join("") + applyEdits(text, local) + ")"]);
+    edits.push([c.call.start, c.call.end, "(" + assigned.map((x) => x + ",").join("") + applyEdits(text, local) + (returned ? "" : ",void 0") + ")"]);
   }
   for (const [caller, names] of declare) edits.push([caller.body.start + 1, caller.body.start + 1, "var " + names.join(",") + ";"]);
   return edits;
 }
 
-/** A helper called by one function alone, at one or two places, neither inside a loop: each
- *  call's callee becomes the helper as a function expression. Returns the edits, or null. */
+/** A helper called only from inside functions, never inside a loop, whose copies fit
+ *  PASTE_BYTES: each call's callee becomes the helper as a function expression. Returns the
+ *  edits, or null. */
 function pasteCalledOnTheSpot(code, t) {
-  if (t.calls.length > 2 || t.calls.some((c) => c.inLoop || c.fns.length === 0)) return null;
-  const caller = t.calls[0].fns[t.calls[0].fns.length - 1];
-  if (!t.calls.every((c) => c.fns[c.fns.length - 1] === caller)) return null;
+  if (t.calls.some((c) => c.inLoop || c.fns.length === 0)) return null;
   const text = "(function" + code.slice(t.fn.id.end, t.fn.end) + ")";
-  if (t.calls.length > 1 && text.length > 600) return null;
+  if ((t.calls.length - 1) * text.length > PASTE_BYTES) return null;
   return t.calls.map((c) => [c.call.callee.start, c.call.callee.end, text]);
 }
 
@@ -354,18 +430,6 @@ function freeNames(fn, name) {
     for (const c of childNodes(n)) stack.push([c, n, own]);
   }
   return free;
-}
-
-/** The names a calling function declares: functionNames, its own name if an expression's,
- *  and every catch parameter inside it (more than it declares, which only makes the check
- *  that uses it stricter). */
-function declaredNames(fn) {
-  const names = functionNames(fn);
-  if (fn.id) names.add(fn.id.name);
-  walk(fn.body, (n) => {
-    if (n.type === "CatchClause" && n.param && n.param.type === "Identifier") names.add(n.param.name);
-  });
-  return names;
 }
 
 /** Whether an identifier is a declaration's own name or a property name, not a reference. */

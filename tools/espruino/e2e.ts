@@ -136,8 +136,8 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
  *  while connected beyond the TLS socket (whose own share, measured apart, varies by about
  *  250 from run to run, hence the wider margin). */
 const JSVAR_CEILINGS = {
-  sas: { afterBoot: 1950, client: 2700 },
-  x509: { afterBoot: 1950, client: 3000 },
+  sas: { afterBoot: 1800, client: 2600 },
+  x509: { afterBoot: 1800, client: 2850 },
 };
 
 const ERROR_LINE = /^Uncaught|SyntaxError|ReferenceError|TypeError|OUT OF MEMORY|New interpreter error|Execution Interrupted/;
