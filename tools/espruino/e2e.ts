@@ -5,7 +5,8 @@
 // board, and the interpreter boots from Storage with no file. It
 // provisions through the simulator (started here, in-process), connects to the hub over TLS and
 // sends telemetry (the demo app in main.ts). A second boot must find the hub in its flash cache
-// and connect without DPS. The simulator is the judge: one DPS registration, hub connections,
+// and connect without DPS; the hub then drops that connection and the device must connect
+// again (its peak JsVars across it is the reconnect figure). The simulator is the judge: one DPS registration, hub connections,
 // telemetry that arrived. The interpreter's status lines give the JsVar figures. Then the
 // outbox in flash: a boot while the hub refuses connections queues telemetry and is killed
 // (SIGKILL, as a power cut); the next boot, with the hub back, must deliver every message
@@ -311,6 +312,13 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     const warmRun = boot(interpreter, cwd, BOOT_TIMEOUT_MS, () => {});
     warm = warmRun;
     const warmDone = await waitFor(() => simNow.telemetry(deviceId).length > before.telemetry && readMemory(warmRun.lines).connected.length >= 1, warmRun);
+    // Then the hub drops the connection: the device's own peak (it reports the highest it has
+    // seen since boot) on the first status line after it is back is the reconnect's peak.
+    const seenBeforeDrop = warmRun.lines.length;
+    const connectionsBeforeDrop = (simNow.counters().devices[deviceId] || { connections: 0 }).connections;
+    if (warmDone) simNow.dropHub(first ? first.hub : simNow.hubNames[0]);
+    const reconnected = warmDone && (await waitFor(() => (simNow.counters().devices[deviceId] || { connections: 0 }).connections > connectionsBeforeDrop && readMemory(warmRun.lines.slice(seenBeforeDrop)).connected.length >= 1, warmRun));
+    const reconnectPeak = reconnected ? readMemory(warmRun.lines.slice(seenBeforeDrop)).connected[0].peak : undefined;
     warmRun.stop();
     await warmRun.done;
     const after = sim.counters();
@@ -320,7 +328,8 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     if (!warmDps || warmDps.registrations !== 1) failures.push("warm boot: DPS registrations now " + (warmDps ? warmDps.registrations : 0) + ", want still 1 (hub cache)");
     if (!warmRun.lines.some((l) => /hub cache: .* on /.test(l))) failures.push("warm boot: the hub cache was not used");
     if (!coldLines.some((l) => /watchdog armed: 5 s/.test(l))) failures.push("cold boot: the watchdog was not armed");
-    if (!warmDevice || warmDevice.connections !== before.connections + 1) failures.push("warm boot: hub connections " + (warmDevice ? warmDevice.connections : 0) + ", want " + (before.connections + 1));
+    if (!warmDevice || warmDevice.connections !== before.connections + 2) failures.push("warm boot: hub connections " + (warmDevice ? warmDevice.connections : 0) + ", want " + (before.connections + 2) + " (the boot's, then one after the hub dropped it)");
+    if (warmDone && !reconnected) failures.push("warm boot: not connected again within " + BOOT_TIMEOUT_MS / 1000 + " s of the hub dropping the connection");
     const warmErrors = warmRun.lines.filter((l) => ERROR_LINE.test(l));
     if (warmErrors.length) failures.push("warm boot: interpreter errors: " + warmErrors.slice(0, 3).join(" | "));
 
@@ -366,7 +375,7 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
     if (x509) report.push(`identity: X.509, individual enrollment; DER certificate and PKCS#8 key from the configuration; DPS and hub accepted the client certificate (cold boot: ${accepted.filter((t) => /X\.509/.test(t)).length} hub connection(s) by thumbprint, no password)`);
     report.push(`cold boot: DPS registered ${dps ? dps.registrations : 0}x, assigned ${hub}; hub connections ${device ? device.connections : 0}; telemetry arrived ${coldTelemetry}`);
     if (!plain) report.push(`cold boot: reported ota ${JSON.stringify(ota)}`);
-    report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0}; telemetry now ${sim.telemetry(deviceId).length}`);
+    report.push(`warm boot: hub cache used, DPS registrations still ${warmDps ? warmDps.registrations : 0}; hub connections ${warmDevice ? warmDevice.connections : 0} (the hub dropped one, the device connected again); telemetry now ${sim.telemetry(deviceId).length}`);
     report.push(`bad config: ${told ? "the problems and the fix printed once, then waiting (still running, no reboot)" : "NOT reported"}`);
     if (mem.boot) {
       const last = mem.connected[mem.connected.length - 1];
@@ -375,6 +384,9 @@ export async function runEndToEnd(interpreter: string, bundle: string, stub: str
       if (tlsShare >= 0) {
         report.push(`  of the connected figure, ${tlsShare} JsVars are one open TLS socket (mbedtls buffers: from this pool on Linux, from the native heap on an ESP32)` +
           (last ? `; the client itself while connected: about ${last.used - tlsShare}` : ""));
+      }
+      if (reconnectPeak !== undefined) {
+        report.push(`  reconnect: warm boot, connected, dropped by the hub, connected again: peak ${reconnectPeak}` + (tlsShare >= 0 ? `, the client itself about ${reconnectPeak - tlsShare}` : ""));
       }
       // The ceilings: on the classic ESP32's pool the figures repeat within a few variables,
       // so a change that makes the client bigger fails here (raise them only on purpose).
