@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { minify } from "terser";
-import { flattenIife, hoistVars, inlineConstants, keepFactoriesApart, paramsFromArguments, pasteHelpersIntoCalls, releaseBootOnly, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
+import { allocationFreeNames, flattenIife, hoistVars, inlineConstants, keepFactoriesApart, markAllocationFree, paramsFromArguments, pasteHelpersIntoCalls, releaseBootOnly, shortenAllocationFree, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -198,16 +198,29 @@ paste("a factory's private helper -> pasted into the factory's closures", () => 
 });
 paste("copies over the flash budget -> left as a function", () => {
   const body = "var b=a+1;".repeat(40) + "return b";
-  const code = "function $h(a){" + body + "}function $f(x){return $h(x)+$h(x+1)}";
+  const code = "function $h(a){" + body + "}function $f(x){return $h(x)+$h(x+1)}function $g(x){return $h(x)}";
   assert.is(pasteHelpersIntoCalls(code), code);
+});
+paste("called in a loop -> each calling function runs inside a wrapper handed the helper", () => {
+  const code = "function $h(a){var b=a+1;return b}function $f(x){var t=0;for(var i=0;i<x;i++)t+=$h(i);return t}";
+  assert.is(pasteHelpersIntoCalls(code), "function $f(x){return function(__l0){var t=0;for(var i=0;i<x;i++)t+=__l0(i);return t}(function(a){var b=a+1;return b})}");
+  assert.is(run(pasteHelpersIntoCalls(code + "function w(){return $f(4)}")), run(code + "function w(){return $f(4)}"));
+});
+paste("allocation-free functions -> helpers go into them, and they into calls, only as expressions", () => {
+  const into = "function $h(a){var b=a+1;return b}function $f$$af(x){return $h(x)}";
+  assert.is(pasteHelpersIntoCalls(into), into);
+  const from = "function $h$$af(a){var b=a+1;return b}function $f(x){return $h$$af(x)}";
+  assert.is(pasteHelpersIntoCalls(from), from);
+  assert.is(pasteHelpersIntoCalls("function $h(a){return a+1}function $f$$af(x){return $h(x*2)}"), "function $f$$af(x){var __h0;return (__h0=(x*2),__h0+1)}");
 });
 paste("a helper pasted into another is pasted again where that one goes", () => {
   const code = "function $g(a){var b=2*a;return b}function $h(a){var c=$g(a);return c+1}function $f(x){return $h(x+1)}";
   assert.is(pasteHelpersIntoCalls(code), "function $f(x){return (function(a){var c=(function(a){var b=2*a;return b})(a);return c+1})(x+1)}");
 });
-paste("in a loop, as a value, from the top level, or making or naming what it must not -> left alone", () => {
+paste("in a loop of a function making a closure or naming this, as a value, from the top level, or making or naming what it must not -> left alone", () => {
   const cases = [
-    "function $h(a){var b=a+1;return b}function $f(x){for(var i=0;i<x;i++)$h(i)}",
+    "function $h(a){var b=a+1;return b}function $f(x){var g=function(){return x};for(var i=0;i<x;i++)$h(i)}",
+    "function $h(a){var b=a+1;return b}function $f(x){for(var i=0;i<x;i++)$h(i);return this}",
     "function $h(a){return a+1}function $f(x){return [1].map($h)}",
     "function $h(a){var b=a+1;return b}var $r=$h(1);",
     "function $h(a){return a+1}var $r=$h(f());",
@@ -221,6 +234,8 @@ paste("in a loop, as a value, from the top level, or making or naming what it mu
     // Likewise a catch parameter, and a closure's own name for a factory's variable.
     "var e=1;function $h(a){var b=a+e;return b}function $f(){try{g()}catch(e){return $h(1)}}",
     "function $make(n){function h(a){var b=a+n;return b}return function(n){return h(n)}}",
+    // Called in a loop of the function declaring it, which the wrapper would take its names from.
+    "function $f(x){var k=2;function h(a){var b=a*k;return b}for(var i=0;i<x;i++)h(i)}",
     // Declared twice in one scope, or shadowed where it is called.
     "function $make(){var h=1;function h(a){var b=a;return b}return function(){return h(1)}}",
     "function $make(){function h(a){var b=a;return b}return function(h){return h(1)}}",
@@ -238,3 +253,19 @@ paste("behaviour on a standard engine -> unchanged", () => {
   assert.is(run(code), "19,29,10,25,55,11,23,2");
 });
 paste.run();
+
+const allocationFree = suite("markAllocationFree and shortenAllocationFree: the backoff allocates nothing per call");
+allocationFree("a named module-level function -> suffixed, its calls not to be inlined; a nested or other one untouched", () => {
+  const code = "!function(){function set(o,v){o.v=v}function set$1(o){return o}function f(o){function set(x){return x}set(o,1);return set(2)+set$1(o)}f({})}();";
+  assert.is(markAllocationFree(code, new Set(["set"])),
+    "!function(){function set$$af(o,v){o.v=v}function set$1$$af(o){return o}function f(o){function set(x){return x}set(o,1);return set(2)+/*@__NOINLINE__*/set$1$$af(o)}f({})}();");
+});
+allocationFree("after pasting -> short names of their own; one making a function -> a build error", () => {
+  assert.is(shortenAllocationFree("function $a$$af(x){return x}var $af0=1;function $g(){return $a$$af(2)+$af0}"), "function $af1(x){return x}var $af0=1;function $g(){return $af1(2)+$af0}");
+  assert.throws(() => shortenAllocationFree("function $a$$af(x){return [x].map(function(y){return y})}"), /makes a function/);
+});
+allocationFree("the backoff modules -> their functions named, the delays and the verdict among them", () => {
+  const names = allocationFreeNames();
+  for (const name of ["backoffNext", "azRetryDelay", "classify", "staggerDelay", "fallbackDelay"]) assert.ok(names.has(name), name);
+});
+allocationFree.run();

@@ -26,6 +26,10 @@ export function paramsFromArguments(code: string): string;
 export function releaseBootOnly(code: string): string;
 export function keepFactoriesApart(code: string): string;
 export function pasteHelpersIntoCalls(code: string): string;
+export const ALLOCATION_FREE_MODULES: string[];
+export function allocationFreeNames(): Set<string>;
+export function markAllocationFree(code: string, names: Set<string>): string;
+export function shortenAllocationFree(code: string): string;
 export interface EspruinoRollupConfig extends RollupOptions {
   input: string;
   plugins: InputPluginOption;

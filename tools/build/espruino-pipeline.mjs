@@ -22,7 +22,7 @@ const helpers = resolve(root, "firmware/ts-helpers.js");
 export const terserMinified = {
   ecma: 5,
   compress: { hoist_funs: true, hoist_vars: true, unsafe_proto: true, passes: 2, keep_fargs: true },
-  mangle: true,
+  mangle: { keep_fnames: /\$\$af$/ },
   format: { comments: false, ascii_only: true },
 };
 
@@ -161,6 +161,76 @@ export function keepFactoriesApart(code) {
 }
 
 /**
+ * The backoff's functions (the modules below: delays, the failure verdict, the fleet's
+ * spreads) allocate nothing per call on the device either: before terser, markAllocationFree
+ * gives each the suffix ALLOCATION_FREE (kept through mangling) and `@__NOINLINE__` on its
+ * calls, so terser does not paste one into a caller as a function called on the spot; after
+ * it, pasteHelpersIntoCalls pastes into them and pastes them only as expressions, and
+ * shortenAllocationFree fails the build if one makes a function, then gives them short
+ * names.
+ */
+export const ALLOCATION_FREE_MODULES = ["firmware/policy/backoff.ts", "firmware/policy/classify.ts", "firmware/policy/fleet.ts"];
+const ALLOCATION_FREE = "$$af";
+
+/** The names of the functions the allocation-free modules declare at their top level. */
+export function allocationFreeNames() {
+  const names = new Set();
+  for (const file of ALLOCATION_FREE_MODULES) {
+    for (const m of readFileSync(resolve(root, file), "utf8").matchAll(/^(?:export )?function (\w+)\(/gm)) names.add(m[1]);
+  }
+  return names;
+}
+
+/** Before terser: each function declared at a module's level (the script's or the bundle
+ *  wrapper's) under one of names (rollup may add `$1`) gets the ALLOCATION_FREE suffix, and
+ *  its calls `@__NOINLINE__`. */
+export function markAllocationFree(code, names) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const edits = [];
+  for (const t of helperUses(ast)) {
+    if (t.depth > 1 || !names.has(t.fn.id.name.replace(/\$\d+$/, ""))) continue;
+    const to = t.fn.id.name + ALLOCATION_FREE;
+    edits.push([t.fn.id.start, t.fn.id.end, to]);
+    for (const r of t.refs) edits.push([r.start, r.end, to]);
+    for (const c of t.calls) edits.push([c.call.start, c.call.start, "/*@__NOINLINE__*/"]);
+  }
+  return applyEdits(code, edits);
+}
+
+/** Whether a function (node) is one markAllocationFree named. */
+function allocationFree(fn) {
+  return !!fn.id && fn.id.name.endsWith(ALLOCATION_FREE);
+}
+
+/** After pasting: a build error if an allocation-free function makes a function. Then each
+ *  gets a short name of its own (the suffixed one would cost the name a second JsVar). */
+export function shortenAllocationFree(code) {
+  if (!code.includes(ALLOCATION_FREE)) return code;
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const used = new Set();
+  const edits = [];
+  walk(ast, (n) => {
+    if (n.type === "Identifier") used.add(n.name);
+    if ((n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && allocationFree(n)) {
+      walk(n.body, (inner) => {
+        if (inner.type === "FunctionExpression" || inner.type === "FunctionDeclaration") throw new Error("allocation-free: " + n.id.name + " makes a function on each call");
+      });
+    }
+  });
+  const short = new Map();
+  let i = 0;
+  walk(ast, (n) => {
+    if (n.type !== "Identifier" || !n.name.endsWith(ALLOCATION_FREE)) return;
+    if (!short.has(n.name)) {
+      while (used.has("$af" + i)) i++;
+      short.set(n.name, "$af" + i++);
+    }
+    edits.push([n.start, n.end, short.get(n.name)]);
+  });
+  return applyEdits(code, edits);
+}
+
+/**
  * For the minified warm bundle, after flattenIife: the top-level functions that only the boot
  * calls (the factories, the configuration loader) are set to undefined once the warm code has
  * run, so their function objects go (4 JsVars each and one per parameter; the name stays).
@@ -237,7 +307,8 @@ function pasteOneHelper(code) {
     if (t.other || t.calls.length === 0 || t.calls.some((c) => c.fns.includes(t.fn))) continue;
     const free = freeNames(t.fn, t.fn.id.name);
     if (!free || t.calls.some((c) => c.between.some((names) => [...names].some((d) => free.has(d))))) continue;
-    const edits = inlineReturn(code, t, ast) || pasteCalledOnTheSpot(code, t);
+    const allocates = !allocationFree(t.fn) && !t.calls.some((c) => c.fns.some(allocationFree));
+    const edits = inlineReturn(code, t, ast) || (allocates && (pasteCalledOnTheSpot(code, t) || pasteAsLocal(code, t, ast)));
     if (edits) return applyEdits(code, edits.concat([[t.fn.start, t.fn.end, ""]]));
   }
   return code;
@@ -248,12 +319,12 @@ function pasteOneHelper(code) {
  * scope under the same name), with each reference to it, resolved by ES5 scoping: `calls`
  * ({ call, fns: the functions around it outermost first, inLoop: inside a loop of the
  * innermost, between: the names of each scope from the declaring one's inside to the call,
- * catch clauses included }) and `other` (any other reference). `owner` is the declaring
- * function, null for the script.
+ * catch clauses included }), `other` (any other reference) and `refs` (every referring
+ * identifier). `owner` is the declaring function, null for the script; `depth` its nesting.
  */
 function helperUses(ast) {
   const helpers = [];
-  const scopeOf = (owner, names) => {
+  const scopeOf = (owner, names, depth) => {
     const own = new Map();
     const body = owner ? owner.body.body : ast.body;
     const count = new Map();
@@ -265,7 +336,7 @@ function helperUses(ast) {
     });
     for (const s of body) {
       if (s.type === "FunctionDeclaration" && count.get(s.id.name) === 1) {
-        const t = { fn: s, owner: owner, calls: [], other: false };
+        const t = { fn: s, owner: owner, depth: depth, calls: [], other: false, refs: [] };
         own.set(s.id.name, t);
         helpers.push(t);
       }
@@ -282,6 +353,7 @@ function helperUses(ast) {
         while (i >= 0 && !scopes[i].names.has(n.name)) i--;
         const t = i >= 0 && scopes[i].helpers && scopes[i].helpers.get(n.name);
         if (!t) return;
+        t.refs.push(n);
         if (parent.type === "CallExpression" && parent.callee === n) t.calls.push({ call: parent, fns: fns, inLoop: inLoop, between: scopes.slice(i + 1).map((s) => s.names) });
         else t.other = true;
         return;
@@ -298,7 +370,7 @@ function helperUses(ast) {
       case "FunctionExpression": {
         const names = functionNames(n);
         if (n.type === "FunctionExpression" && n.id) names.add(n.id.name);
-        const inner = scopes.concat([scopeOf(n, names)]);
+        const inner = scopes.concat([scopeOf(n, names, fns.length + 1)]);
         visit(n.body, n, inner, fns.concat([n]), false);
         return;
       }
@@ -311,7 +383,7 @@ function helperUses(ast) {
       }
     }
   };
-  visit(ast, null, [scopeOf(null, functionNames(program))], [], false);
+  visit(ast, null, [scopeOf(null, functionNames(program), 0)], [], false);
   return helpers;
 }
 
@@ -407,6 +479,52 @@ function pasteCalledOnTheSpot(code, t) {
   return t.calls.map((c) => [c.call.callee.start, c.call.callee.end, text]);
 }
 
+/** A helper called in a loop, or more than once: each function that calls it (making no
+ *  closure, naming neither `this` nor `arguments`) runs its code inside a function called on
+ *  the spot that receives the helper, made at each call: `{return function(__l0){BODY}(
+ *  function(a){...})}`. The helper lives while the calling function runs; no scope holds it
+ *  but the wrapper's, so no cycle is left for the collector (as `var __l0=` would). Returns
+ *  the edits, or null. */
+function pasteAsLocal(code, t, ast) {
+  const callers = new Map();
+  for (const c of t.calls) {
+    const f = c.fns[c.fns.length - 1];
+    // The wrapper takes f's declarations: a helper of f's own would no longer see them.
+    if (!f || f === t.owner || !onlyCallsOnTheSpot(f) || namesThisOrArguments(f)) return null;
+    if (!callers.has(f)) callers.set(f, []);
+    callers.get(f).push(c);
+  }
+  const text = "function" + code.slice(t.fn.id.end, t.fn.end);
+  if ((callers.size - 1) * text.length > PASTE_BYTES) return null;
+  const taken = new Set();
+  walk(ast, (n) => {
+    if (n.type === "Identifier") taken.add(n.name);
+  });
+  let fresh = 0;
+  const edits = [];
+  for (const [f, calls] of callers) {
+    while (taken.has(PASTED_LOCAL + fresh)) fresh++;
+    const name = PASTED_LOCAL + fresh++;
+    edits.push([f.body.start + 1, f.body.start + 1, "return function(" + name + "){"]);
+    edits.push([f.body.end - 1, f.body.end - 1, "}(" + text + ")"]);
+    for (const c of calls) edits.push([c.call.callee.start, c.call.callee.end, name]);
+  }
+  return edits;
+}
+
+/** The prefix of the parameters pasteAsLocal gives its wrappers (no other identifier of a
+ *  bundle has it). */
+const PASTED_LOCAL = "__l";
+
+/** Whether fn's own code (not that of the functions inside it) names `this` or `arguments`. */
+function namesThisOrArguments(fn) {
+  let found = false;
+  walkOwnCode(fn.body, (n) => {
+    if (n.type === "ThisExpression" || (n.type === "Identifier" && n.name === "arguments")) found = true;
+  });
+  return found;
+}
+
 /** The names a helper uses but does not declare, or null when it cannot be pasted (it defines
  *  a function other than one called on the spot, or names `this`, `arguments` or itself). */
 function freeNames(fn, name) {
@@ -418,7 +536,7 @@ function freeNames(fn, name) {
     const [n, parent, own] = stack.pop();
     if (n.type === "ThisExpression") return null;
     if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
-      if (!calledOnTheSpot(n, parent)) return null;
+      if (!diesWithItsCaller(n, parent)) return null;
       const inner = new Set([...own, ...functionNames(n)]);
       stack.push([n.body, n, inner]);
       continue;
@@ -476,13 +594,23 @@ function calledOnTheSpot(fn, parent) {
   return !!parent && parent.type === "CallExpression" && parent.callee === fn;
 }
 
+/** Whether fn's object dies with the call of the function around it: called on the spot, or a
+ *  helper pasteAsLocal hands to its wrapper, which only ever calls it. */
+function diesWithItsCaller(fn, parent) {
+  if (calledOnTheSpot(fn, parent)) return true;
+  if (!parent || parent.type !== "CallExpression" || parent.callee.type !== "FunctionExpression") return false;
+  const i = parent.arguments.indexOf(fn);
+  const param = i >= 0 ? parent.callee.params[i] : undefined;
+  return !!param && param.type === "Identifier" && param.name.startsWith(PASTED_LOCAL);
+}
+
 /** Whether every function defined inside fn is called on the spot and none names
  *  `arguments`: then nothing outlives fn's call with its scope, and fn is as good as a leaf. */
 function onlyCallsOnTheSpot(fn) {
   const stack = [[fn.body, fn]];
   while (stack.length) {
     const [n, parent] = stack.pop();
-    if ((n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && !calledOnTheSpot(n, parent)) return false;
+    if ((n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && !diesWithItsCaller(n, parent)) return false;
     if (n.type === "Identifier" && n.name === "arguments") return false;
     for (const c of childNodes(n)) stack.push([c, n]);
   }
@@ -749,12 +877,12 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
-/** keepFactoriesApart as an output plugin, run before terser. */
+/** keepFactoriesApart and markAllocationFree as an output plugin, run before terser. */
 function factoriesApart() {
   return {
     name: "factories-apart",
     renderChunk(code) {
-      return { code: keepFactoriesApart(code), map: null };
+      return { code: markAllocationFree(keepFactoriesApart(code), allocationFreeNames()), map: null };
     },
   };
 }
@@ -765,7 +893,7 @@ function espruinoRender(evalResult, module, prefix, flatten, lean) {
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(code));
       const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out;
-      const released = lean && flatten ? releaseBootOnly(pasteHelpersIntoCalls(rendered)) : rendered;
+      const released = shortenAllocationFree(lean && flatten ? releaseBootOnly(pasteHelpersIntoCalls(rendered)) : rendered);
       return { code: (prefix || "") + (lean ? paramsFromArguments(released) : released), map: null };
     },
   };
