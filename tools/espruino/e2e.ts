@@ -6,13 +6,13 @@
 // provisions through the simulator (started here, in-process), connects to the hub over TLS and
 // sends telemetry (the demo app in main.ts). A second boot must find the hub in its flash cache
 // and connect without DPS; the hub then drops that connection and the device must connect
-// again (its peak JsVars across it is the reconnect figure). The simulator is the judge: one DPS registration, hub connections,
-// telemetry that arrived. The interpreter's status lines give the JsVar figures. Then the
-// outbox in flash: a boot while the hub refuses connections queues telemetry and is killed
-// (SIGKILL, as a power cut); the next boot, with the hub back, must deliver every message
-// the killed boot queued, in order and with its $.mid, before its own. A last boot with a
-// broken configuration must say what is wrong and wait. E2E_VERBOSE=1 prints the device
-// consoles.
+// again (its peak JsVars across it is the reconnect figure). The simulator is the judge: one
+// DPS registration, hub connections, telemetry that arrived. The interpreter's status lines
+// give the JsVar figures. Then the outbox in flash: a boot while the hub refuses connections
+// queues telemetry and is killed (SIGKILL, as a power cut); the next boot, with the hub back,
+// must deliver every message the killed boot queued, in order and with its $.mid, before its
+// own. A last boot with a broken configuration must say what is wrong and wait.
+// E2E_VERBOSE=1 prints the device consoles.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
