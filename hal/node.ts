@@ -326,6 +326,7 @@ export function createNodeHal(options: NodeHalOptions): NodeHal {
     },
     random32: options.random32 || (() => randomBytes(4).readUInt32BE(0)),
     load: loadNodeModule,
+    testHooks: true,
     net: { connect },
     store: poweredStore(options.store || createFolderStore(options.storeDir), () => powered),
     sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),

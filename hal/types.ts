@@ -133,4 +133,7 @@ export interface Hal {
    *  evaluated from its region of the application's Storage file, on Node imported.
    *  Undefined when it cannot be had. */
   load?(name: string): unknown;
+  /** Give the device `internal` (what tests on a virtual clock look at). Unset on a board, so
+   *  those functions take no memory there. */
+  testHooks?: boolean;
 }

@@ -51,8 +51,8 @@ export interface Device {
   stats(): DeviceStats;
   /** The hub and device id in use, or undefined before provisioning. */
   assignment(): { hub: string; deviceId: string } | undefined;
-  /** Not API: what tests on a virtual clock need to see. */
-  internal: {
+  /** Not API: what tests on a virtual clock need to see (with a HAL that asks for it). */
+  internal?: {
     /** True while the device waits on the network for an answer (connect, CONNACK, SUBACK,
      *  a DPS reply, a twin GET): virtual time should not move until it arrives. */
     awaitingReply(): boolean;

@@ -392,7 +392,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       const a = core.policy.assignment;
       return a ? { hub: a.hub, deviceId: a.deviceId } : undefined;
     },
-    internal: {
+    internal: hal.testHooks ? {
       awaitingReply: function () {
         const link = core.link;
         if (link.waiting) return true;
@@ -404,6 +404,6 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       messagesReceived: function () {
         return core.stats.received;
       },
-    },
+    } : undefined,
   };
 }

@@ -91,8 +91,8 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     const start = Date.now();
     for (;;) {
       await live.hal.quiet(4);
-      if (!live.device.internal.awaitingReply() || Date.now() - start > (options.replyWaitMs ?? 3000)) {
-        if (process.env.HARNESS_DEBUG && Date.now() - start > 200) console.log(`settle took ${Date.now() - start} ms at ${time.nowMs()} awaiting=${live.device.internal.awaitingReply()}`);
+      if (!live.device.internal!.awaitingReply() || Date.now() - start > (options.replyWaitMs ?? 3000)) {
+        if (process.env.HARNESS_DEBUG && Date.now() - start > 200) console.log(`settle took ${Date.now() - start} ms at ${time.nowMs()} awaiting=${live.device.internal!.awaitingReply()}`);
         return;
       }
       await new Promise((r) => setTimeout(r, 2));
@@ -159,9 +159,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       return time.nowMs() - start;
     },
     async delivered(device, action, messages = 1) {
-      const before = device.internal.messagesReceived();
+      const before = device.internal!.messagesReceived();
       const result = action();
-      await world.until(() => device.internal.messagesReceived() >= before + messages);
+      await world.until(() => device.internal!.messagesReceived() >= before + messages);
       await world.advance(0);
       return { result }; // wrapped: a promise result must not be awaited here
     },
