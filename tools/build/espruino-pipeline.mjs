@@ -172,12 +172,16 @@ export function keepFactoriesApart(code) {
 export const ALLOCATION_FREE_MODULES = ["firmware/policy/backoff.ts", "firmware/policy/classify.ts", "firmware/policy/fleet.ts"];
 const ALLOCATION_FREE = "$$af";
 
-/** The names of the functions the allocation-free modules declare at their top level. */
+/** The names of the functions the allocation-free modules declare at their top level (read
+ *  once per build, not per bundle). */
+let allocationFreeNamesRead;
 export function allocationFreeNames() {
+  if (allocationFreeNamesRead) return allocationFreeNamesRead;
   const names = new Set();
   for (const file of ALLOCATION_FREE_MODULES) {
     for (const m of readFileSync(resolve(root, file), "utf8").matchAll(/^(?:export )?function (\w+)\(/gm)) names.add(m[1]);
   }
+  allocationFreeNamesRead = names;
   return names;
 }
 
@@ -207,10 +211,9 @@ function allocationFree(fn) {
 export function shortenAllocationFree(code) {
   if (!code.includes(ALLOCATION_FREE)) return code;
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
-  const used = new Set();
+  const used = identifierNames(ast);
   const edits = [];
   walk(ast, (n) => {
-    if (n.type === "Identifier") used.add(n.name);
     if ((n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && allocationFree(n)) {
       walk(n.body, (inner) => {
         if (inner.type === "FunctionExpression" || inner.type === "FunctionDeclaration") throw new Error("allocation-free: " + n.id.name + " makes a function on each call");
@@ -284,8 +287,11 @@ export function releaseBootOnly(code) {
  * - Any other helper whose calls are all inside functions and none inside a loop: each call's
  *   callee becomes the helper as a function expression, `(function(a){...})(x)`, whose object
  *   lives only while the call runs (made again at each call, so never in a loop).
+ * - Otherwise (in a loop, say) each calling function that makes no closure gets it as its
+ *   wrapper's parameter (pasteAsLocal).
  * Each copy beyond the first costs flash: at most PASTE_BYTES per helper, so a helper called
- * from many places stays one function. Left alone: a helper used other than by calls, one
+ * from many places stays one function. Into and out of the backoff's functions (see
+ * markAllocationFree) only the first way goes, which makes no function. Left alone: a helper used other than by calls, one
  * that defines a function (other than one called on the spot) or names `this`, `arguments`
  * or itself, and one that uses a name a scope between it and a call declares (there, it
  * would read that one). One helper per round, so a pasted one is seen afresh.
@@ -387,6 +393,15 @@ function helperUses(ast) {
   return helpers;
 }
 
+/** Every identifier's name in a tree: a name made up for it must not be among them. */
+function identifierNames(node) {
+  const names = new Set();
+  walk(node, (n) => {
+    if (n.type === "Identifier") names.add(n.name);
+  });
+  return names;
+}
+
 /** Visits the nodes of a function's own code: not those of the functions inside it. */
 function walkOwnCode(body, visit) {
   const stack = [body];
@@ -436,10 +451,7 @@ function inlineReturn(code, t, ast) {
   }
   const text = code.slice(expr.start, expr.end);
   if ((t.calls.length - 1) * text.length > PASTE_BYTES) return null;
-  const taken = new Set();
-  walk(ast, (n) => {
-    if (n.type === "Identifier") taken.add(n.name);
-  });
+  const taken = identifierNames(ast);
   let fresh = 0;
   const newName = () => {
     while (taken.has("__h" + fresh)) fresh++;
@@ -490,16 +502,15 @@ function pasteAsLocal(code, t, ast) {
   for (const c of t.calls) {
     const f = c.fns[c.fns.length - 1];
     // The wrapper takes f's declarations: a helper of f's own would no longer see them.
-    if (!f || f === t.owner || !onlyCallsOnTheSpot(f) || namesThisOrArguments(f)) return null;
+    if (!f || f === t.owner || !onlyCallsOnTheSpot(f)) return null;
+    const facts = ownFacts(f);
+    if (facts.namesThis || facts.namesArguments) return null;
     if (!callers.has(f)) callers.set(f, []);
     callers.get(f).push(c);
   }
   const text = "function" + code.slice(t.fn.id.end, t.fn.end);
   if ((callers.size - 1) * text.length > PASTE_BYTES) return null;
-  const taken = new Set();
-  walk(ast, (n) => {
-    if (n.type === "Identifier") taken.add(n.name);
-  });
+  const taken = identifierNames(ast);
   let fresh = 0;
   const edits = [];
   for (const [f, calls] of callers) {
@@ -515,15 +526,6 @@ function pasteAsLocal(code, t, ast) {
 /** The prefix of the parameters pasteAsLocal gives its wrappers (no other identifier of a
  *  bundle has it). */
 const PASTED_LOCAL = "__l";
-
-/** Whether fn's own code (not that of the functions inside it) names `this` or `arguments`. */
-function namesThisOrArguments(fn) {
-  let found = false;
-  walkOwnCode(fn.body, (n) => {
-    if (n.type === "ThisExpression" || (n.type === "Identifier" && n.name === "arguments")) found = true;
-  });
-  return found;
-}
 
 /** The names a helper uses but does not declare, or null when it cannot be pasted (it defines
  *  a function other than one called on the spot, or names `this`, `arguments` or itself). */
@@ -558,11 +560,12 @@ function isDeclarationOrKey(id, parent) {
   return parent.type === "Property" && parent.key === id && !parent.computed;
 }
 
-/** What paramsFromArguments needs of a function's own code (nested functions excluded):
- *  whether it names `arguments`, defines a function, declares a var named as a parameter. */
+/** What paramsFromArguments and pasteAsLocal need of a function's own code (nested functions
+ *  excluded): whether it names `arguments` or `this`, defines a function, declares a var
+ *  named as a parameter. */
 function ownFacts(fn) {
   const params = new Set(fn.params.map((p) => p.name));
-  const facts = { namesArguments: false, definesFunction: false, varIsParameter: false };
+  const facts = { namesArguments: false, namesThis: false, definesFunction: false, varIsParameter: false };
   const stack = [fn.body];
   while (stack.length) {
     const n = stack.pop();
@@ -571,6 +574,7 @@ function ownFacts(fn) {
       continue;
     }
     if (n.type === "Identifier" && n.name === "arguments") facts.namesArguments = true;
+    if (n.type === "ThisExpression") facts.namesThis = true;
     if (n.type === "VariableDeclarator" && n.id.type === "Identifier" && params.has(n.id.name)) facts.varIsParameter = true;
     stack.push(...childNodes(n));
   }
@@ -656,10 +660,7 @@ function walk(node, visit) {
 export function flattenIife(code) {
   code = inlineConstants(code);
   const fn = wrapperOf(code);
-  const used = new Set();
-  walk(fn, (n) => {
-    if (n.type === "Identifier") used.add(n.name);
-  });
+  const used = identifierNames(fn);
   let prefix = "$";
   while ([...used].some((name) => name.startsWith(prefix))) prefix += "$";
   const edits = topReferences(fn).map((r) => [r.id.start, r.id.end, prefix + r.id.name]);
