@@ -10,6 +10,7 @@ import terser from "@rollup/plugin-terser";
 import { minify } from "terser";
 import * as acorn from "acorn";
 import { checkBundle } from "./espruino-gate.mjs";
+import { SHORT_PROPERTIES, shortenProperties } from "./short-properties.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Our Espruino-safe TypeScript helpers, standing in for tslib. */
@@ -878,12 +879,13 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
-/** keepFactoriesApart and markAllocationFree as an output plugin, run before terser. */
+/** keepFactoriesApart, markAllocationFree and shortenProperties as an output plugin, run
+ *  before terser. */
 function factoriesApart() {
   return {
     name: "factories-apart",
     renderChunk(code) {
-      return { code: markAllocationFree(keepFactoriesApart(code), allocationFreeNames()), map: null };
+      return { code: shortenProperties(markAllocationFree(keepFactoriesApart(code), allocationFreeNames()), SHORT_PROPERTIES), map: null };
     },
   };
 }
