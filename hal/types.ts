@@ -10,8 +10,9 @@
 
 /** Time. Monotonic milliseconds never go backwards, even when SNTP sets the wall clock. */
 export interface Clock {
-  /** Milliseconds since an arbitrary origin; never decreases. */
-  nowMs(): number;
+  /** Milliseconds since an arbitrary origin; never decreases. Called without its object (the
+   *  device keeps the function itself): it must not use `this`. */
+  nowMs(this: void): number;
   /** UTC seconds since 1970-01-01; meaningful only while isSynced() is true. */
   utcSeconds(): number;
   /** True once the wall clock has been set (SNTP on the device, always on Node). */
