@@ -3,7 +3,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { APP_RECORD, BOOT_RECORD, RESOLVED_RECORD } from "../../firmware/storage-names";
+import { APP_RECORD, BOOT_RECORD } from "../../firmware/storage-names";
 import {
   parseSelector, encodeSelector, DEFAULT_MAX_TRIES, SELECTOR_RECORD, SELECTOR_RECORD_2, SLOT_A_RECORD, SLOT_B_RECORD, PROGRESS_RECORD,
   type Selector,
@@ -53,8 +53,8 @@ layout("initialSelector -> seq 1, slot a, confirmed, the given version; a valid 
 layout("projectVersion -> package.json version", () => {
   assert.is(projectVersion(), JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
 });
-layout("ERASED_RECORDS -> the second selector copy, slot b, the progress record, the old single app record and the resolved configuration", () => {
-  assert.equal(ERASED_RECORDS, [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD, RESOLVED_RECORD]);
+layout("ERASED_RECORDS -> the second selector copy, slot b, the progress record and the old single app record", () => {
+  assert.equal(ERASED_RECORDS, [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD]);
 });
 layout.run();
 

@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { connect, createServer } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { APP_RECORD, BOOT_RECORD, CONFIG_RECORD, RESOLVED_RECORD } from "../../firmware/storage-names";
+import { APP_RECORD, BOOT_RECORD, CONFIG_RECORD } from "../../firmware/storage-names";
 import { encodeSelector, SELECTOR_RECORD, SELECTOR_RECORD_2, SLOT_A_RECORD, SLOT_B_RECORD, PROGRESS_RECORD } from "../../firmware/ota/slots";
 import { bootStub, initialSelector, projectVersion } from "../../tools/flash/boot-stub";
 import { flash, interpreter, randomKey, startInterpreter, tempDir } from "./kit";
@@ -72,7 +72,7 @@ if (espruino) {
       const r = await flash(["--config", "device.json", "--bundle", "app.js", "--port", "tcp://127.0.0.1:" + TELNET_PORT], work.dir);
       assert.is(r.code, 0, r.all);
       for (const name of [SLOT_A_RECORD, CONFIG_RECORD, SELECTOR_RECORD, BOOT_RECORD]) assert.match(r.out, new RegExp("device> AZFLASH \\" + name + " \\d+ bytes ok"));
-      for (const name of [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD, RESOLVED_RECORD]) assert.match(r.out, new RegExp("device> AZFLASH " + name.replace(/\./g, "\\.") + " erased"));
+      for (const name of [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD]) assert.match(r.out, new RegExp("device> AZFLASH " + name.replace(/\./g, "\\.") + " erased"));
       assert.match(r.out, /device> AZFLASH DONE/);
       assert.not.ok(r.all.includes(key), "no secret in the output");
       // The app's line comes from the restart into .bootcde, either through the CLI or on stdout.
@@ -81,7 +81,7 @@ if (espruino) {
       assert.not.ok(r.out.includes("OLDAPP") || telnet.lines.some((l) => l.includes("OLDAPP")), "no old application ran");
       await telnet.stop();
 
-      const all = [SLOT_A_RECORD, CONFIG_RECORD, SELECTOR_RECORD, BOOT_RECORD, SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD, RESOLVED_RECORD];
+      const all = [SLOT_A_RECORD, CONFIG_RECORD, SELECTOR_RECORD, BOOT_RECORD, SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD];
       const read = "var S=require(\"Storage\");[" + all.map((n) => JSON.stringify(n)).join(",") +
         "].forEach(function(n){var f=S.read(n);print(\"REC \"+n+\" \"+(f===undefined?\"-\":btoa(f)));});print(\"READ DONE\");\n";
       writeFileSync(join(device.dir, "read.js"), read);
@@ -95,7 +95,7 @@ if (espruino) {
       assert.is(stored(CONFIG_RECORD), JSON.stringify(config));
       assert.is(stored(SELECTOR_RECORD), initialSelector(projectVersion()));
       assert.is(stored(BOOT_RECORD), bootStub());
-      for (const name of [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD, RESOLVED_RECORD]) assert.is(stored(name), undefined, name);
+      for (const name of [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD]) assert.is(stored(name), undefined, name);
     } finally {
       await telnet.stop();
       device.remove();

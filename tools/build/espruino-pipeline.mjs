@@ -10,7 +10,7 @@ import terser from "@rollup/plugin-terser";
 import { minify } from "terser";
 import * as acorn from "acorn";
 import { checkBundle } from "./espruino-gate.mjs";
-import { SHORT_PROPERTIES, shortenProperties } from "./short-properties.mjs";
+import { SHORT_PROPERTIES, isClientModule, markProperties, shortenProperties } from "./short-properties.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Our Espruino-safe TypeScript helpers, standing in for tslib. */
@@ -879,22 +879,31 @@ export function moduleExpression(code) {
   return "(" + code.slice(init.callee.start, init.callee.end) + ")";
 }
 
-/** keepFactoriesApart, markAllocationFree and shortenProperties as an output plugin, run
- *  before terser. */
+/** keepFactoriesApart and markAllocationFree as an output plugin, run before terser. */
 function factoriesApart() {
   return {
     name: "factories-apart",
     renderChunk(code) {
-      return { code: shortenProperties(markAllocationFree(keepFactoriesApart(code), allocationFreeNames()), SHORT_PROPERTIES), map: null };
+      return { code: markAllocationFree(keepFactoriesApart(code), allocationFreeNames()), map: null };
     },
   };
 }
 
-function espruinoRender(evalResult, module, prefix, flatten, lean) {
+/** markProperties on each of the client's modules as rollup reads it (short-properties.mjs). */
+function clientPropertyMarks() {
+  return {
+    name: "client-property-marks",
+    transform(code, id) {
+      return isClientModule(root, id) ? { code: markProperties(code, SHORT_PROPERTIES), map: null } : null;
+    },
+  };
+}
+
+function espruinoRender(evalResult, module, prefix, flatten, lean, minified) {
   return {
     name: "espruino-render",
     renderChunk(code) {
-      const out = hoistVars(fillArrayHoles(code));
+      const out = hoistVars(fillArrayHoles(shortenProperties(code, SHORT_PROPERTIES, minified)));
       const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out;
       const released = shortenAllocationFree(lean && flatten ? releaseBootOnly(pasteHelpersIntoCalls(rendered)) : rendered);
       return { code: (prefix || "") + (lean ? paramsFromArguments(released) : released), map: null };
@@ -1029,7 +1038,7 @@ export function espruinoBundle(o) {
       freeze: false, // namespace objects would call Object.freeze, which Espruino lacks
       generatedCode: "es5",
       ...named,
-      plugins: (o.keepParameters ? [] : [factoriesApart()]).concat([terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten, !o.keepParameters)],
+      plugins: (o.keepParameters ? [] : [factoriesApart()]).concat([terser(terserMinified), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten, !o.keepParameters, true)],
         o.sizeFile ? [sizeReport(o.sizeFile, o.printSizes)] : [],
         o.printSizeAs ? [printSize(o.printSizeAs)] : [],
         o.gate ? [gate()] : [],
@@ -1044,7 +1053,7 @@ export function espruinoBundle(o) {
       freeze: false,
       generatedCode: "es5",
       ...named,
-      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten)].concat(o.gate ? [gate()] : []),
+      plugins: [terser(terserDebug), espruinoRender(o.evalResult, o.module, o.prefix, o.flatten, false, false)].concat(o.gate ? [gate()] : []),
     });
   }
   return {
@@ -1063,6 +1072,7 @@ export function espruinoBundle(o) {
         include: ["firmware/**/*.ts", "hal/**/*.ts", "test/espruino/**/*.ts", "examples/**/*.ts"],
         compilerOptions: { noEmit: false, declaration: false, sourceMap: false },
       }),
+      clientPropertyMarks(),
     ],
     output,
   };

@@ -7,7 +7,7 @@
 // and rolls an unconfirmed update back.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { APP_RECORD, RESOLVED_RECORD } from "../../firmware/storage-names";
+import { APP_RECORD } from "../../firmware/storage-names";
 import { encodeSelector, SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD } from "../../firmware/ota/slots";
 import { isVersion } from "../../firmware/ota/manifest";
 
@@ -19,10 +19,8 @@ export const DEBUG_STUB = join(ROOT, "dist/boot.debug.js");
 
 /** Erased by every flash, in this order: the second selector copy (it could name slot b or
  *  carry a higher sequence number than the fresh selector), slot b, the download progress
- *  record, the single app record of versions before A/B slots, and the configuration's
- *  resolved copy (a debug and a minified bundle of one version name its fields differently:
- *  the minified one shortens some, tools/build/short-properties.mjs). */
-export const ERASED_RECORDS = [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD, RESOLVED_RECORD];
+ *  record, and the single app record of versions before A/B slots. */
+export const ERASED_RECORDS = [SELECTOR_RECORD_2, SLOT_B_RECORD, PROGRESS_RECORD, APP_RECORD];
 
 /** The stub's text (dist/boot.js unless path says otherwise), or undefined when the file is
  *  missing (run npm run build). */

@@ -23,9 +23,8 @@ Writes into the ESP32's Storage (official Espruino 2v29 firmware on the board):
   azboot.json     the boot selector: slot a, the package.json version, confirmed
   .bootcde        the boot stub (dist/boot.js): runs the selected slot at power-on and
                   returns to the previous slot when an update does not confirm itself
-erases azboot2.json, azapp.b.js, azota.json, azapp.js (an older layout) and
-azdevice.ok (the configuration as the last app resolved it), so the board boots what was
-flashed; then checks each record's length and CRC-32 on the device and
+erases azboot2.json, azapp.b.js, azota.json and azapp.js (an older layout), so the board
+boots what was flashed; then checks each record's length and CRC-32 on the device and
 restarts it into the app.
 
 Options:
