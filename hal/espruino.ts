@@ -285,10 +285,8 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
     sha256: function (data: Uint8Array) {
       return new Uint8Array(require("crypto").SHA256(data));
     },
-    crc32: function (data: Uint8Array | string) {
-      // Reads a flash-backed string in place; unsigned already, >>> 0 keeps it so everywhere.
-      return E.CRC32(data) >>> 0;
-    },
+    // Espruino's own: reads a flash-backed string in place and returns the CRC unsigned.
+    crc32: E.CRC32,
     network: {
       isUp: function () {
         return networkUp;

@@ -43,17 +43,15 @@ export function createHub(core: Core): Hub {
     subscribing: false,
 
     connect: function (host: string, deviceId: string): void {
-      if (deviceId !== hub.deviceId) {
-        // Another identity (first assignment or a move): in-flight telemetry carries the old
-        // topic, so it goes out again, fresh, to the new one.
-        if (hub.deviceId !== "") core.telemetry.identityChanged();
-        hub.deviceId = deviceId;
-      }
-      core.telemetry.setDeviceId(deviceId);
+      // Another identity than the last connection's (a move; the first assignment is none):
+      // in-flight telemetry carries the old topic, so it goes out again, fresh, to the new one.
+      core.telemetry.setDeviceId(deviceId, hub.deviceId !== "" && deviceId !== hub.deviceId);
+      hub.deviceId = deviceId;
       if (!core.hubSession) {
-        core.hubSession = core.lib.createSession(core.link.events(LINK_HUB, connacked, subscribed, function (id: number) {
-          core.telemetry.acknowledged(id);
-        }), { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024 });
+        // PUBACKs go straight to the outbox's own function (it uses no `this`): a wrapper
+        // would cost a function for the life of the session.
+        core.hubSession = core.lib.createSession(core.link.events(LINK_HUB, connacked, subscribed, core.telemetry.outbox.acknowledge),
+          { maxInflight: core.telemetry.window, maxPacket: config.maxInboundBytes, txSize: 1024 });
       }
       openMqtt(core, LINK_HUB, host, core.hubSession, {
         clientId: hubClientId(deviceId, moduleId),

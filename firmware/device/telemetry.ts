@@ -24,11 +24,10 @@ export interface Telemetry {
   send(body: string | Uint8Array, properties: PropertyBag | undefined): number;
   /** Moves queued telemetry into the hub session while its window has room. */
   pump(t: number): void;
-  acknowledged(packetId: number): void;
   c2d(body: string, properties: PropertyBag): void;
-  setDeviceId(deviceId: string): void;
-  /** The hub identity changed: what is in flight goes out again to the new one. */
-  identityChanged(): void;
+  /** The device id of the next hub connection; `changed`: another than the last one's, so
+   *  what is in flight goes out again, to the new one. */
+  setDeviceId(deviceId: string, changed: boolean): void;
   /** Low memory: a RAM outbox gives up its older half (a flash outbox holds little RAM). */
   shed(): void;
 }
@@ -90,10 +89,6 @@ export function createTelemetry(core: Core): Telemetry {
       }
     },
 
-    acknowledged: function (packetId: number): void {
-      outbox.acknowledge(packetId);
-    },
-
     c2d: function (body: string, properties: PropertyBag): void {
       if (!telemetry.onC2D) return;
       try {
@@ -103,12 +98,9 @@ export function createTelemetry(core: Core): Telemetry {
       }
     },
 
-    setDeviceId: function (deviceId: string): void {
+    setDeviceId: function (deviceId: string, changed: boolean): void {
+      if (changed) outbox.forEachInFlight(release);
       prefix = telemetryTopic(deviceId, undefined, config.moduleId || undefined);
-    },
-
-    identityChanged: function (): void {
-      outbox.forEachInFlight(release);
     },
 
     shed: function (): void {

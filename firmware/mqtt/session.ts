@@ -44,21 +44,21 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   const empty = packet.payload;
   // The window: `size` slots in parallel arrays, created once. A slot is
   // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
-  const kind: number[] = [];
-  const ids: number[] = [];
+  // Numbers go in typed arrays: on Espruino about 4 JsVars each, where a plain array takes one
+  // per element and two for a large number (about 40 JsVars less for a window of 8).
+  const kind = new Uint8Array(size);
+  const ids = new Uint16Array(size);
   const topics: string[] = [];
   const payloads: Uint8Array[] = [];
-  const retains: boolean[] = [];
-  const order: number[] = [];
-  const sentAt: number[] = [];
+  /** 1: publish with RETAIN. */
+  const retains = new Uint8Array(size);
+  /** Exact integers in a Float64Array, far beyond any count of publishes. */
+  const order = new Float64Array(size);
+  /** Time sent, modulo 2^32: every use is a difference taken `| 0`, so it wraps the same. */
+  const sentAt = new Int32Array(size);
   for (let i = 0; i < size; i++) {
-    kind.push(FREE);
-    ids.push(0);
     topics.push("");
     payloads.push(empty);
-    retains.push(false);
-    order.push(0);
-    sentAt.push(0);
   }
   let now = 0;
   let st = SESSION_DOWN;
@@ -138,7 +138,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       }
       if (b < 0) return;
       last = order[b];
-      emit(topics[b], payloads[b], 1, kind[b] == SENT && !(all && clean), retains[b], ids[b]);
+      emit(topics[b], payloads[b], 1, kind[b] == SENT && !(all && clean), retains[b] == 1, ids[b]);
       kind[b] = SENT;
       sentAt[b] = now;
     }
@@ -289,7 +289,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       if (i < 0) return ERR_FULL;
       topics[i] = topic;
       payloads[i] = payload;
-      retains[i] = retain;
+      retains[i] = retain ? 1 : 0;
       if (st == SESSION_UP) {
         emit(topic, payload, 1, false, retain, ids[i]);
         kind[i] = SENT;

@@ -36,7 +36,7 @@ export const SHORT_PROPERTIES = [
   "connectDps", "connectHub", "saveAssignment", "forgetAssignment",
   // The device's parts and what they share.
   "disconnectedSince", "telemetry", "hubSession", "createSession", "utf8Bytes", "bytesToString", "tokenTimes",
-  "base64DecodeLenient", "isAllowedHub", "closeLater", "closeCode", "connackCode", "setDeviceId", "identityChanged",
+  "base64DecodeLenient", "isAllowedHub", "closeLater", "closeCode", "connackCode", "setDeviceId",
   "reportedOta", "connacked", "reportOta", "subscribing", "sessionClosed", "fingerprint",
   // The outbox.
   "sizeBytes", "upcomingSeq", "flashBytes", "nextUnsent", "acknowledge", "forEachInFlight", "acknowledged", "messageId",

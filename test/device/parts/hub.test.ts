@@ -59,7 +59,7 @@ connect("a device key -> CONNECT with the device id, the hub username and a fres
   assert.match(password, /^SharedAccessSignature sr=hub-a\.azure-devices\.net%2Fdevices%2Fdev1&sig=[^&]+&se=\d+$/);
   const se = Number(/se=(\d+)/.exec(password)![1]);
   assert.is(se, core.hal.utc + 3600, "expires a token lifetime from now");
-  assert.ok(core.calls.includes("telemetry.setDeviceId dev1"));
+  assert.ok(core.calls.includes("telemetry.setDeviceId dev1,false"));
 });
 
 connect("a module identity with a model id -> client id device/module, model id in the username", () => {
@@ -129,13 +129,13 @@ connect("another device id on the next connect -> in-flight telemetry re-sent; t
   core.hub = createHub(core);
   core.hub.connect(HUB, "dev1");
   const session = core.hubSession;
-  assert.not.ok(core.calls.includes("telemetry.identityChanged "), "the first identity is no change");
+  assert.equal(core.calls.filter((c) => c.startsWith("telemetry.setDeviceId")), ["telemetry.setDeviceId dev1,false"], "the first identity is no change");
   core.link.close(false);
   core.hub.connect(HUB, "dev1");
-  assert.not.ok(core.calls.includes("telemetry.identityChanged "));
+  assert.equal(core.calls.filter((c) => c.startsWith("telemetry.setDeviceId")).slice(1), ["telemetry.setDeviceId dev1,false"]);
   core.link.close(false);
   core.hub.connect("hub-b.azure-devices.net", "dev2");
-  assert.equal(core.calls.filter((c) => c === "telemetry.identityChanged "), ["telemetry.identityChanged "]);
+  assert.equal(core.calls.filter((c) => c.startsWith("telemetry.setDeviceId")).slice(2), ["telemetry.setDeviceId dev2,true"]);
   assert.is(core.hub.deviceId, "dev2");
   assert.is(core.hubSession, session, "one hub session for the device's life");
   assert.is(core.link.connects[2].options.host, "hub-b.azure-devices.net");

@@ -398,7 +398,7 @@ export function testCore(config: ResolvedConfig): TestCore {
   core.hub = standIn("hub", calls, { deviceId: "", subscribing: false });
   core.twin = standIn("twin", calls, { getRid: "", paused: false, reportedOta: undefined, onDesired: undefined });
   core.methods = standIn("methods", calls, { handlers: {} });
-  core.telemetry = standIn("telemetry", calls, { window: 8, onC2D: undefined });
+  core.telemetry = standIn("telemetry", calls, { window: 8, onC2D: undefined, outbox: standIn("outbox", calls) });
   return core;
 }
 

@@ -18,7 +18,7 @@ function telemetryCore(outbox: DeviceConfig["outbox"] = { persist: false }): { c
   const session = recordingSession();
   core.hubSession = session;
   core.telemetry = createTelemetry(core);
-  core.telemetry.setDeviceId("dev1");
+  core.telemetry.setDeviceId("dev1", false);
   return { core, session };
 }
 
@@ -55,7 +55,7 @@ outbox("a module identity -> the module's events topic", () => {
   const session = recordingSession();
   core.hubSession = session;
   core.telemetry = createTelemetry(core);
-  core.telemetry.setDeviceId("dev1");
+  core.telemetry.setDeviceId("dev1", false);
   core.telemetry.send("x", undefined);
   core.telemetry.pump(core.hal.t);
   assert.match(session.published[0].topic, /^devices\/dev1\/modules\/m1\/messages\/events\/%24\.mid=/);
@@ -68,7 +68,7 @@ outbox("more than the window -> 7 in flight; each PUBACK lets the next one out",
   assert.is(session.published.length, 7);
   const first = session.published[0].id;
   session.open.delete(first);
-  core.telemetry.acknowledged(first);
+  core.telemetry.outbox.acknowledge(first);
   assert.is(core.telemetry.outbox.acknowledged, 1);
   assert.is(core.telemetry.outbox.size(), 9);
   core.telemetry.pump(core.hal.t);
@@ -126,9 +126,8 @@ outbox("a new identity -> in-flight messages released and re-sent to the new dev
   core.telemetry.send("b", undefined);
   core.telemetry.pump(core.hal.t);
   const before = session.published.map((p) => p.id);
-  core.telemetry.identityChanged();
+  core.telemetry.setDeviceId("dev2", true);
   assert.equal(session.discarded, before);
-  core.telemetry.setDeviceId("dev2");
   core.telemetry.pump(core.hal.t);
   const again = session.published.slice(2);
   assert.equal(again.map((p) => p.payload), ["a", "b"]);
@@ -149,7 +148,7 @@ outbox("in flash -> what a boot queued goes out after the next boot, first, with
   const { core, session } = telemetryCore({ persist: true });
   core.hal.store = store;
   core.telemetry = createTelemetry(core);
-  core.telemetry.setDeviceId("dev1");
+  core.telemetry.setDeviceId("dev1", false);
   assert.ok(core.hal.lines.some((l) => l.includes("outbox: 2 messages queued before the boot; next seq 3")));
   assert.is(core.telemetry.send("c", undefined), 3);
   core.telemetry.pump(core.hal.t);
