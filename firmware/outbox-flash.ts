@@ -18,7 +18,9 @@ export { SEGMENT_BYTES, STORAGE_HEADER_BYTES } from "./outbox";
 export const RECORD_OVERHEAD = OVERHEAD;
 
 /** A closure, not a class: its state lives in local variables, whose names the minifier
- *  shortens (on the device every property name of an object costs JsVars). */
+ *  shortens (on the device every property name of an object costs JsVars); only the figures
+ *  the device reads (size, sizeBytes, upcomingSeq, flashBytes, inFlight) are fields, kept
+ *  here, so that no function has to live to read them. */
 export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   const store = limits.store;
   const crc32 = limits.crc32;
@@ -27,22 +29,17 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   // Two segments at least, so a full outbox keeps some of what it held.
   const segmentBytes = segment * 2 > limits.maxFlashBytes ? Math.floor(limits.maxFlashBytes / 2) : segment;
   const maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
-  let count = 0;
-  let bytes = 0;
-  let nextSeq = 1;
   /** Segments headSeg..tailSeg exist (tailSeg < headSeg: none). Appends go to the tail at
    *  tailEnd; tailEnd = tailSize seals it. */
   let headSeg = 1;
   let tailSeg = 0;
   let tailSize = 0;
   let tailEnd = 0;
-  /** The first queued record (when count > 0), else the end of the log. */
+  /** The first queued record (when size > 0), else the end of the log. */
   let headOff = 0;
   /** Queued records before this cursor are in flight; none at or after it is. */
   let sendSeg = 1;
   let sendOff = 0;
-  /** Total size of the segments. */
-  let flashUsed = 0;
   /** What seek() found. */
   let posSeg = 0;
   let posOff = 0;
@@ -56,23 +53,6 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   let flightIds: number[] = [];
   let flightSegs: number[] = [];
   let flightOffs: number[] = [];
-
-  function size(): number {
-    return count;
-  }
-
-  function sizeBytes(): number {
-    return bytes;
-  }
-
-  function upcomingSeq(): number {
-    return nextSeq;
-  }
-
-  /** Bytes of flash the segments take (without Storage's headers). */
-  function flashBytes(): number {
-    return flashUsed;
-  }
 
   /** Finds the first queued record at or after (seg, off): pos* set, true. At the end of the
    *  log: pos* = (tailSeg, tailEnd), false. Skips done and damaged records. */
@@ -131,6 +111,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     flightIds.splice(i, 1);
     flightSegs.splice(i, 1);
     flightOffs.splice(i, 1);
+    self.inFlight = flightIds.length;
   }
 
   /** Takes the queued record at pos* out of the queue as dropped; onDrop hears it (with its
@@ -147,8 +128,8 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     const s = store.read((prefix + seg));
     const idLen = s === undefined ? 0 : s.charCodeAt(off + 6);
     if (mark) markDone(seg, off);
-    count--;
-    bytes -= len - OVERHEAD - idLen;
+    self.size--;
+    self.sizeBytes -= len - OVERHEAD - idLen;
     self.dropped++;
     if (onDrop && m) onDrop(m);
   }
@@ -156,7 +137,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   function eraseSegment(seg: number): void {
     const size = seg === tailSeg ? tailSize : segmentSize(seg);
     store.erase((prefix + seg));
-    flashUsed -= size;
+    self.flashBytes -= size;
   }
 
   /** Moves the head to the first queued record, erasing the segments left behind (the tail is
@@ -167,8 +148,8 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
       headSeg = posSeg;
       headOff = posOff;
     } else {
-      count = 0;
-      bytes = 0;
+      self.size = 0;
+      self.sizeBytes = 0;
       headSeg = tailSeg < headSeg ? headSeg : tailSeg;
       headOff = tailSeg < headSeg ? 0 : tailEnd;
     }
@@ -183,7 +164,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   function dropSegment(onDrop?: (message: OutboxMessage) => void): void {
     const seg = headSeg;
     let off = headOff;
-    while (count > 0 && seek(seg, off) && posSeg === seg) {
+    while (self.size > 0 && seek(seg, off) && posSeg === seg) {
       off = posOff + posLen;
       dropAt(seg, posOff, posLen, false, onDrop);
     }
@@ -204,7 +185,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
   /** Writes a record at the end of the log, making room in flash by the policy. */
   function append(record: Uint8Array, onDrop?: (message: OutboxMessage) => void): number {
     const len = record.length;
-    const wasEmpty = count === 0;
+    const wasEmpty = self.size === 0;
     if (tailSeg >= headSeg && tailEnd + len <= tailSize) {
       const at = tailEnd;
       if (store.writeChunk((prefix + tailSeg), record, at, tailSize)) {
@@ -219,8 +200,8 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
       tailEnd = tailSize;
     }
     const size = len > segmentBytes ? len : segmentBytes;
-    while (flashUsed + size > limits.maxFlashBytes && tailSeg >= headSeg) {
-      if (count > 0 && limits.refuseNew) {
+    while (self.flashBytes + size > limits.maxFlashBytes && tailSeg >= headSeg) {
+      if (self.size > 0 && limits.refuseNew) {
         self.refused++;
         return ERR_FULL;
       }
@@ -232,8 +213,8 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     tailSeg = seg;
     tailSize = size;
     tailEnd = len;
-    flashUsed += size;
-    if (first || count === 0) {
+    self.flashBytes += size;
+    if (first || self.size === 0) {
       // Nothing queued before this record: it is the head, older segments are done.
       const from = first ? seg : headSeg;
       headSeg = seg;
@@ -252,34 +233,34 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     if (idLen === 0 || idLen > 255) return ERR_BAD_ARGUMENT;
     const size = bag.length + payload.length;
     if (size > maxMessageBytes || size > limits.maxBytes || bag.length > 0xffff || OVERHEAD + idLen + size > limits.maxFlashBytes) return ERR_TOO_LARGE;
-    if (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+    if (self.size > 0 && (self.size >= limits.maxMessages || self.sizeBytes + size > limits.maxBytes)) {
       if (limits.refuseNew) {
         self.refused++;
         return ERR_FULL;
       }
       // The oldest queued message goes, as often as needed.
-      while (count > 0 && (count >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+      while (self.size > 0 && (self.size >= limits.maxMessages || self.sizeBytes + size > limits.maxBytes)) {
         if (!seek(headSeg, headOff)) {
-          count = 0;
-          bytes = 0;
+          self.size = 0;
+          self.sizeBytes = 0;
           break;
         }
         dropAt(posSeg, posOff, posLen, true, onDrop);
         advanceHead();
       }
     }
-    const seq = nextSeq;
+    const seq = self.upcomingSeq;
     const status = append(encodeRecord(bag, payload, messageId, seq, crc32), onDrop);
     if (status !== OK) return status;
-    nextSeq++;
-    count++;
-    bytes += size;
+    self.upcomingSeq++;
+    self.size++;
+    self.sizeBytes += size;
     return seq;
   }
 
   function nextUnsent(): OutboxMessage | undefined {
     lastSeq = 0;
-    if (count === 0) return undefined;
+    if (self.size === 0) return undefined;
     const found = seek(sendSeg, sendOff);
     // Done and damaged records on the way are passed for good.
     sendSeg = posSeg;
@@ -300,13 +281,10 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     flightIds.push(packetId);
     flightSegs.push(lastSeg);
     flightOffs.push(lastOff);
+    self.inFlight = flightIds.length;
     sendSeg = lastSeg;
     sendOff = lastOff + lastLen;
     lastSeq = 0;
-  }
-
-  function inFlight(): number {
-    return flightIds.length;
   }
 
   function acknowledge(packetId: number): number {
@@ -323,8 +301,8 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     const size = len - OVERHEAD - s.charCodeAt(off + 6);
     // A failed mark (power going) only means the message may be sent again after the boot.
     markDone(seg, off);
-    count--;
-    bytes -= size;
+    self.size--;
+    self.sizeBytes -= size;
     self.acknowledged++;
     if (seg === headSeg && off === headOff) advanceHead();
     return seq;
@@ -335,6 +313,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     flightIds = [];
     flightSegs = [];
     flightOffs = [];
+    self.inFlight = 0;
     lastSeq = 0;
     sendSeg = headSeg;
     sendOff = headOff;
@@ -344,12 +323,13 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
    *  head, the tail and the next seq, erases segments with nothing queued. */
   function load(): number {
     const ids = segmentNumbers(store.list(prefix), prefix);
-    count = 0;
-    bytes = 0;
-    flashUsed = 0;
+    self.size = 0;
+    self.sizeBytes = 0;
+    self.flashBytes = 0;
     flightIds = [];
     flightSegs = [];
     flightOffs = [];
+    self.inFlight = 0;
     if (ids.length === 0) {
       headSeg = tailSeg + 1;
       headOff = 0;
@@ -365,7 +345,7 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
       const seg = ids[k];
       const s = store.read((prefix + seg));
       if (s === undefined) continue;
-      flashUsed += s.length;
+      self.flashBytes += s.length;
       let off = 0;
       let hurt = false;
       while (off < s.length && s.charCodeAt(off) !== ERASED) {
@@ -377,10 +357,10 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
           continue;
         }
         const seq = u32(s, off + 2);
-        if (seq >= nextSeq) nextSeq = seq + 1;
+        if (seq >= self.upcomingSeq) self.upcomingSeq = seq + 1;
         if (s.charCodeAt(off + 1) === QUEUED) {
-          count++;
-          bytes += len - OVERHEAD - s.charCodeAt(off + 6);
+          self.size++;
+          self.sizeBytes += len - OVERHEAD - s.charCodeAt(off + 6);
           if (!headFound) {
             headFound = true;
             headSeg = seg;
@@ -402,11 +382,11 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     for (let k = 0; k < ids.length && ids[k] < headSeg; k++) {
       const size = segmentSize(ids[k]);
       store.erase((prefix + ids[k]));
-      flashUsed -= size;
+      self.flashBytes -= size;
     }
     sendSeg = headSeg;
     sendOff = headOff;
-    return count;
+    return self.size;
   }
 
   const self: FlashOutbox = {
@@ -414,15 +394,15 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     refused: 0,
     acknowledged: 0,
     damaged: 0,
+    size: 0,
+    sizeBytes: 0,
+    upcomingSeq: 1,
+    flashBytes: 0,
+    inFlight: 0,
     load: load,
-    size: size,
-    sizeBytes: sizeBytes,
-    upcomingSeq: upcomingSeq,
-    flashBytes: flashBytes,
     add: add,
     nextUnsent: nextUnsent,
     markSent: markSent,
-    inFlight: inFlight,
     acknowledge: acknowledge,
     forEachInFlight: forEachInFlight,
   };

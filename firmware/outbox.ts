@@ -41,13 +41,19 @@ export interface TelemetryOutbox {
   acknowledged: number;
   /** Damaged records skipped (torn by a power cut, corrupted in flash); 0 in RAM. */
   damaged: number;
-  /** Picks up what a previous boot left queued; returns how many messages. */
-  load(): number;
-  size(): number;
-  sizeBytes(): number;
+  // The figures below are fields the outbox keeps (read them, never write them): a getter
+  // each would be a function object for the outbox's life (about 5 JsVars on the device).
+  /** Messages queued. */
+  size: number;
+  /** Bytes queued (property bags and payloads). */
+  sizeBytes: number;
   /** The seq the next accepted message will get. In flash it keeps rising across reboots,
    *  so "<boot id>-<seq>" is a unique $.mid even where the boot id repeats. */
-  upcomingSeq(): number;
+  upcomingSeq: number;
+  /** Messages handed to the session and not yet acknowledged. */
+  inFlight: number;
+  /** Picks up what a previous boot left queued; returns how many messages. */
+  load(): number;
   /** Accepts a message: its sequence number once it is safely queued, or a negative status
    *  (ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL when full and refusing, ERR_NO_SPACE). */
   add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number;
@@ -55,7 +61,6 @@ export interface TelemetryOutbox {
   nextUnsent(): OutboxMessage | undefined;
   /** Records the packet id the session gave the message nextUnsent returned. */
   markSent(message: OutboxMessage, packetId: number): void;
-  inFlight(): number;
   /** The hub acknowledged packetId: its message leaves. Returns its seq, 0 if unknown. */
   acknowledge(packetId: number): number;
   /** Hands every in-flight packet id to release, then marks all messages unsent. */
@@ -86,9 +91,9 @@ export interface FlashOutboxOptions extends OutboxLimits {
 export const SEGMENT_BYTES = 4064;
 /** Storage's header on every record (measured: getStats().fileBytes = size + 32). */
 export const STORAGE_HEADER_BYTES = 32;
-/** The flash outbox; flashBytes() is what its segments take (Storage adds its headers). */
+/** The flash outbox; flashBytes is what its segments take (Storage adds its headers). */
 export interface FlashOutbox extends TelemetryOutbox {
-  flashBytes(): number;
+  flashBytes: number;
 }
 
 /** The RAM outbox: shed() gives up older messages when memory runs low. */
@@ -103,12 +108,12 @@ export interface RamOutbox extends TelemetryOutbox {
 export function createRamOutbox(limits: OutboxLimits): RamOutbox {
   const queue: OutboxMessage[] = [];
   const maxMessageBytes = limits.maxMessageBytes === undefined ? HUB_MAX_MESSAGE_BYTES : limits.maxMessageBytes;
-  let bytes = 0;
-  let nextSeq = 1;
 
   function dropOldest(onDrop?: (message: OutboxMessage) => void): void {
     const oldest = queue.shift() as OutboxMessage;
-    bytes -= oldest.bag.length + oldest.payload.length;
+    self.size = queue.length;
+    self.sizeBytes -= oldest.bag.length + oldest.payload.length;
+    if (oldest.packetId !== 0) self.inFlight--;
     self.dropped++;
     if (onDrop) onDrop(oldest);
   }
@@ -119,22 +124,14 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
     acknowledged: 0,
     /** Always 0: RAM is not torn. */
     damaged: 0,
+    size: 0,
+    sizeBytes: 0,
+    upcomingSeq: 1,
+    inFlight: 0,
 
     /** Nothing survives a reboot in RAM. */
     load: function (): number {
       return 0;
-    },
-
-    size: function (): number {
-      return queue.length;
-    },
-
-    upcomingSeq: function (): number {
-      return nextSeq;
-    },
-
-    sizeBytes: function (): number {
-      return bytes;
     },
 
     /**
@@ -147,14 +144,15 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
       if (messageId.length === 0) return ERR_BAD_ARGUMENT;
       const size = bag.length + payload.length;
       if (size > maxMessageBytes || size > limits.maxBytes) return ERR_TOO_LARGE;
-      if (limits.refuseNew && queue.length > 0 && (queue.length >= limits.maxMessages || bytes + size > limits.maxBytes)) {
+      if (limits.refuseNew && queue.length > 0 && (queue.length >= limits.maxMessages || self.sizeBytes + size > limits.maxBytes)) {
         self.refused++;
         return ERR_FULL;
       }
-      while (queue.length > 0 && (queue.length >= limits.maxMessages || bytes + size > limits.maxBytes)) dropOldest(onDrop);
-      const message: OutboxMessage = { seq: nextSeq++, messageId: messageId, bag: bag, payload: payload, packetId: 0 };
+      while (queue.length > 0 && (queue.length >= limits.maxMessages || self.sizeBytes + size > limits.maxBytes)) dropOldest(onDrop);
+      const message: OutboxMessage = { seq: self.upcomingSeq++, messageId: messageId, bag: bag, payload: payload, packetId: 0 };
       queue.push(message);
-      bytes += size;
+      self.size = queue.length;
+      self.sizeBytes += size;
       return message.seq;
     },
 
@@ -170,14 +168,8 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
 
     /** Records the packet id the session gave the message. */
     markSent: function (message: OutboxMessage, packetId: number): void {
+      if ((message.packetId !== 0) !== (packetId !== 0) && queue.indexOf(message) >= 0) self.inFlight += packetId !== 0 ? 1 : -1;
       message.packetId = packetId;
-    },
-
-    /** Messages handed to the session and not yet acknowledged. */
-    inFlight: function (): number {
-      let n = 0;
-      for (let i = 0; i < queue.length; i++) if (queue[i].packetId !== 0) n++;
-      return n;
     },
 
     /** The hub acknowledged packetId: the message leaves the outbox. Returns its seq, 0 if unknown. */
@@ -186,7 +178,9 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
         const m = queue[i];
         if (m.packetId === packetId) {
           queue.splice(i, 1);
-          bytes -= m.bag.length + m.payload.length;
+          self.size = queue.length;
+          self.sizeBytes -= m.bag.length + m.payload.length;
+          if (packetId !== 0) self.inFlight--;
           self.acknowledged++;
           return m.seq;
         }
@@ -202,6 +196,7 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
         if (m.packetId !== 0) release(m.packetId);
         m.packetId = 0;
       }
+      self.inFlight = 0;
     },
   };
   return self;

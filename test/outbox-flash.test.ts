@@ -42,14 +42,14 @@ basics("messages come back in order, as stored; acks in any order; nothing left 
   const store = createFlashStore(createPrng(1));
   const o = open(store);
   for (let i = 1; i <= 30; i++) assert.is(o.add(`%24.mid=m${i}&n=${i}`, text(`payload ${i} \xff\x00`), `m${i}`), i);
-  assert.is(o.size(), 30);
+  assert.is(o.size, 30);
   const first = o.nextUnsent() as OutboxMessage;
   assert.equal([first.seq, first.messageId, first.bag, Buffer.from(first.payload).toString("latin1"), first.packetId], [1, "m1", "%24.mid=m1&n=1", "payload 1 \xff\x00", 0]);
   assert.is(o.nextUnsent()?.seq, 1, "nothing moves until markSent");
   o.markSent(first, 11);
   const second = o.nextUnsent() as OutboxMessage;
   o.markSent(second, 12);
-  assert.is(o.inFlight(), 2);
+  assert.is(o.inFlight, 2);
   assert.is(o.acknowledge(12), 2);
   assert.is(o.acknowledge(12), 0, "a duplicate PUBACK is ignored");
   assert.is(o.acknowledge(11), 1);
@@ -61,10 +61,10 @@ basics("messages come back in order, as stored; acks in any order; nothing left 
   }
   assert.equal(sent, Array.from({ length: 28 }, (_, i) => i + 3));
   for (let p = id - 1; p >= 100; p--) o.acknowledge(p); // newest first: the head moves once at the end
-  assert.equal([o.size(), o.sizeBytes(), o.acknowledged, o.inFlight()], [0, 0, 30, 0]);
-  assert.is(open(store).upcomingSeq(), 31, "the tail segment keeps the last seq across a reboot, drained or not");
+  assert.equal([o.size, o.sizeBytes, o.acknowledged, o.inFlight], [0, 0, 30, 0]);
+  assert.is(open(store).upcomingSeq, 31, "the tail segment keeps the last seq across a reboot, drained or not");
   assert.is(segments(store), 1, "every full segment erased; the tail stays for appends");
-  assert.ok(o.flashBytes() <= 256);
+  assert.ok(o.flashBytes <= 256);
 });
 
 basics("acks trim whole segments from the head as they empty", () => {
@@ -76,7 +76,7 @@ basics("acks trim whole segments from the head as they empty", () => {
   for (let i = 0; i < 8; i++) o.markSent(o.nextUnsent() as OutboxMessage, id++);
   for (let p = 1; p <= 8; p++) o.acknowledge(p);
   assert.is(segments(store), 8, "two segments fully acknowledged are gone");
-  assert.is(o.flashBytes(), 8 * 256);
+  assert.is(o.flashBytes, 8 * 256);
   assert.is(queued(o)[0].messageId, "m9");
 });
 
@@ -124,7 +124,7 @@ bounds("full by count: the oldest dropped (reported with its packet id if in fli
   o.add("b", text("x"), "m4", (m) => dropped.push([m.messageId, m.packetId]));
   o.add("b", text("x"), "m5", (m) => dropped.push([m.messageId, m.packetId]));
   assert.equal(dropped, [["m1", 41], ["m2", 0]]);
-  assert.equal([o.dropped, o.size(), o.inFlight()], [2, 3, 0]);
+  assert.equal([o.dropped, o.size, o.inFlight], [2, 3, 0]);
   assert.is(o.acknowledge(41), 0, "a dropped message's late PUBACK is ignored");
   assert.equal(ids(o), ["m3", "m4", "m5"]);
   assert.equal(ids(open(store, { maxMessages: 3 })), ["m3", "m4", "m5"], "the drops are on flash");
@@ -144,7 +144,7 @@ bounds("full by bytes: as many oldest as needed", () => {
   assert.is(o.dropped, 1);
   o.add("t", new Uint8Array(79), "d");
   assert.is(o.dropped, 3);
-  assert.ok(o.sizeBytes() <= 100);
+  assert.ok(o.sizeBytes <= 100);
   assert.equal(ids(o), ["d"]);
 });
 
@@ -156,15 +156,15 @@ bounds("full flash: the oldest segment goes (its messages counted as dropped), o
   assert.is(segments(store), 4);
   o.add("b", text("x".repeat(40)), "m17", (m) => dropped.push(m.messageId));
   assert.equal(dropped, ["m1", "m2", "m3", "m4"]);
-  assert.equal([o.dropped, o.size(), segments(store)], [4, 13, 4]);
-  assert.ok(o.flashBytes() <= 1024);
+  assert.equal([o.dropped, o.size, segments(store)], [4, 13, 4]);
+  assert.ok(o.flashBytes <= 1024);
   assert.is(ids(o)[0], "m5");
 
   const refusing = createFlashStore(createPrng(10));
   const r = open(refusing, { maxFlashBytes: 1024, refuseNew: true });
   for (let i = 1; i <= 16; i++) r.add("b", text("x".repeat(40)), `m${i}`);
   assert.is(r.add("b", text("x".repeat(40)), "m17"), ERR_FULL);
-  assert.equal([r.refused, r.dropped, r.size()], [1, 0, 16]);
+  assert.equal([r.refused, r.dropped, r.size], [1, 0, 16]);
   // Once the hub acknowledged the oldest segment there is room again.
   for (let p = 1; p <= 4; p++) r.markSent(r.nextUnsent() as OutboxMessage, p);
   for (let p = 1; p <= 4; p++) r.acknowledge(p);
@@ -176,7 +176,7 @@ bounds("a store that cannot write -> ERR_NO_SPACE, nothing counted", () => {
   const o = open(store);
   store.powerOff();
   assert.is(o.add("b", text("x"), "m1"), ERR_NO_SPACE);
-  assert.is(o.size(), 0);
+  assert.is(o.size, 0);
 });
 
 bounds.run();
@@ -192,11 +192,11 @@ reboot("a reboot resumes the queue with the original seq and $.mid; new messages
   before.acknowledge(1);
   before.acknowledge(3); // out of order: 2 and 4 were in flight, unacknowledged, at the cut
   const after = open(store);
-  assert.is(after.size(), 8);
+  assert.is(after.size, 8);
   const q = queued(after);
   assert.equal(q.map((m) => m.seq), [2, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(q.map((m) => m.bag), [2, 4, 5, 6, 7, 8, 9, 10].map((n) => `%24.mid=boot1-${n}`));
-  assert.is(after.upcomingSeq(), 11);
+  assert.is(after.upcomingSeq, 11);
   assert.is(after.add("%24.mid=boot2-1", text("new"), "boot2-1"), 11, "seq continues after the boot");
   assert.equal(ids(after).slice(-2), ["boot1-10", "boot2-1"]);
 });
@@ -228,7 +228,7 @@ reboot("a corrupted record in the middle is skipped and counted; the ones after 
   const again = open(store, { segmentBytes: 4096 });
   assert.equal(ids(again), ["m1", "m2", "m4", "m6"]);
   assert.is(again.damaged, 2);
-  assert.is(again.size(), 4);
+  assert.is(again.size, 4);
   assert.ok(again.add("b", text("next"), "m7") > 0, "a damaged segment is sealed: the next message starts a new one");
   assert.is(segments(store), 2);
   assert.equal(ids(open(store, { segmentBytes: 4096 })), ["m1", "m2", "m4", "m6", "m7"]);

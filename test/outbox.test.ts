@@ -10,7 +10,7 @@ const outbox = suite("outbox");
 
 outbox("messages leave only when acknowledged, in any ack order", () => {
   const o = createRamOutbox({ maxMessages: 10, maxBytes: 10000 });
-  assert.is(o.upcomingSeq(), 1);
+  assert.is(o.upcomingSeq, 1);
   const a = o.add("t/a", bytes(3), "m1");
   const b = o.add("t/b", bytes(3), "m2");
   assert.equal([a, b], [1, 2]);
@@ -20,13 +20,13 @@ outbox("messages leave only when acknowledged, in any ack order", () => {
   assert.is(second.messageId, "m2");
   o.markSent(second, 8);
   assert.is(o.nextUnsent(), undefined);
-  assert.is(o.inFlight(), 2);
+  assert.is(o.inFlight, 2);
   assert.is(o.acknowledge(8), b);
   assert.is(o.acknowledge(8), 0, "a duplicate PUBACK is ignored");
-  assert.is(o.size(), 1);
+  assert.is(o.size, 1);
   assert.is(o.acknowledge(7), a);
-  assert.is(o.size(), 0);
-  assert.is(o.sizeBytes(), 0);
+  assert.is(o.size, 0);
+  assert.is(o.sizeBytes, 0);
   assert.is(o.acknowledged, 2);
 });
 
@@ -36,7 +36,7 @@ outbox("full by count -> the oldest is dropped, counted and reported", () => {
   for (let i = 1; i <= 5; i++) o.add("t", bytes(1), `m${i}`, (m) => dropped.push(m.messageId));
   assert.equal(dropped, ["m1", "m2"]);
   assert.is(o.dropped, 2);
-  assert.is(o.size(), 3);
+  assert.is(o.size, 3);
   assert.is(o.nextUnsent()?.messageId, "m3");
 });
 
@@ -48,7 +48,7 @@ outbox("full by bytes -> as many oldest as needed are dropped", () => {
   assert.is(o.dropped, 1);
   o.add("t", bytes(79), "d"); // 40 + 60 + 80 > 100: "b" and "c" go
   assert.is(o.dropped, 3);
-  assert.ok(o.sizeBytes() <= 100);
+  assert.ok(o.sizeBytes <= 100);
 });
 
 outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing dropped", () => {
@@ -58,7 +58,7 @@ outbox("above the hub's limit or the outbox bound -> ERR_TOO_LARGE, nothing drop
   const small = createRamOutbox({ maxMessages: 10, maxBytes: 50 });
   assert.is(small.add("t", bytes(60), "big"), ERR_TOO_LARGE);
   assert.is(o.add("t", bytes(1), ""), ERR_BAD_ARGUMENT, "every message needs an id");
-  assert.is(o.size(), 1);
+  assert.is(o.size, 1);
   assert.is(o.dropped, 0);
 });
 
@@ -84,7 +84,7 @@ outbox("a move to another hub -> in-flight ids released, every message goes out 
   o.forEachInFlight((id) => released.push(id));
   assert.equal(released, [5]);
   assert.is(o.nextUnsent()?.messageId, "a");
-  assert.is(o.inFlight(), 0);
+  assert.is(o.inFlight, 0);
 });
 
 outbox.run();

@@ -374,7 +374,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
         telemetryAcknowledged: outbox.acknowledged,
         telemetryDropped: outbox.dropped,
         telemetryRefused: outbox.refused,
-        outboxSize: outbox.size(),
+        outboxSize: outbox.size,
         outboxDamaged: outbox.damaged,
         dpsRegistrations: stats.dpsRegistrations,
         dpsPolls: stats.dpsPolls,

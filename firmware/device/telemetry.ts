@@ -43,7 +43,7 @@ export function createTelemetry(core: Core): Telemetry {
     : createRamOutbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew });
   const recovered = outbox.load();
   if (recovered > 0 || outbox.damaged > 0) {
-    core.log(LOG_INFO, "outbox: " + recovered + " messages queued before the boot; next seq " + outbox.upcomingSeq() +
+    core.log(LOG_INFO, "outbox: " + recovered + " messages queued before the boot; next seq " + outbox.upcomingSeq +
       (outbox.damaged > 0 ? "; " + outbox.damaged + " damaged records skipped" : ""));
   }
   const bootId = (hal.random32() >>> 0).toString(16);
@@ -65,7 +65,7 @@ export function createTelemetry(core: Core): Telemetry {
 
     send: function (body: string | Uint8Array, properties: PropertyBag | undefined): number {
       const payload = typeof body === "string" ? utf8Bytes(body) : body;
-      const messageId = bootId + "-" + outbox.upcomingSeq();
+      const messageId = bootId + "-" + outbox.upcomingSeq;
       const bag: PropertyBag = { "$.mid": messageId };
       if (properties) {
         const names = Object.keys(properties);
@@ -104,7 +104,7 @@ export function createTelemetry(core: Core): Telemetry {
     },
 
     shed: function (): void {
-      if (!config.outboxPersist) (outbox as RamOutbox).shed(outbox.size() >> 1, dropped);
+      if (!config.outboxPersist) (outbox as RamOutbox).shed(outbox.size >> 1, dropped);
     },
   };
   return telemetry;

@@ -128,7 +128,7 @@ export default function createUpdates(core: Core, seed: unknown): Updates {
   }
 
   function drained(): boolean {
-    return core.telemetry.outbox.size() === 0 && core.twin.drained();
+    return core.telemetry.outbox.size === 0 && core.twin.drained();
   }
 
   const updates: Updates = {

@@ -53,7 +53,7 @@ probe("500 messages of 200 bytes accepted into flash", function () {
     const seq = o.add("%24.mid=boot1-" + i, bytes(payload), "boot1-" + i);
     if (seq !== i) return "message " + i + " gave " + seq;
   }
-  return o.size() === COUNT || "size " + o.size();
+  return o.size === COUNT || "size " + o.size;
 });
 figure("outbox.add_ms_per_msg", Math.round((Date.now() - started) / COUNT * 10) / 10);
 const full = used();
@@ -80,7 +80,7 @@ probe("sent in order with the original ids and bytes, each acknowledged: segment
     packetId = packetId === 65535 ? 1 : packetId + 1;
   }
   const left = store.list(OUTBOX_SEGMENT_PREFIX).length;
-  return (restarted.size() === 0 && restarted.nextUnsent() === undefined && left === 1) || "size " + restarted.size() + ", segments " + left;
+  return (restarted.size === 0 && restarted.nextUnsent() === undefined && left === 1) || "size " + restarted.size + ", segments " + left;
 });
 // Flash taken per message: new records (with Storage's headers) that become trash once
 // erased; acks program bytes in place and take none.

@@ -40,7 +40,7 @@ if (storage.read("obxdrain") !== undefined) {
     outbox.markSent(message, 1);
     if (outbox.acknowledge(1) > 0) acked++;
   }
-  console.log("DRAINED " + acked + " " + outbox.size() + " " + store.list("obx.").length);
+  console.log("DRAINED " + acked + " " + outbox.size + " " + store.list("obx.").length);
 } else {
   let n = 0;
   const next = function (): void {

@@ -70,7 +70,7 @@ outbox("more than the window -> 7 in flight; each PUBACK lets the next one out",
   session.open.delete(first);
   core.telemetry.outbox.acknowledge(first);
   assert.is(core.telemetry.outbox.acknowledged, 1);
-  assert.is(core.telemetry.outbox.size(), 9);
+  assert.is(core.telemetry.outbox.size, 9);
   core.telemetry.pump(core.hal.t);
   assert.equal(payloads(session).slice(7), ["m7"]);
 });
@@ -114,7 +114,7 @@ outbox("low memory -> a RAM outbox keeps its newer half", () => {
   const { core, session } = telemetryCore();
   for (let i = 0; i < 6; i++) core.telemetry.send("m" + i, undefined);
   core.telemetry.shed();
-  assert.is(core.telemetry.outbox.size(), 3);
+  assert.is(core.telemetry.outbox.size, 3);
   assert.is(core.telemetry.outbox.dropped, 3);
   core.telemetry.pump(core.hal.t);
   assert.equal(payloads(session), ["m3", "m4", "m5"]);

@@ -35,7 +35,7 @@ function updatesCore(): UpdatesCore {
     drained: () => twinDrained.value,
     reportOta: (json: string) => reports.push(json),
   });
-  core.telemetry = standIn<Telemetry>("telemetry", core.calls, { outbox: { size: () => 0 } });
+  core.telemetry = standIn<Telemetry>("telemetry", core.calls, { outbox: { size: 0 } });
   (core.policy as { state: number }).state = STATE_HUB_CONNECTED;
   return { core, reports, twinDrained };
 }
