@@ -145,42 +145,7 @@ export function createLink(core: Core): Link {
     },
 
     events: function (kind: number, connack: () => void, suback: () => void, puback: (id: number) => void): SessionEvents {
-      return {
-        send: function (bytes: Uint8Array) {
-          if (link.kind === kind) link.write(bytes);
-        },
-        connack: function (code: number) {
-          link.connackCode = code;
-          if (code === 0) connack();
-        },
-        message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
-          core.stats.received++;
-          // Cannot happen while full() pauses the session; if it did, a QoS 1 message would be
-          // left unacknowledged (sent again after the next reconnection).
-          if (link.inbound.length >= MAX_INBOUND) return false;
-          // A copy, as the payload is a view of the receive chunk. Not payload.slice(0): on
-          // Espruino that gives a plain Array, a variable per byte (8 KB would take 8,000).
-          link.inbound.push({ topic: topic, payload: new Uint8Array(payload), qos: qos, packetId: packetId, tooLarge: 0 });
-          return qos === 0;
-        },
-        oversized: function (topic: string, qos: number, packetId: number, size: number) {
-          // Skipped unread and acknowledged by the session: the link stays up. What it was
-          // (a twin answer, a method call, C2D) is dealt with after the session call.
-          core.stats.received++;
-          core.stats.tooLarge++;
-          if (link.inbound.length < MAX_INBOUND) link.inbound.push({ topic: topic, payload: EMPTY, qos: qos, packetId: packetId, tooLarge: size });
-        },
-        full: function () {
-          return link.inbound.length >= MAX_INBOUND;
-        },
-        puback: puback,
-        suback: suback,
-        // No unsuback: the device never unsubscribes.
-        closed: function (reason: number) {
-          link.closeLater = kind;
-          link.closeCode = reason;
-        },
-      };
+      return sessionEvents(link, core, kind, connack, suback, puback);
     },
   };
 
@@ -198,6 +163,48 @@ export function createLink(core: Core): Link {
   }
 
   return link;
+}
+
+/** The events of a session used on links of `kind` (Link.events). A top-level function: the
+ *  closures of a function declared inside another each carry a copy of the scope chain (about
+ *  3 JsVars each, for the life of the session). */
+function sessionEvents(link: Link, core: Core, kind: number, connack: () => void, suback: () => void, puback: (id: number) => void): SessionEvents {
+  return {
+    send: function (bytes: Uint8Array) {
+      if (link.kind === kind) link.write(bytes);
+    },
+    connack: function (code: number) {
+      link.connackCode = code;
+      if (code === 0) connack();
+    },
+    message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
+      core.stats.received++;
+      // Cannot happen while full() pauses the session; if it did, a QoS 1 message would be
+      // left unacknowledged (sent again after the next reconnection).
+      if (link.inbound.length >= MAX_INBOUND) return false;
+      // A copy, as the payload is a view of the receive chunk. Not payload.slice(0): on
+      // Espruino that gives a plain Array, a variable per byte (8 KB would take 8,000).
+      link.inbound.push({ topic: topic, payload: new Uint8Array(payload), qos: qos, packetId: packetId, tooLarge: 0 });
+      return qos === 0;
+    },
+    oversized: function (topic: string, qos: number, packetId: number, size: number) {
+      // Skipped unread and acknowledged by the session: the link stays up. What it was
+      // (a twin answer, a method call, C2D) is dealt with after the session call.
+      core.stats.received++;
+      core.stats.tooLarge++;
+      if (link.inbound.length < MAX_INBOUND) link.inbound.push({ topic: topic, payload: EMPTY, qos: qos, packetId: packetId, tooLarge: size });
+    },
+    full: function () {
+      return link.inbound.length >= MAX_INBOUND;
+    },
+    puback: puback,
+    suback: suback,
+    // No unsuback: the device never unsubscribes.
+    closed: function (reason: number) {
+      link.closeLater = kind;
+      link.closeCode = reason;
+    },
+  };
 }
 
 /** Opens an MQTT connection (hub or DPS) on the link: socket, CONNECT, and on a socket end
