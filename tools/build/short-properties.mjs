@@ -1,7 +1,7 @@
 // Short property names for the minified device bundles. Espruino keeps a property's name in
 // the variable that holds the property: a name of up to 8 characters fits in it, a longer one
 // takes a second JsVar (a third from 23). Terser shortens local names but not property names,
-// so every long name of a live object cost one more variable: about 100 after boot. The names
+// so every long name of a live object cost one more variable: about 80 after boot. The names
 // below are the client's own, on objects that never leave it. Only the client's modules
 // (CLIENT_DIRS: its firmware, its HAL, its interpreter tests) are touched: as rollup reads
 // each, markProperties gives the listed names a suffix (MARK); the minified output then
