@@ -44,19 +44,22 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   const empty = packet.payload;
   // The window: `size` slots in parallel arrays, created once. A slot is
   // free when its kind is FREE; order[] numbers publishes so resends keep their order (§4.6).
-  // Numbers go in typed arrays of two kinds only (the interpreter makes a prototype for each
-  // kind in use, about 8 JsVars): measured on the interpreter, a plain array of 8 takes 10
-  // JsVars, 19 once its numbers pass about 8,000 (packet ids, times, the order after a
-  // while), a Uint8Array 4 and a Float64Array 8.
+  // Kinds and RETAIN flags in Uint8Arrays: about 4 JsVars each on Espruino, where a plain
+  // array of 8 takes 10. The other numbers stay in plain arrays: a typed array of another
+  // kind would make the interpreter build that kind's prototype (about 8 JsVars) when the
+  // first hub session is made, a moment when a small pool may be short of memory.
   const kind = new Uint8Array(size);
   /** 1: publish with RETAIN. */
   const retains = new Uint8Array(size);
-  const ids = new Float64Array(size);
-  const order = new Float64Array(size);
-  const sentAt = new Float64Array(size);
+  const ids: number[] = [];
+  const order: number[] = [];
+  const sentAt: number[] = [];
   const topics: string[] = [];
   const payloads: Uint8Array[] = [];
   for (let i = 0; i < size; i++) {
+    ids.push(0);
+    order.push(0);
+    sentAt.push(0);
     topics.push("");
     payloads.push(empty);
   }
