@@ -133,7 +133,7 @@ function waitFor(condition: () => boolean, run: Booted, timeoutMs?: number): Pro
 }
 
 /** JsVar ceilings on a 16,383-variable pool (espruino-esp32), a little above what the client
- *  takes (December 2026: about 1,580 / 2,130 with SAS, 1,580 / 2,410 with X.509): after boot, and
+ *  takes (December 2026: about 1,580 / 2,120 with SAS, 1,580 / 2,400 with X.509): after boot, and
  *  while connected beyond the TLS socket (whose own share, measured apart, varies by about
  *  250 from run to run, hence the wider margin). */
 const JSVAR_CEILINGS = {
