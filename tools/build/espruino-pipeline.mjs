@@ -11,6 +11,7 @@ import { minify } from "terser";
 import * as acorn from "acorn";
 import { checkBundle } from "./espruino-gate.mjs";
 import { SHORT_PROPERTIES, isClientModule, markProperties, shortenProperties } from "./short-properties.mjs";
+import { applyEdits } from "./source-edits.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Our Espruino-safe TypeScript helpers, standing in for tslib. */
@@ -680,14 +681,6 @@ function wrapperOf(code) {
     throw new Error("flatten: expected the bundle to be one `!function(){...}()` statement");
   }
   return fn;
-}
-
-/** Replaces [from, to) ranges with text; ranges must not overlap (an insertion may sit at
- *  the start of a removal: the later end goes first). */
-function applyEdits(code, edits) {
-  edits.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
-  for (const [from, to, text] of edits) code = code.slice(0, from) + text + code.slice(to);
-  return code;
 }
 
 /**

@@ -21,6 +21,7 @@
 import * as acorn from "acorn";
 import { full } from "acorn-walk";
 import { relative, sep } from "node:path";
+import { applyEdits } from "./source-edits.mjs";
 
 export const SHORT_PROPERTIES = [
   // The connection policy: its state, its methods, its configuration, the fleet's plan.
@@ -84,12 +85,6 @@ function identifiers(code, sourceType, visit) {
   return found;
 }
 
-function applyRenames(code, edits) {
-  edits.sort((a, b) => b[0] - a[0]);
-  for (const [from, to, text] of edits) code = code.slice(0, from) + text + code.slice(to);
-  return code;
-}
-
 /**
  * A client module as rollup reads it: each listed property (`a.name`, `{name: ...}`) gets the
  * suffix MARK. A build error when a listed name appears as a string (it may be read by name)
@@ -109,7 +104,7 @@ export function markProperties(code, names) {
     if (id.name.endsWith(MARK)) throw new Error("short properties: the code already has a property " + id.name);
     if (listed.has(id.name)) edits.push([id.end, id.end, MARK]);
   }
-  return applyRenames(code, edits);
+  return applyEdits(code, edits);
 }
 
 /**
@@ -133,5 +128,5 @@ export function shortenProperties(code, names, minified) {
       edits.push([id.start, id.end, minified ? short.get(name) : name]);
     } else if (minified && taken.has(id.name)) throw new Error("short properties: the code already has a property " + id.name);
   }
-  return applyRenames(code, edits);
+  return applyEdits(code, edits);
 }
