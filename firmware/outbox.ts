@@ -168,7 +168,8 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
 
     /** Records the packet id the session gave the message. */
     markSent: function (message: OutboxMessage, packetId: number): void {
-      if ((message.packetId !== 0) !== (packetId !== 0) && queue.indexOf(message) >= 0) self.inFlight += packetId !== 0 ? 1 : -1;
+      // The message nextUnsent returned: queued, so no search of the queue on every send.
+      if ((message.packetId !== 0) !== (packetId !== 0)) self.inFlight += packetId !== 0 ? 1 : -1;
       message.packetId = packetId;
     },
 
