@@ -25,27 +25,30 @@ const LED_CONNECTING = [500, 500];
 const LED_FAILING = [100, 200, 100, 1600];
 const LED_CONNECTED = [1];
 
-function startLed(hal: EspruinoHal): (pattern: number[]) => void {
+/** The status LED: led(pattern) starts a pattern, and the same function, called by its own
+ *  timer with no pattern, takes the next step (one function instead of two: 5 JsVars). */
+function startLed(hal: EspruinoHal): (pattern?: number[]) => void {
   let pattern: number[] = [];
   let step = 0;
   let timer = 0;
-  function next(): void {
-    timer = 0;
-    const on = step % 2 === 0;
-    hal.board.setLed(on);
+  const led = function (p?: number[]): void {
+    if (p) {
+      if (!hal.board.hasLed || p === pattern) return;
+      pattern = p;
+      step = 0;
+      if (timer !== 0) hal.timers.clearTimer(timer);
+      timer = 0;
+      if (p.length === 1) {
+        hal.board.setLed(true);
+        return;
+      }
+    }
+    hal.board.setLed(step % 2 === 0);
     const ms = pattern[step];
     step = (step + 1) % pattern.length;
-    timer = hal.timers.setTimer(ms, next);
-  }
-  return function (p: number[]): void {
-    if (!hal.board.hasLed || p === pattern) return;
-    pattern = p;
-    step = 0;
-    if (timer !== 0) hal.timers.clearTimer(timer);
-    timer = 0;
-    if (p.length === 1) hal.board.setLed(true);
-    else next();
+    timer = hal.timers.setTimer(ms, led);
   };
+  return led;
 }
 
 /**
@@ -111,12 +114,6 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   let sent = 0;
   let status = "Disconnected";
 
-  function sample(): number {
-    const used = hal.system.memory().used;
-    if (used > peak) peak = used;
-    return used;
-  }
-
   if (config.watchdogSeconds > 0 && hal.board.enableWatchdog(config.watchdogSeconds)) {
     log(LOG_INFO, "watchdog armed: " + config.watchdogSeconds + " s");
   }
@@ -124,7 +121,9 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   const device = createDevice(config, hal);
   device.onStatus(function (s: string, reason: string) {
     status = s + (reason !== "None" ? " (" + reason + ")" : "");
-    sample();
+    // The peak is sampled here and every heartbeat (inline: a helper would be a function).
+    const used = hal.system.memory().used;
+    if (used > peak) peak = used;
     if (s === "Connected") led(LED_CONNECTED);
     else if (reason === "NoNetwork") led(LED_NO_NETWORK);
     else if (s === "Stopped" || reason === "BadCredential" || reason === "DeviceDisabled" || reason === "RetryExpired") led(LED_FAILING);
@@ -135,7 +134,7 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   // keeps. Measured before start(): a start with a cached hub connects at once, and on the
   // Linux build the TLS buffers come out of the same pool.
   hal.timers.setTimer(0, function () {
-    const booted = hal.board.collectMemory();
+    const booted = hal.system.memory(true);
     peak = booted.used;
     log(LOG_INFO, "azure-iot on Espruino " + hal.board.version + ": memory after boot " + booted.used + "/" + booted.total + " jsvars");
     if (config.tls) log(hal.board.tlsVerifies ? LOG_INFO : LOG_WARN, "TLS: " + (hal.board.tlsVerifies ? "the server is verified against " + config.ca.length + " CA certificate(s) and its name" : "this interpreter does not verify the server (stock Espruino)"));
@@ -148,31 +147,29 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
     }
   });
 
-  function statusLine(): void {
-    const m = hal.board.collectMemory();
-    const st = device.stats();
-    const up = Math.floor((hal.clock.nowMs() - bootMs) / 1000);
-    log(LOG_INFO, "status " + status + "; up " + up + " s; memory " + m.used + "/" + m.total + " jsvars, peak " + peak +
-      "; telemetry sent " + st.telemetryAcknowledged + "/" + st.telemetryAccepted + ", queued " + st.outboxSize +
-      "; network " + (hal.network.isUp() ? "up" : "down") + ", clock " + (hal.clock.isSynced() ? "set" : "not set"));
-  }
-
-  /** The demo application: a counter, the uptime and the memory in use. */
-  function sendDemoTelemetry(): void {
-    sent++;
-    const body = JSON.stringify({ n: sent, uptimeS: Math.floor((hal.clock.nowMs() - bootMs) / 1000), jsvars: sample() });
-    const seq = device.sendTelemetry(body, { "$.ct": "application/json", "$.ce": "utf-8" });
-    if (seq < 0) log(LOG_WARN, "telemetry not queued (" + seq + ")");
-  }
-
+  /** The heartbeat, the status line and the demo application (a counter, the uptime and the
+   *  memory in use) in one function: each function the application keeps costs about 5 JsVars. */
   function heartbeat(): void {
     // Re-armed first: a throwing step must not end the heartbeat (and starve the watchdog).
     hal.timers.setTimer(HEARTBEAT_MS, heartbeat);
     if (config.watchdogSeconds > 0) hal.board.kickWatchdog();
     beats++;
-    sample();
-    if (beats % config.statusIntervalSeconds === 0) statusLine();
-    if (config.telemetryIntervalSeconds > 0 && beats % config.telemetryIntervalSeconds === 0) sendDemoTelemetry();
+    const used = hal.system.memory().used;
+    if (used > peak) peak = used;
+    const up = Math.floor((hal.clock.nowMs() - bootMs) / 1000);
+    if (beats % config.statusIntervalSeconds === 0) {
+      const m = hal.system.memory(true);
+      const st = device.stats();
+      log(LOG_INFO, "status " + status + "; up " + up + " s; memory " + m.used + "/" + m.total + " jsvars, peak " + peak +
+        "; telemetry sent " + st.telemetryAcknowledged + "/" + st.telemetryAccepted + ", queued " + st.outboxSize +
+        "; network " + (hal.network.isUp() ? "up" : "down") + ", clock " + (hal.clock.isSynced() ? "set" : "not set"));
+    }
+    if (config.telemetryIntervalSeconds > 0 && beats % config.telemetryIntervalSeconds === 0) {
+      sent++;
+      const body = JSON.stringify({ n: sent, uptimeS: up, jsvars: used });
+      const seq = device.sendTelemetry(body, { "$.ct": "application/json", "$.ce": "utf-8" });
+      if (seq < 0) log(LOG_WARN, "telemetry not queued (" + seq + ")");
+    }
   }
   hal.timers.setTimer(HEARTBEAT_MS, heartbeat);
   return device;

@@ -46,8 +46,6 @@ export interface EspruinoBoard {
   /** Arms the hardware watchdog: the board resets unless kickWatchdog() runs within seconds. */
   enableWatchdog(seconds: number): boolean;
   kickWatchdog(): void;
-  /** process.memory() after a garbage collection: slower than system.memory(), for status lines. */
-  collectMemory(): MemoryFigures;
   /** Interpreter version, e.g. "2v29". */
   version: string;
   /** True when tls.connect enforces a given ca and checks the host name (an interpreter built
@@ -64,10 +62,9 @@ export interface EspruinoHal extends Hal {
 export function createEspruinoStore(): Store {
   const storage = require("Storage");
   return {
-    read: function (name: string) {
-      const data = storage.read(name);
-      return data === undefined ? undefined : data;
-    },
+    // Storage's own (a flash-backed string, undefined when missing); a wrapper would cost a
+    // function.
+    read: storage.read,
     write: function (name: string, data: string) {
       // Names above 28 characters are silently truncated by Storage: refuse them instead.
       if (name.length > 28 || data.length === 0) return false;
@@ -116,12 +113,22 @@ function wifiModule(): EspWifiModule | undefined {
   }
 }
 
+/** Letters then digits ("D2", "LED1"): the only globals findLed reads. Not a RegExp: the
+ *  first one a program uses makes RegExp.prototype, which stays (5 JsVars). */
+function pinName(name: string): boolean {
+  let i = 0;
+  while (i < name.length && name.charCodeAt(i) >= 65 && name.charCodeAt(i) <= 90) i++;
+  const letters = i;
+  while (i < name.length && name.charCodeAt(i) >= 48 && name.charCodeAt(i) <= 57) i++;
+  return letters > 0 && i > letters && i === name.length;
+}
+
 /** The LED pin: a configured name ("D2"), or LED1 where the board defines it. Reading an
  *  unknown global name gives undefined, never an error. */
 function findLed(name: string | undefined): Pin | undefined {
   if (name === "off") return undefined;
   const wanted = name ? name : "LED1";
-  if (!/^[A-Z]+[0-9]+$/.test(wanted)) return undefined;
+  if (!pinName(wanted)) return undefined;
   const pin = (global as unknown as { [name: string]: unknown })[wanted];
   return typeof pin === "number" || (typeof pin === "object" && pin !== null) ? (pin as Pin) : undefined;
 }
@@ -267,9 +274,8 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
         if (id > 0) clearTimeout(id);
       },
     },
-    random32: function () {
-      return E.hwRand() >>> 0;
-    },
+    // Espruino's own (signed: the HAL allows it); a wrapper would cost a function.
+    random32: E.hwRand,
     net: {
       connect: function (o: SocketOptions, events: SocketEvents) {
         const socket = connectSocket(o, events, options.hosts, verifies);
@@ -298,8 +304,8 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
     system: {
       // Espruino's own functions, not wrappers: a native function costs one JsVar, ours four.
       reboot: E.reboot,
-      memory: function (): MemoryFigures {
-        const m = process.memory(false);
+      memory: function (collect?: boolean): MemoryFigures {
+        const m = process.memory(collect === true);
         return { used: m.usage, total: m.total, unit: "jsvars" };
       },
       log: log,
@@ -327,10 +333,6 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
         }
       },
       kickWatchdog: E.kickWatchdog,
-      collectMemory: function (): MemoryFigures {
-        const m = process.memory();
-        return { used: m.usage, total: m.total, unit: "jsvars" };
-      },
       version: String(process.version),
       tlsVerifies: verifies,
     },

@@ -111,7 +111,8 @@ export const LOG_DEBUG = 3;
 
 export interface System {
   reboot(): void;
-  memory(): MemoryFigures;
+  /** collect: after a garbage collection, where there is one (slower: for status lines). */
+  memory(collect?: boolean): MemoryFigures;
   /** One line, no secrets. Level is one of LOG_*. */
   log(level: number, message: string): void;
 }
@@ -119,7 +120,9 @@ export interface System {
 export interface Hal {
   clock: Clock;
   timers: Timers;
-  /** A uniformly random unsigned 32-bit integer (hardware RNG on the device). */
+  /** 32 uniformly random bits (hardware RNG on the device), as a signed or an unsigned
+   *  integer: callers take the bits they need (`>>> 0`, `& 0x7fffffff`). On Espruino it is
+   *  E.hwRand itself, which gives a signed one. */
   random32(): number;
   net: Net;
   store: Store;
