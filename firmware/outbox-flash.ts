@@ -1,6 +1,6 @@
 // The telemetry outbox in flash: every accepted message is on flash before add() returns, so a
 // power cut, a watchdog reset or an update's reboot loses nothing the application was told was
-// accepted; after a boot, load() finds what is still queued and it goes out first, in order,
+// accepted; after a boot, the new outbox finds what is still queued and it goes out first, in order,
 // with its original $.mid (the property bag is stored as it was encoded).
 //
 // Why segments written in place, acks as one programmed byte and compaction by whole
@@ -319,17 +319,29 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     sendOff = headOff;
   }
 
-  /** Scans the segments a previous boot left: counts what is queued and damaged, finds the
-   *  head, the tail and the next seq, erases segments with nothing queued. */
-  function load(): number {
+  const self: FlashOutbox = {
+    dropped: 0,
+    refused: 0,
+    acknowledged: 0,
+    damaged: 0,
+    size: 0,
+    sizeBytes: 0,
+    upcomingSeq: 1,
+    flashBytes: 0,
+    inFlight: 0,
+    recovered: 0,
+    add: add,
+    nextUnsent: nextUnsent,
+    markSent: markSent,
+    acknowledge: acknowledge,
+    forEachInFlight: forEachInFlight,
+  };
+
+  // The scan of what a previous boot left, once, as the outbox is made: counts what is queued
+  // and damaged, finds the head, the tail and the next seq, erases segments with nothing
+  // queued. Called on the spot: a function kept for it would live as long as the outbox.
+  self.recovered = (function (): number {
     const ids = segmentNumbers(store.list(prefix), prefix);
-    self.size = 0;
-    self.sizeBytes = 0;
-    self.flashBytes = 0;
-    flightIds = [];
-    flightSegs = [];
-    flightOffs = [];
-    self.inFlight = 0;
     if (ids.length === 0) {
       headSeg = tailSeg + 1;
       headOff = 0;
@@ -387,24 +399,6 @@ export function createFlashOutbox(limits: FlashOutboxOptions): FlashOutbox {
     sendSeg = headSeg;
     sendOff = headOff;
     return self.size;
-  }
-
-  const self: FlashOutbox = {
-    dropped: 0,
-    refused: 0,
-    acknowledged: 0,
-    damaged: 0,
-    size: 0,
-    sizeBytes: 0,
-    upcomingSeq: 1,
-    flashBytes: 0,
-    inFlight: 0,
-    load: load,
-    add: add,
-    nextUnsent: nextUnsent,
-    markSent: markSent,
-    acknowledge: acknowledge,
-    forEachInFlight: forEachInFlight,
-  };
+  })();
   return self;
 }

@@ -52,8 +52,8 @@ export interface TelemetryOutbox {
   upcomingSeq: number;
   /** Messages handed to the session and not yet acknowledged. */
   inFlight: number;
-  /** Picks up what a previous boot left queued; returns how many messages. */
-  load(): number;
+  /** Messages a previous boot left queued, found as the outbox was made (0 in RAM). */
+  recovered: number;
   /** Accepts a message: its sequence number once it is safely queued, or a negative status
    *  (ERR_TOO_LARGE, ERR_BAD_ARGUMENT, ERR_FULL when full and refusing, ERR_NO_SPACE). */
   add(bag: string, payload: Uint8Array, messageId: string, onDrop?: (message: OutboxMessage) => void): number;
@@ -128,11 +128,8 @@ export function createRamOutbox(limits: OutboxLimits): RamOutbox {
     sizeBytes: 0,
     upcomingSeq: 1,
     inFlight: 0,
-
     /** Nothing survives a reboot in RAM. */
-    load: function (): number {
-      return 0;
-    },
+    recovered: 0,
 
     /**
      * Accepts a message. Returns its sequence number, or ERR_TOO_LARGE (above the hub's

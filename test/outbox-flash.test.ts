@@ -16,9 +16,7 @@ const crc = (data: Uint8Array | string) => crc32(typeof data === "string" ? Buff
 const text = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
 
 function open(store: FlashStore, over: Partial<FlashOutboxOptions> = {}): FlashOutbox {
-  const o = createFlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 1 << 20, maxFlashBytes: 1 << 20, segmentBytes: 256, ...over });
-  o.load();
-  return o;
+  return createFlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 1 << 20, maxFlashBytes: 1 << 20, segmentBytes: 256, ...over });
 }
 
 /** Every queued message in send order (handed out, then all released again). */

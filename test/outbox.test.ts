@@ -72,7 +72,7 @@ outbox("full with refuseNew -> the new message is refused and counted, the queue
   assert.is(o.refused, 1);
   assert.is(o.dropped, 0);
   assert.is(o.nextUnsent()?.messageId, "m1");
-  assert.is(o.load(), 0, "nothing survives a reboot in RAM");
+  assert.is(o.recovered, 0, "nothing survives a reboot in RAM");
 });
 
 outbox("a move to another hub -> in-flight ids released, every message goes out again", () => {

@@ -19,6 +19,13 @@ export const LINK_DPS = 1;
 export const LINK_HUB = 2;
 export const LINK_DOWNLOAD = 3;
 
+/** The earlier of two deadlines, -1 meaning none (wrap-safe). */
+export function earliest(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return b - a < 0 ? b : a;
+}
+
 /** A PUBLISH received, held until the session call that delivered it has returned. */
 export interface Inbound {
   topic: string;

@@ -124,13 +124,13 @@ export function createHub(core: Core): Hub {
     }
     hub.subscribing = true;
     core.hubSession!.subscribe(topics, qos, core.now());
-    core.twin.connacked();
+    core.twin.connected(false);
     core.policy.hubConnected(core.now());
   }
 
   function subscribed(): void {
     hub.subscribing = false;
-    core.twin.connected();
+    core.twin.connected(true);
     // Subscribed as well as connected: the application works, an update on trial confirms.
     if (core.updates) core.updates.connected();
   }

@@ -19,7 +19,7 @@ import { PropertyBag } from "../azure/hub-topics";
 import { SESSION_UP } from "../mqtt/session";
 import { APP_VERSION } from "../version";
 import { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
-import { Core, Inbound, Provisioning, Updates, LINK_DPS, LINK_HUB } from "./core";
+import { Core, Inbound, Provisioning, Updates, LINK_DPS, LINK_HUB, earliest } from "./core";
 import { createLink, MAX_INBOUND } from "./link";
 import { createHub } from "./hub";
 import { createTwin } from "./twin";
@@ -44,12 +44,6 @@ const LOW_MEMORY_SHIFT = 4;
 const MEMORY_CHECK_MS = 1000;
 /** When a timer run is cut short (out of memory), the next one this much later. */
 const INTERRUPTED_RETRY_MS = 1000;
-
-function earliest(a: number, b: number): number {
-  if (a < 0) return b;
-  if (b < 0) return a;
-  return b - a < 0 ? b : a;
-}
 
 export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceOptions): Device {
   const log = hal.system.log;
@@ -208,8 +202,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       const delay = session.tick(t);
       if (delay >= 0) at = earliest(at, t + delay);
     }
-    if (core.policy.state === STATE_HUB_CONNECTED) at = core.twin.deadline(at, earliest);
-    at = core.methods.deadline(at, earliest);
+    at = earliest(at, core.twin.timers(t, core.policy.state === STATE_HUB_CONNECTED, false));
+    at = earliest(at, core.methods.timers(t, false));
     if (core.updates) at = earliest(at, core.updates.nextDeadline());
     if (at === timerAt && timer !== 0) return;
     if (timer !== 0) hal.timers.clearTimer(timer);
@@ -235,8 +229,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     const policy = core.policy;
     policy.setClockSynced(hal.clock.isSynced());
     if (core.link.session) core.link.session.tick(t);
-    core.twin.timers(t, policy.state === STATE_HUB_CONNECTED);
-    core.methods.timers(t);
+    core.twin.timers(t, policy.state === STATE_HUB_CONNECTED, true);
+    core.methods.timers(t, true);
     policy.tick(t);
     if (core.updates) core.updates.tick();
     settle();
@@ -396,7 +390,7 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
         const link = core.link;
         if (link.waiting) return true;
         if (link.kind === 0 || !link.session) return false;
-        if (!link.open || link.session.state() !== SESSION_UP || link.session.pinging()) return true;
+        if (!link.open || link.session.state !== SESSION_UP || link.session.pinging) return true;
         if (link.kind === LINK_DPS) return core.policy.state === STATE_DPS_ACTIVE;
         return core.policy.state === STATE_HUB_CONNECTED && (core.twin.getRid !== "" || core.hub.subscribing);
       },

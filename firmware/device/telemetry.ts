@@ -41,7 +41,7 @@ export function createTelemetry(core: Core): Telemetry {
       maxFlashBytes: config.outboxMaxFlashBytes, store: hal.store, crc32: hal.crc32,
     })
     : createRamOutbox({ maxMessages: config.outboxMaxMessages, maxBytes: config.outboxMaxBytes, refuseNew: config.outboxRefuseNew });
-  const recovered = outbox.load();
+  const recovered = outbox.recovered;
   if (recovered > 0 || outbox.damaged > 0) {
     core.log(LOG_INFO, "outbox: " + recovered + " messages queued before the boot; next seq " + outbox.upcomingSeq +
       (outbox.damaged > 0 ? "; " + outbox.damaged + " damaged records skipped" : ""));
@@ -80,7 +80,7 @@ export function createTelemetry(core: Core): Telemetry {
     pump: function (t: number): void {
       const session = core.hubSession!;
       for (;;) {
-        if (session.inflight() >= HUB_WINDOW - 1) break;
+        if (session.inflight >= HUB_WINDOW - 1) break;
         const m = outbox.nextUnsent();
         if (!m) break;
         const id = session.publish(prefix + m.bag, m.payload, 1, false, t);

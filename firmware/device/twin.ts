@@ -9,7 +9,7 @@ import { jsonForService } from "../text";
 import { classify, KIND_TWIN_RESPONSE, ACTION_NONE, ACTION_GIVE_UP, ACTION_REPROVISION } from "../policy/classify";
 import { ERR_FULL, ERR_BAD_ARGUMENT } from "../status";
 import { DesiredCallback } from "./api";
-import { Core } from "./core";
+import { Core, earliest } from "./core";
 
 /** Reported patches waiting to be sent. */
 const MAX_REPORTED = 8;
@@ -27,24 +27,33 @@ export interface Twin {
   paused: boolean;
   /** The reported `ota` member of the last full document read (undefined for none). */
   reportedOta: unknown;
-  /** A connection was accepted: requests of an earlier one are void. */
-  connacked(): void;
-  /** Subscribed: read the whole document. */
-  connected(): void;
+  /** Reported patches waiting (JSON), the oldest first. */
+  reported: string[];
+  /** The request id of the reported patch in flight ("" for none). */
+  reportedRid: string;
+  /** The update agent's report (JSON) not yet acknowledged, "" for none: the agent sets it,
+   *  a newer one replacing one not yet sent. A field, not a setter: a function fewer. */
+  otaReport: string;
+  /** subscribed false: a connection was accepted, requests of an earlier one are void.
+   *  subscribed true: subscribed, read the whole document. */
+  connected(subscribed: boolean): void;
   desired(text: string, version: number, full: boolean): void;
   response(rid: string, status: number, payload: string, topic: string): void;
   /** A twin message above maxInboundBytes was skipped: the answer to request `rid`, or a
    *  desired patch (rid ""). */
   tooLarge(rid: string): void;
   report(patch: Json): number;
-  /** The update agent's report (JSON), replacing one not yet sent. */
-  reportOta(json: string): void;
   /** Sends the next reported patch when none is in flight. */
   pump(t: number): void;
-  /** Due retries and timeouts; GETs only while connected. */
-  timers(t: number, connected: boolean): void;
-  deadline(at: number, earliest: (a: number, b: number) => number): number;
-  drained(): boolean;
+  /** With `fire`, runs due retries and timeouts (GETs only while connected). Returns the next
+   *  deadline, -1 for none (none while not connected). One function for both: each function
+   *  a part keeps costs about 5 JsVars. */
+  timers(t: number, connected: boolean, fire: boolean): number;
+}
+
+/** Nothing reported is waiting or in flight, the update agent's report included. */
+export function twinDrained(twin: Twin): boolean {
+  return twin.reported.length === 0 && twin.otaReport === "" && twin.reportedRid === "";
 }
 
 export function parseJsonObject(text: string): Json | undefined {
@@ -69,12 +78,9 @@ export function createTwin(core: Core): Twin {
   let getDisabled = false;
   let getAt = -1;
   let retryAt = -1;
-  const reported: string[] = [];
-  /** The latest update report not yet acknowledged, and whether the patch in flight is it. */
-  let otaReport = "";
+  /** The update report in flight, and whether the patch in flight is it. */
   let otaReportSent = "";
   let reportedIsOta = false;
-  let reportedRid = "";
   let reportedSentAt = -1;
   let reportedRetryAt = -1;
   let backoffMs = FIRST_RETRY_MS;
@@ -105,17 +111,22 @@ export function createTwin(core: Core): Twin {
     getRid: "",
     paused: false,
     reportedOta: undefined,
+    reported: [],
+    reportedRid: "",
+    otaReport: "",
 
-    connacked: function (): void {
+    connected: function (subscribed: boolean): void {
+      if (subscribed) {
+        request();
+        return;
+      }
       // Cleared at CONNACK, before the status callbacks run: a patch the application reports
       // from its Connected handler is then sent once, not again at SUBACK.
-      reportedRid = "";
+      twin.reportedRid = "";
       reportedRetryAt = -1;
       twin.getRid = "";
       retryAt = -1;
     },
-
-    connected: request,
 
     desired: function (text: string, version: number, full: boolean): void {
       const desired = parseJsonObject(text);
@@ -151,8 +162,8 @@ export function createTwin(core: Core): Twin {
           const doc = parseJsonObject(payload);
           const desired = doc && doc.desired !== null && typeof doc.desired === "object" ? (doc.desired as Json) : undefined;
           const version = desired && typeof desired.$version === "number" ? (desired.$version as number) : -1;
-          const reported = doc && doc.reported !== null && typeof doc.reported === "object" ? (doc.reported as Json) : undefined;
-          twin.reportedOta = reported ? reported.ota : undefined;
+          const rep = doc && doc.reported !== null && typeof doc.reported === "object" ? (doc.reported as Json) : undefined;
+          twin.reportedOta = rep ? rep.ota : undefined;
           if (desired && version >= 0) twin.desired(JSON.stringify(desired), version, true);
         } else if (action === ACTION_REPROVISION) {
           core.policy.requestReprovision(core.now());
@@ -161,12 +172,12 @@ export function createTwin(core: Core): Twin {
         }
         return;
       }
-      if (rid !== "" && rid === reportedRid) {
-        reportedRid = "";
+      if (rid !== "" && rid === twin.reportedRid) {
+        twin.reportedRid = "";
         if (action === ACTION_NONE || action === ACTION_GIVE_UP) {
           if (action === ACTION_GIVE_UP) log(LOG_WARN, "twin: reported patch refused (" + status + "), dropped");
-          if (!reportedIsOta) reported.shift();
-          else if (otaReport === otaReportSent) otaReport = "";
+          if (!reportedIsOta) twin.reported.shift();
+          else if (twin.otaReport === otaReportSent) twin.otaReport = "";
           backoffMs = FIRST_RETRY_MS;
         } else if (action === ACTION_REPROVISION) {
           // As for a GET: the identity is gone here; the patch stays queued for the next hub.
@@ -194,42 +205,36 @@ export function createTwin(core: Core): Twin {
 
     report: function (patch: Json): number {
       if (patch === null || typeof patch !== "object") return ERR_BAD_ARGUMENT;
+      const reported = twin.reported;
       if (reported.length >= MAX_REPORTED) return ERR_FULL;
       reported.push(jsonForService(patch));
       return 0;
     },
 
-    reportOta: function (json: string): void {
-      otaReport = json;
-    },
-
     pump: function (t: number): void {
-      if ((reported.length > 0 || otaReport !== "") && reportedRid === "" && (reportedRetryAt < 0 || t - reportedRetryAt >= 0)) {
-        reportedRid = core.nextRid();
+      const reported = twin.reported;
+      if ((reported.length > 0 || twin.otaReport !== "") && twin.reportedRid === "" && (reportedRetryAt < 0 || t - reportedRetryAt >= 0)) {
+        twin.reportedRid = core.nextRid();
         reportedSentAt = t;
         reportedRetryAt = -1;
         reportedIsOta = reported.length === 0;
-        if (reportedIsOta) otaReportSent = otaReport;
-        core.hubSession!.publish(twinReportedTopic(reportedRid), utf8Bytes(reportedIsOta ? otaReport : reported[0]), 0, false, t);
+        if (reportedIsOta) otaReportSent = twin.otaReport;
+        core.hubSession!.publish(twinReportedTopic(twin.reportedRid), utf8Bytes(reportedIsOta ? twin.otaReport : reported[0]), 0, false, t);
       }
     },
 
-    timers: function (t: number, connected: boolean): void {
-      if (connected && retryAt >= 0 && t - retryAt >= 0) request();
-      if (connected && twin.getRid !== "" && t - getAt >= TWIN_TIMEOUT_MS) request();
-      if (reportedRid !== "" && t - reportedSentAt >= TWIN_TIMEOUT_MS) reportedRid = "";
-    },
-
-    deadline: function (at: number, earliest: (a: number, b: number) => number): number {
-      if (retryAt >= 0) at = earliest(at, retryAt);
+    timers: function (t: number, connected: boolean, fire: boolean): number {
+      if (fire) {
+        if (connected && retryAt >= 0 && t - retryAt >= 0) request();
+        if (connected && twin.getRid !== "" && t - getAt >= TWIN_TIMEOUT_MS) request();
+        if (twin.reportedRid !== "" && t - reportedSentAt >= TWIN_TIMEOUT_MS) twin.reportedRid = "";
+      }
+      if (!connected) return -1;
+      let at = retryAt;
       if (twin.getRid !== "") at = earliest(at, getAt + TWIN_TIMEOUT_MS);
       if (reportedRetryAt >= 0) at = earliest(at, reportedRetryAt);
-      if (reportedRid !== "") at = earliest(at, reportedSentAt + TWIN_TIMEOUT_MS);
+      if (twin.reportedRid !== "") at = earliest(at, reportedSentAt + TWIN_TIMEOUT_MS);
       return at;
-    },
-
-    drained: function (): boolean {
-      return reported.length === 0 && otaReport === "" && reportedRid === "";
     },
   };
   return twin;

@@ -8,6 +8,7 @@ import { createDownload, Download } from "../ota/download";
 import { loadSelector, storeSelector, parseProgress, encodeProgress, resumeSplit, PROGRESS_RECORD } from "../ota/slots";
 import { STATE_HUB_CONNECTED } from "../policy/connection";
 import { Core, Updates, LINK_DOWNLOAD } from "./core";
+import { twinDrained } from "./twin";
 import { certificates } from "./link";
 
 /** Before a download closes the hub link, its "downloading" report may take this long. */
@@ -75,7 +76,7 @@ export default function createUpdates(core: Core, seed: unknown): Updates {
       rebootAt = core.now();
     },
     report: function (patch) {
-      core.twin.reportOta(JSON.stringify(patch));
+      core.twin.otaReport = JSON.stringify(patch);
     },
     log: function (message: string) {
       log(LOG_INFO, message);
@@ -128,7 +129,7 @@ export default function createUpdates(core: Core, seed: unknown): Updates {
   }
 
   function drained(): boolean {
-    return core.telemetry.outbox.size === 0 && core.twin.drained();
+    return core.telemetry.outbox.size === 0 && twinDrained(core.twin);
   }
 
   const updates: Updates = {
@@ -172,7 +173,7 @@ export default function createUpdates(core: Core, seed: unknown): Updates {
       if (wanted && !download) {
         // One TLS socket: the hub link closes for the download. Its "downloading" report goes
         // out first when the hub is there (bounded wait), so the cloud sees the update start.
-        if (!holding && policy.state === STATE_HUB_CONNECTED && !core.twin.drained()) {
+        if (!holding && policy.state === STATE_HUB_CONNECTED && !twinDrained(core.twin)) {
           if (flushUntil < 0) flushUntil = t + REPORT_FLUSH_MS;
           if (t - flushUntil < 0) return;
         }

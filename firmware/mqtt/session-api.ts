@@ -86,10 +86,10 @@ export interface Session {
   /** QoS 0: OK or ERR_NOT_CONNECTED. QoS 1: the packet id, or ERR_FULL. Both: ERR_BAD_ARGUMENT,
    *  ERR_NO_SPACE (topic too long for the transmit buffer). */
   publish(topic: string, payload: Uint8Array, qos: number, retain: boolean, now: number): number;
-  /** Returns the packet id (suback follows), ERR_NOT_CONNECTED, ERR_FULL, ERR_BAD_ARGUMENT, ERR_NO_SPACE. */
-  subscribe(topics: string[], qos: number[], now: number): number;
-  /** Returns the packet id (unsuback follows) or the errors of subscribe. */
-  unsubscribe(topics: string[], now: number): number;
+  /** SUBSCRIBE with a QoS per topic, or UNSUBSCRIBE when qos is null (one function for both:
+   *  each function a session keeps costs about 5 JsVars). Returns the packet id (suback or
+   *  unsuback follows), ERR_NOT_CONNECTED, ERR_FULL, ERR_BAD_ARGUMENT, ERR_NO_SPACE. */
+  subscribe(topics: string[], qos: number[] | null, now: number): number;
   /** Acknowledges an inbound QoS 1 message held back by message(). OK, ERR_NOT_CONNECTED, ERR_BAD_ARGUMENT. */
   ack(packetId: number, now: number): number;
   /** Sends DISCONNECT if connected; the window is kept. The caller then closes the transport. */
@@ -100,10 +100,11 @@ export interface Session {
   discard(packetId: number): number;
   /** Drops every unacknowledged publish; returns how many. */
   discardAll(): number;
-  /** SESSION_DOWN, SESSION_CONNECTING or SESSION_UP. */
-  state(): number;
+  /** SESSION_DOWN, SESSION_CONNECTING or SESSION_UP. Fields, not getters, here and below:
+   *  read them, never set them. */
+  readonly state: number;
   /** Unacknowledged QoS 1 publishes in the window. */
-  inflight(): number;
+  readonly inflight: number;
   /** A PINGREQ waits for its answer (tests on a virtual clock hold time still meanwhile). */
-  pinging(): boolean;
+  readonly pinging: boolean;
 }

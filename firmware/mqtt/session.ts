@@ -18,7 +18,7 @@ import { createFrameReader } from "./frame-reader";
 import { createPacket, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP } from "./packet";
 import { SessionOptions, SessionEvents, Session } from "./session-api";
 
-/** Session states, as returned by state(). */
+/** Session states, as in Session.state. */
 export const SESSION_DOWN = 0;
 export const SESSION_CONNECTING = 1;
 export const SESSION_UP = 2;
@@ -92,6 +92,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   }
 
   function drop(i: number): void {
+    if (kind[i] < SUB) session.inflight--;
     kind[i] = FREE;
     topics[i] = "";
     payloads[i] = empty;
@@ -105,6 +106,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       do lastId = lastId > 65534 ? 1 : lastId + 1;
       while (find(lastId) >= 0);
       kind[i] = k;
+      if (k < SUB) session.inflight++;
       ids[i] = lastId;
       order[i] = ++seq;
     }
@@ -148,9 +150,10 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
   }
 
   function down(): void {
-    st = SESSION_DOWN;
+    st = session.state = SESSION_DOWN;
     held = empty;
     pingAt = -1;
+    session.pinging = false;
     for (let i = 0; i < size; i++) if (kind[i] == SUB) drop(i);
   }
 
@@ -173,7 +176,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
         events.connack(p.code, p.present);
         return ERR_REFUSED;
       }
-      st = SESSION_UP;
+      st = session.state = SESSION_UP;
       resend(true);
       events.connack(0, p.present);
     } else if (type == PUBLISH) {
@@ -216,6 +219,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     if (st == SESSION_DOWN) return ERR_NOT_CONNECTED;
     lastRx = now;
     pingAt = -1;
+    session.pinging = false;
     const r = reader.push(bytes);
     if (r == PAUSED) held = bytes.subarray(bytes.length - reader.left);
     // Framing, decode and protocol errors end the session; ERR_NOT_CONNECTED means a
@@ -228,7 +232,13 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     return (since + period - now) | 0;
   }
 
-  return {
+  // The state, the window's publishes and the ping are fields, kept current where they
+  // change: a getter each would be a function for the session's life (about 5 JsVars each).
+  const session: { -readonly [K in keyof Session]: Session[K] } = {
+    state: SESSION_DOWN,
+    inflight: 0,
+    pinging: false,
+
     connect: function (c: ConnectOptions, t: number): number {
       now = t;
       down();
@@ -241,7 +251,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       if (k < 0) return k;
       clean = c.cleanSession;
       keepMs = c.keepAliveS * 1000;
-      st = SESSION_CONNECTING;
+      st = session.state = SESSION_CONNECTING;
       startedAt = lastRx = now;
       out(b, k);
       return OK;
@@ -271,6 +281,7 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
         if (pingAt < 0 && d <= 0) {
           out(small, writePingreq(small, 0));
           pingAt = now;
+          session.pinging = true;
         }
         if (pingAt >= 0) d = left(pingAt, pingMs);
         if (d <= 0) {
@@ -302,10 +313,6 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     },
 
     subscribe: request,
-
-    unsubscribe: function (topics: string[], t: number): number {
-      return request(topics, null, t);
-    },
 
     ack: function (id: number, t: number): number {
       now = t;
@@ -340,19 +347,6 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       }
       return n;
     },
-
-    state: function (): number {
-      return st;
-    },
-
-    pinging: function (): boolean {
-      return pingAt >= 0;
-    },
-
-    inflight: function (): number {
-      let n = 0;
-      for (let i = 0; i < size; i++) if (isPublish(i)) n++;
-      return n;
-    },
   };
+  return session;
 }

@@ -190,7 +190,7 @@ function last(): string {
 probe("connect -> CONNECT sent, CONNACK -> up", () => {
   if (s.connect(opts, 0) !== OK || last().substr(0, 2) !== "10") return "connect " + last();
   s.receive(fromHex("20020000"), 10);
-  return (s.state() === SESSION_UP && events.join("|") === "connack 0 false") || events.join("|");
+  return (s.state === SESSION_UP && events.join("|") === "connack 0 false") || events.join("|");
 });
 probe("subscribe -> SUBSCRIBE, SUBACK -> suback", () => {
   const id = s.subscribe(["c2d/#"], [1], 20);
@@ -201,7 +201,7 @@ probe("publish QoS 1 -> PUBLISH; PUBACK -> puback(id)", () => {
   const id = s.publish("up", ascii("x"), 1, false, 40);
   if (last() !== "3207" + "00027570" + "000" + id.toString(16) + "78") return "sent " + last() + " id " + id;
   s.receive(fromHex("4002000" + id.toString(16)), 50);
-  return events[events.length - 1] === "puback " + id && s.inflight() === 0;
+  return events[events.length - 1] === "puback " + id && s.inflight === 0;
 });
 probe("inbound QoS 1 accepted -> PUBACK after the handler", () => {
   s.receive(fromHex("320700016300097879"), 60);
@@ -217,7 +217,7 @@ probe("no PUBACK for 5 s -> resent with DUP, same id", () => {
 });
 probe("transport lost, reconnect -> the unacknowledged one again with DUP before the connack event", () => {
   s.lost();
-  if (s.state() !== SESSION_DOWN || s.inflight() !== 1) return "state";
+  if (s.state !== SESSION_DOWN || s.inflight !== 1) return "state";
   s.connect(opts, 6000);
   const n = sent.length;
   s.receive(fromHex("20020100"), 6010);
@@ -230,12 +230,12 @@ probe("idle 10 s -> PINGREQ; no answer in 2 s -> closed(ERR_LINK_DEAD)", () => {
   s.tick(16010);
   if (last() !== "c000") return "no ping: " + last();
   s.tick(18010);
-  return (events[events.length - 1] === "closed " + ERR_LINK_DEAD && s.state() === SESSION_DOWN) || events[events.length - 1];
+  return (events[events.length - 1] === "closed " + ERR_LINK_DEAD && s.state === SESSION_DOWN) || events[events.length - 1];
 });
 probe("no CONNACK in 60 s -> closed(ERR_CONNACK_TIMEOUT)", () => {
   s.connect(opts, 20000);
   s.tick(79999);
-  if (s.state() === SESSION_DOWN) return "too early";
+  if (s.state === SESSION_DOWN) return "too early";
   s.tick(80000);
   return events[events.length - 1] === "closed " + ERR_CONNACK_TIMEOUT;
 });
@@ -277,7 +277,7 @@ probe("PUBLISH over maxPacket in chunks, oversized handler -> oversized(topic, q
   // subarray does not clamp its end on Espruino 2v29 (it reads past the array): clamp here
   for (let i = 0; i < big.length; i += 100) if (s2.receive(big.subarray(i, i + 100 < big.length ? i + 100 : big.length), 2) !== OK) return "status at " + i;
   s2.receive(fromHex("320700016300097879"), 3);
-  return (out.slice(1).join(",") === "dev/c2d 1 258 714,40020102,message c 9,40020009" && s2.state() === SESSION_UP) || out.join(",");
+  return (out.slice(1).join(",") === "dev/c2d 1 258 714,40020102,message c 9,40020009" && s2.state === SESSION_UP) || out.join(",");
 });
 probe("PUBLISH over maxPacket, no oversized handler -> closed(ERR_TOO_LARGE) from its header", () => {
   const out: string[] = [];

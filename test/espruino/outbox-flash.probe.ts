@@ -40,7 +40,6 @@ function storageUsed(): number {
 }
 
 let outbox: FlashOutbox | undefined = createFlashOutbox(options);
-outbox.load();
 const flashBefore = storageUsed();
 let started = 0;
 const empty = used();
@@ -65,7 +64,7 @@ const flashAfterAdd = storageUsed();
 outbox = undefined;
 const loadStarted = Date.now();
 const restarted = createFlashOutbox(options);
-const found = restarted.load();
+const found = restarted.recovered;
 figure("outbox.load_ms_500", Date.now() - loadStarted);
 check("a restart finds the 500 queued messages", found === COUNT && restarted.damaged === 0, "found " + found + ", damaged " + restarted.damaged);
 
@@ -98,11 +97,10 @@ probe("a record torn at the tail is skipped and counted; the log goes on in a ne
   // What a power cut leaves: the first bytes of a record (magic, state, part of its seq).
   storage.write(tail, "\xa5\xff\x02\x00", end, s.length);
   const again = createFlashOutbox(options);
-  const n = again.load();
+  const n = again.recovered;
   const m = again.nextUnsent();
   const seq = again.add("%24.mid=boot3-1", bytes("after"), "boot3-1");
   const third = createFlashOutbox(options);
-  third.load();
   const first = third.nextUnsent() as OutboxMessage;
   third.markSent(first, 1);
   const second = third.nextUnsent() as OutboxMessage;

@@ -21,7 +21,7 @@ const outbox = createFlashOutbox({
 });
 const boots = (parseInt(storage.read("obxboots") || "0", 10) || 0) + 1;
 storage.write("obxboots", String(boots));
-const found = outbox.load();
+const found = outbox.recovered;
 let packetId = 1;
 for (let m = outbox.nextUnsent(); m; m = outbox.nextUnsent()) {
   console.log("QUEUED " + m.messageId);

@@ -145,11 +145,11 @@ export function fuzz(seed: number, count: number): FuzzStats {
       for (const c of chunks(prng, bytes)) if (reader.push(c) !== OK) break;
       // A live session: keep it up, with publishes in flight for stray PUBACKs to hit.
       now += 1000;
-      if (session.state() === 0) {
+      if (session.state === 0) {
         session.connect({ clientId: "fuzz", keepAliveS: 30, cleanSession: false }, now);
         session.receive(connack, now);
       }
-      if (session.inflight() < 4) session.publish("t", payload, 1, false, now);
+      if (session.inflight < 4) session.publish("t", payload, 1, false, now);
       for (const c of chunks(prng, bytes)) if (session.receive(c, now) !== OK) break;
       session.tick(now);
     } catch (e) {

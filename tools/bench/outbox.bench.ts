@@ -42,7 +42,6 @@ function measureFlash(): { allocated: number; programmed: number } {
   const store = createFlashStore(createPrng(1));
   const crc = (d: Uint8Array | string) => crc32(typeof d === "string" ? Buffer.from(d, "latin1") : d) >>> 0;
   const o = createFlashOutbox({ store, crc32: crc, maxMessages: 1000, maxBytes: 192 * 1024, maxFlashBytes: DEFAULTS.outboxMaxFlashBytes });
-  o.load();
   const N = 10_000;
   const payload = new Uint8Array(PAYLOAD_BYTES).fill(0x41);
   const flight: number[] = [];

@@ -38,11 +38,11 @@ export const SHORT_PROPERTIES = [
   // The device's parts and what they share.
   "disconnectedSince", "telemetry", "hubSession", "createSession", "utf8Bytes", "bytesToString", "tokenTimes",
   "base64DecodeLenient", "isAllowedHub", "closeLater", "closeCode", "connackCode", "setDeviceId",
-  "reportedOta", "connacked", "reportOta", "subscribing", "sessionClosed", "fingerprint",
+  "reportedOta", "reportedRid", "otaReport", "subscribing", "sessionClosed", "fingerprint",
   // The outbox.
   "sizeBytes", "upcomingSeq", "flashBytes", "nextUnsent", "acknowledge", "forEachInFlight", "acknowledged", "messageId",
   // The MQTT session and its options.
-  "maxInflight", "oversized", "maxPacket", "subscribe", "unsubscribe", "keepAliveS", "cleanSession",
+  "maxInflight", "oversized", "maxPacket", "subscribe", "keepAliveS", "cleanSession",
   "connackTimeoutMs", "pingTimeoutMs", "pubackTimeoutMs",
 ];
 

@@ -107,12 +107,12 @@ connect("CONNACK accepted -> counted, the four topics subscribed, the twin and p
     "$iothub/twin/PATCH/properties/desired/# 0",
     "devices/dev1/messages/devicebound/# 1",
   ]);
-  assert.ok(core.calls.indexOf("twin.connacked ") >= 0);
+  assert.ok(core.calls.indexOf("twin.connected false") >= 0);
   assert.equal(policyCalls(core), ["hubConnected "]);
-  assert.not.ok(core.calls.includes("twin.connected "), "the twin is read only once subscribed");
+  assert.not.ok(core.calls.includes("twin.connected true"), "the twin is read only once subscribed");
   core.link.serve({ cmd: "suback", messageId: sub.messageId, granted: [0, 0, 0, 1] });
   assert.is(core.hub.subscribing, false);
-  assert.ok(core.calls.includes("twin.connected "));
+  assert.ok(core.calls.includes("twin.connected true"));
 });
 
 connect("a module -> no C2D subscription", () => {

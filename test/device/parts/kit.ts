@@ -300,7 +300,9 @@ export function recordingSession(): RecordingSession {
       s.published.push({ topic, payload: Buffer.from(payload).toString("utf8"), qos, id });
       return qos > 0 ? id : 0;
     },
-    inflight: () => s.open.size,
+    get inflight() {
+      return s.open.size;
+    },
     discard(id: number) {
       s.discarded.push(id);
       s.open.delete(id);

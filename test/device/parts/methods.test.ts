@@ -8,7 +8,6 @@ import { MethodHandler } from "../../../firmware/device/api";
 import { testCore, dpsConfig, hubConfig, recordingSession, policyCalls, RecordingSession, TestCore, HUB, KEY } from "./kit";
 
 const RES = "$iothub/methods/res/";
-const earliest = (a: number, b: number) => (a < 0 ? b : b < 0 ? a : Math.min(a, b));
 
 function methodsCore(config = dpsConfig({ methodTimeoutSeconds: 10 })): { core: TestCore; session: RecordingSession } {
   const core = testCore(config);
@@ -35,7 +34,7 @@ methods("a handler that answers at once -> its status and JSON body on the respo
   assert.is(got, '{"speed":3}');
   assert.equal(answers(session), [RES + "200/?$rid=5 {\"speed\":3}"]);
   assert.equal(session.published[0].qos, 0);
-  assert.is(core.methods.deadline(-1, earliest), -1, "nothing pending");
+  assert.is(core.methods.timers(core.hal.t, false), -1, "nothing pending");
 });
 
 methods("a string body -> sent as it is; no body -> null", () => {
@@ -55,12 +54,12 @@ methods("a handler that answers later -> answered then, once, and the timer re-a
   };
   core.methods.handle("slow", "8", "null");
   assert.equal(session.published, []);
-  assert.is(core.methods.deadline(-1, earliest), core.hal.t + 10000);
+  assert.is(core.methods.timers(core.hal.t, false), core.hal.t + 10000);
   respond!(200, { ok: true });
   respond!(500, { again: true });
   assert.equal(answers(session), [RES + '200/?$rid=8 {"ok":true}']);
   assert.is(core.schedules, 1);
-  assert.is(core.methods.deadline(-1, earliest), -1);
+  assert.is(core.methods.timers(core.hal.t, false), -1);
 });
 
 methods("no answer within methodTimeoutSeconds -> 504; a late answer -> not sent", () => {
@@ -71,10 +70,10 @@ methods("no answer within methodTimeoutSeconds -> 504; a late answer -> not sent
   };
   core.methods.handle("slow", "8", "null");
   core.hal.t += 9999;
-  core.methods.timers(core.hal.t);
+  core.methods.timers(core.hal.t, true);
   assert.equal(session.published, []);
   core.hal.t += 1;
-  core.methods.timers(core.hal.t);
+  core.methods.timers(core.hal.t, true);
   assert.equal(answers(session), [RES + '504/?$rid=8 {"message":"handler timed out"}']);
   respond!(200, {});
   assert.is(session.published.length, 1);

@@ -22,7 +22,7 @@ const FILE = "// app 1.1.0\nprint('hello');\n";
 interface UpdatesCore {
   core: TestCore;
   reports: string[];
-  /** What twin.drained() answers. */
+  /** What twinDrained(core.twin) answers. */
   twinDrained: { value: boolean };
 }
 
@@ -32,8 +32,18 @@ function updatesCore(): UpdatesCore {
   const reports: string[] = [];
   const twinDrained = { value: false };
   core.twin = standIn<Twin>("twin", core.calls, {
-    drained: () => twinDrained.value,
-    reportOta: (json: string) => reports.push(json),
+    // twinDrained reads these fields: a patch in flight unless the test says drained. The
+    // agent's reports are recorded as it sets them.
+    reported: [],
+    get reportedRid() {
+      return twinDrained.value ? "" : "1";
+    },
+    get otaReport() {
+      return "";
+    },
+    set otaReport(json: string) {
+      reports.push(json);
+    },
   });
   core.telemetry = standIn<Telemetry>("telemetry", core.calls, { outbox: { size: 0 } });
   (core.policy as { state: number }).state = STATE_HUB_CONNECTED;
