@@ -10,7 +10,7 @@
 //   update-gate.ts whether the update agent is needed at all
 //   provisioning.ts and updates.ts are loaded on demand (hal.load) and dropped after use.
 import { Hal, LOG_ERROR, LOG_INFO } from "../../hal/types";
-import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_HUB_CONNECTING, STATE_DPS_ACTIVE } from "../policy/connection";
+import { ConnectionPolicy, PolicyActions, defaultPolicyConfig, statusName, RETRY_NONE, RETRY_EXPONENTIAL, STATUS_CONNECTED, STATE_HUB_CONNECTED, STATE_HUB_CONNECTING, STATE_DPS_ACTIVE, TARGET_DPS } from "../policy/connection";
 import { createVerdict, KIND_DPS_SOCKET } from "../policy/classify";
 import { planFleet } from "../policy/fleet";
 import { reasonName, SOCKET_ERROR, REASON_LOW_MEMORY } from "../status";
@@ -266,9 +266,6 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     pollDps: function (operationId: string) {
       if (core.provisioning) core.provisioning.poll(operationId);
     },
-    closeDps: function () {
-      if (core.link.kind === LINK_DPS) core.link.close(true);
-    },
     connectHub: function (hub: string, deviceId: string) {
       if (core.provisioning) {
         // Provisioning is over: its code and session are dropped. They are still referenced
@@ -282,8 +279,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       }
       core.hub.connect(hub, deviceId);
     },
-    closeHub: function (clean: boolean) {
-      if (core.link.kind === LINK_HUB) core.link.close(clean);
+    close: function (target: number, clean: boolean) {
+      if (core.link.kind === (target === TARGET_DPS ? LINK_DPS : LINK_HUB)) core.link.close(clean);
     },
     // The store's own functions (they use no `this`): a wrapper each would cost a function.
     saveAssignment: assignments.save,
@@ -303,9 +300,8 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
       log(LOG_INFO, "status " + statusText + (reason ? " (" + reasonText + ")" : ""));
       tell(reasonText);
     },
-    note: function (message: string) {
-      log(LOG_INFO, message);
-    },
+    // The HAL's log itself (the policy passes NOTE_LEVEL): a wrapper would cost a function.
+    note: log,
   };
 
   core.policy = new ConnectionPolicy(policyConfig, actions, hal.random32);

@@ -9,7 +9,7 @@ import { dpsRetrySpread } from "./fleet";
 import {
   STATUS_PROVISIONING, STATUS_CONNECTING, STATUS_DISCONNECTED, STATUS_STOPPED,
   STATE_WAIT_NETWORK, STATE_WAIT_CLOCK, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL, STATE_HUB_CONNECTING,
-  STATE_HUB_CONNECTED, STATE_STOPPED, RETRY_EXPONENTIAL, RETRY_NONE, RETRY_CUSTOM,
+  STATE_HUB_CONNECTED, STATE_STOPPED, RETRY_EXPONENTIAL, RETRY_NONE, RETRY_CUSTOM, TARGET_HUB, TARGET_DPS, NOTE_LEVEL,
 } from "./connection-api";
 import type { ConnectionPolicy } from "./connection";
 import {
@@ -17,8 +17,7 @@ import {
 } from "../status";
 
 // What the next attempt goes to.
-export const TARGET_HUB = 1;
-export const TARGET_DPS = 2;
+export { TARGET_HUB, TARGET_DPS };
 
 /** Recheck an unsynced clock this often. */
 export const CLOCK_RECHECK_MS = 1000;
@@ -47,7 +46,7 @@ export function retryLater(p: ConnectionPolicy, now: number, target: number): vo
   const expired = p.disconnectedSince >= 0 && now - p.disconnectedSince >= config.operationTimeoutMs;
   if (expired && !p.expiredReported) {
     p.expiredReported = true;
-    if (!config.quiet) p.actions.note("disconnected for " + Math.floor((now - p.disconnectedSince) / 1000) + " s: retry expired");
+    if (!config.quiet) p.actions.note(NOTE_LEVEL, "disconnected for " + Math.floor((now - p.disconnectedSince) / 1000) + " s: retry expired");
     if (config.stopOnRetryExpired) {
       stopWith(p, REASON_RETRY_EXPIRED, "configured to stop when retries expire");
       return;
@@ -71,7 +70,7 @@ export function retryLater(p: ConnectionPolicy, now: number, target: number): vo
     if (spread > wait) wait = spread;
   }
   report(p, STATUS_DISCONNECTED, p.expiredReported ? REASON_RETRY_EXPIRED : reason);
-  if (!config.quiet) p.actions.note("retry " + (target === TARGET_DPS ? "DPS" : "hub") + " in " + wait + " ms (" + reasonName(reason) + ", attempt " + p.attempts + ")");
+  if (!config.quiet) p.actions.note(NOTE_LEVEL, "retry " + (target === TARGET_DPS ? "DPS" : "hub") + " in " + wait + " ms (" + reasonName(reason) + ", attempt " + p.attempts + ")");
   waitUntil(p, now + wait);
 }
 
@@ -148,13 +147,13 @@ export function waitUntil(p: ConnectionPolicy, at: number): void {
 }
 
 export function closeAll(p: ConnectionPolicy, clean: boolean): void {
-  if (p.state === STATE_DPS_ACTIVE || p.state === STATE_DPS_WAIT_POLL) p.actions.closeDps();
-  if (p.state === STATE_HUB_CONNECTING || p.state === STATE_HUB_CONNECTED) p.actions.closeHub(clean);
+  if (p.state === STATE_DPS_ACTIVE || p.state === STATE_DPS_WAIT_POLL) p.actions.close(TARGET_DPS, true);
+  if (p.state === STATE_HUB_CONNECTING || p.state === STATE_HUB_CONNECTED) p.actions.close(TARGET_HUB, clean);
   p.dpsDeadline = -1;
 }
 
 export function stopWith(p: ConnectionPolicy, reason: number, why: string): void {
-  if (!p.config.quiet) p.actions.note("stopped: " + why);
+  if (!p.config.quiet) p.actions.note(NOTE_LEVEL, "stopped: " + why);
   closeAll(p, true);
   p.state = STATE_STOPPED;
   p.deadline = -1;

@@ -3,6 +3,7 @@
 // re-exports all of it; the driver imports from there.
 import { RETRY_FOREVER } from "./backoff";
 import { FleetPlan, FleetSettings } from "./fleet";
+import { LOG_INFO } from "../../hal/types";
 
 // Statuses reported with a REASON_* (status.ts).
 export const STATUS_PROVISIONING = 1;
@@ -33,23 +34,29 @@ export const RETRY_EXPONENTIAL = 0;
 export const RETRY_NONE = 1;
 export const RETRY_CUSTOM = 2;
 
+// What an attempt is for (PolicyActions.close).
+export const TARGET_HUB = 1;
+export const TARGET_DPS = 2;
+
+/** The level of the policy's notes: the HAL's LOG_INFO, so a driver passes its log as note. */
+export const NOTE_LEVEL = LOG_INFO;
+
 export interface PolicyActions {
   /** Open the DPS connection (TLS, CONNECT with clean session, SUBSCRIBE, register). */
   connectDps(): void;
   /** Publish a status poll on the open DPS connection. */
   pollDps(operationId: string): void;
-  /** Close the DPS connection (DISCONNECT first when it is up). */
-  closeDps(): void;
   /** Open the hub connection with a fresh token (TLS, CONNECT with clean session off). */
   connectHub(hub: string, deviceId: string): void;
-  /** Close the hub connection; clean sends DISCONNECT first. */
-  closeHub(clean: boolean): void;
+  /** Close the connection to target (TARGET_HUB or TARGET_DPS; one function for both: on
+   *  the device each costs about 5 JsVars); clean sends DISCONNECT first (DPS: always). */
+  close(target: number, clean: boolean): void;
   /** Persist the assignment (the driver skips the flash write when it is unchanged). */
   saveAssignment(hub: string, deviceId: string): void;
   forgetAssignment(): void;
   status(status: number, reason: number): void;
-  /** One line about a decision, for the log. */
-  note(message: string): void;
+  /** One line about a decision, for the log, at NOTE_LEVEL: the HAL's log as it is. */
+  note(level: number, message: string): void;
 }
 
 export interface PolicyConfig {

@@ -18,7 +18,7 @@ import {
   PolicyActions, PolicyConfig, Assignment,
   STATUS_PROVISIONING, STATUS_CONNECTING, STATUS_DISCONNECTED, STATUS_STOPPED,
   STATE_IDLE, STATE_WAIT_NETWORK, STATE_WAIT_CLOCK, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL,
-  STATE_HUB_CONNECTING, STATE_HUB_CONNECTED, STATE_STOPPED,
+  STATE_HUB_CONNECTING, STATE_HUB_CONNECTED, STATE_STOPPED, NOTE_LEVEL,
 } from "./connection-api";
 import {
   TARGET_HUB, TARGET_DPS, CLOCK_RECHECK_MS, blocked, blockedReason, attemptOrWait, waitUntil, closeAll, stopWith, report,
@@ -31,6 +31,7 @@ export {
   STATUS_PROVISIONING, STATUS_CONNECTING, STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_STOPPED, statusName,
   STATE_IDLE, STATE_WAIT_NETWORK, STATE_WAIT_CLOCK, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL,
   STATE_HUB_CONNECTING, STATE_HUB_CONNECTED, STATE_STOPPED, RETRY_EXPONENTIAL, RETRY_NONE, RETRY_CUSTOM, defaultPolicyConfig,
+  TARGET_HUB, TARGET_DPS, NOTE_LEVEL,
 } from "./connection-api";
 export type { PolicyActions, PolicyConfig, Assignment } from "./connection-api";
 
@@ -117,7 +118,7 @@ export class ConnectionPolicy implements Backoff {
       // first attempt is spread over N / cps like the fleet's return after a hub outage.
       this.target = TARGET_HUB;
       const wait = warmDelay(config.fleet, this.random32());
-      if (!config.quiet) this.actions.note("warm boot: hub in " + wait + " ms (fleet spread)");
+      if (!config.quiet) this.actions.note(NOTE_LEVEL, "warm boot: hub in " + wait + " ms (fleet spread)");
       report(this, STATUS_CONNECTING, REASON_NONE);
       waitUntil(this, now + wait);
     } else if (!config.useDps) {
@@ -127,7 +128,7 @@ export class ConnectionPolicy implements Backoff {
       this.target = TARGET_DPS;
       const wait = staggerDelay(config.fleet, this.random32());
       // Says why and how long: a device that waits minutes before DPS must not look hung.
-      if (!config.quiet) this.actions.note(staggerNote(wait, config.fleetSettings, config.fleet.staggerMaxMs));
+      if (!config.quiet) this.actions.note(NOTE_LEVEL, staggerNote(wait, config.fleetSettings, config.fleet.staggerMaxMs));
       report(this, STATUS_PROVISIONING, REASON_NONE);
       waitUntil(this, now + wait);
     }
@@ -238,6 +239,6 @@ function gateChanged(p: ConnectionPolicy, now: number, wasBlocked: boolean, why:
   const soon = now + (p.random32() >>> 0) % NETWORK_UP_JITTER_MS;
   if (p.target === TARGET_HUB && !p.fallingBack) backoffReset(p);
   const at = p.deadline - soon > 0 ? p.deadline : soon;
-  if (!p.config.quiet) p.actions.note(why + ": next attempt at +" + (at - now) + " ms");
+  if (!p.config.quiet) p.actions.note(NOTE_LEVEL, why + ": next attempt at +" + (at - now) + " ms");
   waitUntil(p, at);
 }

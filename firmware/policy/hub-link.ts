@@ -5,7 +5,7 @@
 import { classify, ACTION_RETRY, ACTION_REPROVISION, ACTION_CONFIG_ERROR, FLAG_SUSPECT_CREDENTIALS } from "./classify";
 import { backoffReset } from "./backoff";
 import { renewalDelay } from "./fleet";
-import { STATUS_CONNECTED, STATE_HUB_CONNECTING, STATE_HUB_CONNECTED } from "./connection-api";
+import { STATUS_CONNECTED, STATE_HUB_CONNECTING, STATE_HUB_CONNECTED, NOTE_LEVEL } from "./connection-api";
 import { verdict, TARGET_HUB, retryLater, attemptOrWait, report } from "./attempts";
 import { deferFallback, retryHubUntilFallback, fallBackToDps } from "./provisioning";
 import type { ConnectionPolicy } from "./connection";
@@ -37,7 +37,7 @@ export function hubFailed(this: ConnectionPolicy, now: number, kind: number, cod
   if (this.state !== STATE_HUB_CONNECTING && this.state !== STATE_HUB_CONNECTED) return;
   const config = this.config;
   const wasConnected = this.state === STATE_HUB_CONNECTED;
-  this.actions.closeHub(false);
+  this.actions.close(TARGET_HUB, false);
   // A connection that held long enough ends the streak: this failure starts a new one.
   if (wasConnected && now - this.connectedAt >= config.stableMs) endStreak(this);
   // Whoever was connected may have lost the hub with the whole fleet: the spread draw.
@@ -83,10 +83,10 @@ export function hubFailed(this: ConnectionPolicy, now: number, kind: number, cod
 /** The token is due: MQTT 3.1.1 cannot re-authenticate a live session, so clean DISCONNECT,
  *  new token, CONNECT. */
 export function renewToken(p: ConnectionPolicy, now: number): void {
-  if (!p.config.quiet) p.actions.note("token at 80 % of its lifetime or later (fleet spread): reconnecting with a new one");
+  if (!p.config.quiet) p.actions.note(NOTE_LEVEL, "token at 80 % of its lifetime or later (fleet spread): reconnecting with a new one");
   // The connection held: an old failure streak must not count against the renewal.
   if (now - p.connectedAt >= p.config.stableMs) endStreak(p);
-  p.actions.closeHub(true);
+  p.actions.close(TARGET_HUB, true);
   p.target = TARGET_HUB;
   p.nextReason = REASON_EXPIRED_SAS_TOKEN;
   attemptOrWait(p, now);

@@ -6,7 +6,7 @@
 import { classify, dpsCode, KIND_DPS_RESPONSE, KIND_DPS_TIMEOUT, ACTION_NONE, ACTION_POLL, AWAIT_RESPONSE, DPS_FAILED } from "./classify";
 import { backoffReset } from "./backoff";
 import { fallbackDelay } from "./fleet";
-import { STATUS_DISCONNECTED, STATE_IDLE, STATE_STOPPED, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL } from "./connection-api";
+import { STATUS_DISCONNECTED, STATE_IDLE, STATE_STOPPED, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL, NOTE_LEVEL } from "./connection-api";
 import { verdict, TARGET_HUB, TARGET_DPS, retryLater, attemptOrWait, waitUntil, closeAll, report } from "./attempts";
 import type { ConnectionPolicy } from "./connection";
 import { REASON_NONE, REASON_REPROVISIONING } from "../status";
@@ -22,7 +22,7 @@ export function dpsResponse(this: ConnectionPolicy, now: number, status: number,
   const action = classify(KIND_DPS_RESPONSE, dpsCode(status, operationStatus), retryAfterSeconds, verdict);
   if (action === ACTION_NONE) {
     if (!allowed) {
-      if (!this.config.quiet) this.actions.note("DPS assigned hub " + hub + ", which is not on the allow-list");
+      if (!this.config.quiet) this.actions.note(NOTE_LEVEL, "DPS assigned hub " + hub + ", which is not on the allow-list");
       this.dpsFailed(now, KIND_DPS_RESPONSE, DPS_FAILED, 0);
       return;
     }
@@ -50,7 +50,7 @@ export function dpsResponse(this: ConnectionPolicy, now: number, status: number,
 /** The DPS connection failed (socket, CONNACK, timeout) or DPS refused. */
 export function dpsFailed(this: ConnectionPolicy, now: number, kind: number, code: number, retryAfterSeconds: number): void {
   if (this.state !== STATE_DPS_ACTIVE && this.state !== STATE_DPS_WAIT_POLL) return;
-  this.actions.closeDps();
+  this.actions.close(TARGET_DPS, true);
   this.dpsDeadline = -1;
   classify(kind, code, retryAfterSeconds, verdict);
   retryLater(this, now, TARGET_DPS);
@@ -63,10 +63,10 @@ function assigned(p: ConnectionPolicy, now: number, hub: string, deviceId: strin
   p.fallingBack = false;
   p.fallbackAt = -1;
   p.actions.saveAssignment(hub, deviceId);
-  p.actions.closeDps();
+  p.actions.close(TARGET_DPS, true);
   p.dpsDeadline = -1;
   p.assignment = { hub: hub, deviceId: deviceId };
-  if (!p.config.quiet) p.actions.note("DPS assigned " + deviceId + " to " + hub + (same ? " (unchanged)" : ""));
+  if (!p.config.quiet) p.actions.note(NOTE_LEVEL, "DPS assigned " + deviceId + " to " + hub + (same ? " (unchanged)" : ""));
   // A new hub round: the streak and the backoff start over.
   p.hubFailures = 0;
   p.streakStart = -1;
@@ -100,7 +100,7 @@ export function requestReprovision(this: ConnectionPolicy, now: number): void {
 export function deferFallback(p: ConnectionPolicy, now: number, streakMs: number): void {
   const wait = fallbackDelay(p.config.fleet, p.sameHubRounds, p.random32());
   if (!p.config.quiet) {
-    p.actions.note("DPS due in " + wait + " ms unless the hub answers first: " + p.hubFailures + " failures in " + Math.floor(streakMs / 1000) + " s on " + (p.assignment ? p.assignment.hub : "?"));
+    p.actions.note(NOTE_LEVEL, "DPS due in " + wait + " ms unless the hub answers first: " + p.hubFailures + " failures in " + Math.floor(streakMs / 1000) + " s on " + (p.assignment ? p.assignment.hub : "?"));
   }
   p.fallingBack = true;
   p.hubFailures = 0;
@@ -123,7 +123,7 @@ export function fallBackToDps(p: ConnectionPolicy, now: number, why: string, rea
   // Spread the fleet's return to DPS like its first boot, doubled for each DPS round that
   // gave back the same hub.
   const wait = fallbackDelay(p.config.fleet, p.sameHubRounds, p.random32());
-  if (!p.config.quiet) p.actions.note("back to DPS in " + wait + " ms: " + why);
+  if (!p.config.quiet) p.actions.note(NOTE_LEVEL, "back to DPS in " + wait + " ms: " + why);
   p.fallingBack = true;
   p.fallbackAt = -1;
   p.hubFailures = 0;

@@ -7,7 +7,7 @@ import {
   ConnectionPolicy, PolicyActions, defaultPolicyConfig, PolicyConfig,
   STATUS_PROVISIONING, STATUS_CONNECTING, STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_STOPPED,
   STATE_WAIT_NETWORK, STATE_WAIT_CLOCK, STATE_WAIT_RETRY, STATE_DPS_ACTIVE, STATE_DPS_WAIT_POLL, STATE_HUB_CONNECTING,
-  STATE_STOPPED, RETRY_NONE, RETRY_CUSTOM,
+  STATE_STOPPED, RETRY_NONE, RETRY_CUSTOM, TARGET_DPS,
 } from "../../firmware/policy/connection";
 import { planFleet } from "../../firmware/policy/fleet";
 import { KIND_HUB_SOCKET, KIND_HUB_CONNACK, KIND_DPS_SOCKET } from "../../firmware/policy/classify";
@@ -38,9 +38,8 @@ function harness(tweak?: (c: PolicyConfig) => void, seed = 1): Harness {
   const actions: PolicyActions = {
     connectDps: () => calls.push("connectDps"),
     pollDps: (id) => calls.push(`pollDps ${id}`),
-    closeDps: () => calls.push("closeDps"),
     connectHub: (hub, dev) => calls.push(`connectHub ${hub} ${dev}`),
-    closeHub: (clean) => calls.push(`closeHub ${clean ? "clean" : "abort"}`),
+    close: (target, clean) => calls.push(target === TARGET_DPS ? "closeDps" : `closeHub ${clean ? "clean" : "abort"}`),
     saveAssignment: (hub, dev) => calls.push(`save ${hub} ${dev}`),
     forgetAssignment: () => calls.push("forget"),
     status: (s, r) => statuses.push([s, r]),

@@ -80,9 +80,8 @@ export class PolicyModel implements DeviceModel {
     this.actions = {
       connectDps: () => core.registerDps(this.dev, this.at),
       pollDps: () => core.pollDps(this.dev, this.at),
-      closeDps: noop,
       connectHub: (hub: string) => core.connectHub(this.dev, hub === HUB_NAMES[1] ? 1 : 2, this.at),
-      closeHub: noop,
+      close: noop,
       saveAssignment: noop,
       forgetAssignment: noop,
       status: noop,
