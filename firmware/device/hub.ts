@@ -1,6 +1,6 @@
 // The hub connection: CONNECT with a fresh token, the subscriptions, and where each message
 // from the hub goes (methods, twin, C2D). What failed is told to the policy.
-import { LOG_WARN } from "../../hal/types";
+import { LOG_ERROR, LOG_WARN } from "../../hal/types";
 import { AUTH_CERT, AUTH_TOKEN } from "../config";
 import { sasToken, hubResource, tokenTimes } from "../azure/sas";
 import {
@@ -80,7 +80,14 @@ export function createHub(core: Core): Hub {
       }
       const properties = parseC2dTopic(m.topic);
       if (typeof properties !== "number") {
-        core.telemetry.c2d(utf8Text(bytesToString(m.payload)), properties);
+        // The application's handler, called from here: a function of its own in telemetry
+        // would live as long as the device.
+        const onC2D = core.telemetry.onC2D;
+        try {
+          if (onC2D) onC2D(utf8Text(bytesToString(m.payload)), properties);
+        } catch (e) {
+          core.log(LOG_ERROR, "C2D handler threw: " + (e as { message?: string }).message);
+        }
       } else {
         core.log(LOG_WARN, "hub: ignored a message on " + m.topic);
       }

@@ -4,7 +4,7 @@
 // queued and the hub did not acknowledge goes out after the next boot, first and in order;
 // or in RAM (persist false). Every message carries `$.mid` (boot id and the outbox's seq,
 // which keeps rising across boots in flash) so the back end can drop duplicates.
-import { LOG_ERROR, LOG_WARN, LOG_INFO } from "../../hal/types";
+import { LOG_WARN, LOG_INFO } from "../../hal/types";
 import { telemetryTopic, encodePropertyBag, PropertyBag } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
 import { createRamOutbox, OutboxMessage, RamOutbox, TelemetryOutbox } from "../outbox";
@@ -24,7 +24,6 @@ export interface Telemetry {
   send(body: string | Uint8Array, properties: PropertyBag | undefined): number;
   /** Moves queued telemetry into the hub session while its window has room. */
   pump(t: number): void;
-  c2d(body: string, properties: PropertyBag): void;
   /** The device id of the next hub connection; `changed`: another than the last one's, so
    *  what is in flight goes out again, to the new one. */
   setDeviceId(deviceId: string, changed: boolean): void;
@@ -86,15 +85,6 @@ export function createTelemetry(core: Core): Telemetry {
         const id = session.publish(prefix + m.bag, m.payload, 1, false, t);
         if (id <= 0) break;
         outbox.markSent(m, id);
-      }
-    },
-
-    c2d: function (body: string, properties: PropertyBag): void {
-      if (!telemetry.onC2D) return;
-      try {
-        telemetry.onC2D(body, properties);
-      } catch (e) {
-        core.log(LOG_ERROR, "C2D handler threw: " + (e as { message?: string }).message);
       }
     },
 

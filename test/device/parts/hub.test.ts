@@ -161,10 +161,37 @@ inbound("a desired patch -> twin.desired with its version; a GET answer -> twin.
 
 inbound("a C2D message at QoS 1 -> handed over with its properties, then acknowledged", () => {
   const core = upCore();
+  const seen: unknown[] = [];
+  core.telemetry.onC2D = (body, props) => seen.push([body, props]);
   publish(core, "devices/dev1/messages/devicebound/%24.mid=m1&color=blue", "héllo", 1, 42);
-  assert.equal(core.calls, ['telemetry.c2d héllo,{"$.mid":"m1","color":"blue"}']);
+  assert.equal(seen, [["héllo", { "$.mid": "m1", color: "blue" }]]);
+  assert.equal(core.calls, []);
   const [ack] = core.link.sent();
   assert.equal([ack.cmd, ack.messageId], ["puback", 42]);
+});
+
+inbound("C2D: the application's handler gets the body and properties; without one nothing happens", () => {
+  const core = upCore();
+  publish(core, "devices/dev1/messages/devicebound/a=b", "before");
+  const seen: unknown[] = [];
+  core.telemetry.onC2D = (body, props) => seen.push([body, props]);
+  publish(core, "devices/dev1/messages/devicebound/a=b", "hi");
+  assert.equal(seen, [["hi", { a: "b" }]]);
+  assert.equal(core.hal.lines.filter((l) => l.startsWith("0 ")), []);
+});
+
+inbound("C2D: a handler that throws -> logged, acknowledged, the next message still handled", () => {
+  const core = upCore();
+  let n = 0;
+  core.telemetry.onC2D = () => {
+    n++;
+    throw new Error("bad c2d");
+  };
+  publish(core, "devices/dev1/messages/devicebound/", "1", 1, 7);
+  publish(core, "devices/dev1/messages/devicebound/", "2", 1, 8);
+  assert.is(n, 2);
+  assert.equal(core.hal.lines.filter((l) => l.includes("C2D handler threw: bad c2d")).length, 2);
+  assert.equal(core.link.sent().map((p) => [p.cmd, p.messageId]), [["puback", 7], ["puback", 8]]);
 });
 
 inbound("a topic nobody owns -> logged and acknowledged, no part called", () => {

@@ -156,34 +156,4 @@ outbox("in flash -> what a boot queued goes out after the next boot, first, with
   assert.match(session.published[0].topic, /-1$/);
 });
 
-const c2d = suite("device part telemetry: cloud-to-device");
-
-c2d("a handler -> the body and properties", () => {
-  const { core } = telemetryCore();
-  const seen: unknown[] = [];
-  core.telemetry.onC2D = (body, props) => seen.push([body, props]);
-  core.telemetry.c2d("hi", { a: "b" });
-  assert.equal(seen, [["hi", { a: "b" }]]);
-});
-
-c2d("no handler -> nothing happens", () => {
-  const { core } = telemetryCore();
-  core.telemetry.c2d("hi", {});
-  assert.equal(core.hal.lines.filter((l) => l.startsWith("0 ")), []);
-});
-
-c2d("a handler that throws -> logged, the next message still handled", () => {
-  const { core } = telemetryCore();
-  let n = 0;
-  core.telemetry.onC2D = () => {
-    n++;
-    throw new Error("bad c2d");
-  };
-  core.telemetry.c2d("1", {});
-  core.telemetry.c2d("2", {});
-  assert.is(n, 2);
-  assert.equal(core.hal.lines.filter((l) => l.includes("C2D handler threw: bad c2d")).length, 2);
-});
-
 outbox.run();
-c2d.run();
