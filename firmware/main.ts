@@ -114,9 +114,7 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   let sent = 0;
   let status = "Disconnected";
 
-  if (config.watchdogSeconds > 0 && hal.board.enableWatchdog(config.watchdogSeconds)) {
-    log(LOG_INFO, "watchdog armed: " + config.watchdogSeconds + " s");
-  }
+  if (hal.board.watchdogArmed) log(LOG_INFO, "watchdog armed: " + config.watchdogSeconds + " s");
 
   const device = createDevice(config, hal);
   device.onStatus(function (s: string, reason: string) {
@@ -152,7 +150,7 @@ function run(hal: EspruinoHal, config: ResolvedConfig): Device {
   function heartbeat(): void {
     // Re-armed first: a throwing step must not end the heartbeat (and starve the watchdog).
     hal.timers.setTimer(HEARTBEAT_MS, heartbeat);
-    if (config.watchdogSeconds > 0) hal.board.kickWatchdog();
+    if (hal.board.watchdogArmed) hal.board.kickWatchdog();
     beats++;
     const used = hal.system.memory().used;
     if (used > peak) peak = used;
@@ -183,7 +181,7 @@ function main(): void {
     return;
   }
   const hal = createEspruinoHal({
-    logLevel: LOG_INFO, store: store, hosts: config.hosts, led: config.led,
+    logLevel: LOG_INFO, store: store, hosts: config.hosts, led: config.led, watchdogSeconds: config.watchdogSeconds,
   });
   // Checked at boot, before any network: the interpreter says whether tls.connect enforces ca.
   if (config.tls && config.tlsRequireVerified && !hal.board.tlsVerifies) {

@@ -30,6 +30,10 @@ export interface EspruinoHalOptions {
   ntpServer?: string;
   /** The Store to use (main.ts reads the configuration before the HAL exists). */
   store?: Store;
+  /** Arms the hardware watchdog as the HAL is made (0 or absent: not armed): the board then
+   *  resets unless board.kickWatchdog() runs within this many seconds. Done here, once, so
+   *  that no function for it lives on. */
+  watchdogSeconds?: number;
 }
 
 /** What only firmware/main.ts needs from the board, beyond the HAL contract. */
@@ -43,8 +47,9 @@ export interface EspruinoBoard {
   /** True when a status LED is available. */
   hasLed: boolean;
   setLed(on: boolean): void;
-  /** Arms the hardware watchdog: the board resets unless kickWatchdog() runs within seconds. */
-  enableWatchdog(seconds: number): boolean;
+  /** The watchdog options.watchdogSeconds asked for is armed (false where the interpreter
+   *  has none: the Linux build). */
+  watchdogArmed: boolean;
   kickWatchdog(): void;
   /** Interpreter version, e.g. "2v29". */
   version: string;
@@ -248,6 +253,15 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
   }
 
   const store = options.store || createEspruinoStore();
+  let watchdogArmed = false;
+  if (options.watchdogSeconds && options.watchdogSeconds > 0) {
+    try {
+      E.enableWatchdog(options.watchdogSeconds, false);
+      watchdogArmed = true;
+    } catch (e) {
+      log(LOG_WARN, "watchdog: " + String((e as { message?: string }).message || e));
+    }
+  }
 
   return {
     clock: {
@@ -323,15 +337,7 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
       setLed: function (on: boolean) {
         if (led !== undefined) digitalWrite(led, on ? 1 : 0);
       },
-      enableWatchdog: function (seconds: number) {
-        try {
-          E.enableWatchdog(seconds, false);
-          return true;
-        } catch (e) {
-          log(LOG_WARN, "watchdog: " + String((e as { message?: string }).message || e));
-          return false;
-        }
-      },
+      watchdogArmed: watchdogArmed,
       kickWatchdog: E.kickWatchdog,
       version: String(process.version),
       tlsVerifies: verifies,
