@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { minify } from "terser";
-import { allocationFreeNames, flattenIife, hoistVars, inlineConstants, keepFactoriesApart, markAllocationFree, paramsFromArguments, pasteHelpersIntoCalls, releaseBootOnly, shortenAllocationFree, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
+import { allocationFreeNames, flattenClasses, flattenIife, hoistVars, inlineConstants, keepFactoriesApart, markAllocationFree, paramsFromArguments, pasteHelpersIntoCalls, releaseBootOnly, shortenAllocationFree, terserMinified } from "../../tools/build/espruino-pipeline.mjs";
 import { checkBundle } from "../../tools/build/espruino-gate.mjs";
 
 /** Defines function w with code and returns what w() returns. */
@@ -70,6 +70,23 @@ flatten("behaviour on a standard engine -> unchanged", () => {
   assert.is(new Function(flat + ";return $w();")(), new Function(body + ";return w();")());
 });
 flatten.run();
+
+const classes = suite("flattenClasses: a class's methods at the top level");
+classes("the IIFE goes: the constructor is a top-level function under the class's name, the methods are set where the class was", () => {
+  const out = flattenClasses("var a=1,$P=function(){function e(){var e=arguments[0];this.x=e}return e.prototype.f=function(){var e=1;return e},e.prototype.g=function(){return e},e}(),b=new $P(2);");
+  assert.is(out, "function $P(){var e=arguments[0];this.x=e}\nvar a=1,$P=($P.prototype.f=function(){var e=1;return e},$P.prototype.g=function(){return $P},$P),b=new $P(2);");
+});
+classes("any other shape (more statements, arguments, no constructor returned) -> unchanged", () => {
+  for (const code of ["var $K=function(){function t(){}var z=1;return t}();", "var $K=function(){function t(){}return t}(1);", "var $K=function(){function t(){}return 1}();"]) {
+    assert.is(flattenClasses(code), code);
+  }
+});
+classes("behaviour on a standard engine -> unchanged", () => {
+  const code = "var $P=function(){function e(){var e=arguments[0];this.x=e}return e.prototype.f=function(){var e=this.x;return e*2},e.prototype.g=function(){return this instanceof e},e}(),b=new $P(21);";
+  const probe = ";return [b.f(),b.g(),typeof $P];";
+  assert.equal(new Function(flattenClasses(code) + probe)(), new Function(code + probe)());
+});
+classes.run();
 
 const inline = suite("inlineConstants: named literals copied into their uses");
 inline("numbers, booleans and negatives assigned once at the top -> inlined; declaration and assignment gone", () => {

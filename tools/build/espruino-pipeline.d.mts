@@ -21,6 +21,7 @@ export function fillArrayHoles(code: string): string;
 export function hoistVars(code: string): string;
 export function evalStatement(code: string): string;
 export function flattenIife(code: string): string;
+export function flattenClasses(code: string): string;
 export function inlineConstants(code: string): string;
 export function paramsFromArguments(code: string): string;
 export function releaseBootOnly(code: string): string;

@@ -670,6 +670,50 @@ export function flattenIife(code) {
   return applyEdits(code, edits).slice(body.start + 1, body.end - 1 + edits.length * prefix.length).replace(/\s*$/, "") + "\n";
 }
 
+/**
+ * For the warm bundle, after flattenIife: a class as terser leaves it,
+ * `var N=function(){function C(){...}return C.prototype.m=function(){...},...,C}()`, becomes
+ * the top-level `function N(){...}` and `var N=(N.prototype.m=function(){...},...,N)`, the
+ * methods made at the same moment as before. Defined at the top level, the methods have no
+ * scope; inside the IIFE each had one, and the IIFE's scope lived as long as the class (about
+ * 10 JsVars for the connection policy's 12 methods). Any other shape is left as it is.
+ */
+export function flattenClasses(code) {
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
+  const edits = [];
+  for (const s of ast.body) {
+    if (s.type !== "VariableDeclaration") continue;
+    for (const d of s.declarations) {
+      const cls = classIife(d);
+      if (!cls) continue;
+      const name = d.id.name;
+      // The constructor's name as the IIFE resolves it (a method's own `var C` is another).
+      const renames = topReferences(cls.fn).filter((r) => r.id.name === cls.ctor.id.name);
+      const text = (node) => applyEdits(code.slice(node.start, node.end),
+        renames.filter((r) => r.id.start >= node.start && r.id.end <= node.end).map((r) => [r.id.start - node.start, r.id.end - node.start, name]));
+      edits.push([s.start, s.start, text(cls.ctor) + "\n"]);
+      edits.push([d.init.start, d.init.end, "(" + text(cls.result) + ")"]);
+    }
+  }
+  return applyEdits(code, edits);
+}
+
+/** The parts of `var N=function(){function C(){...}return ...,C}()` (undefined for another
+ *  declarator): the IIFE, the constructor and the returned expression. */
+function classIife(d) {
+  const call = d.init;
+  if (d.id.type !== "Identifier" || !call || call.type !== "CallExpression" || call.arguments.length !== 0) return undefined;
+  const fn = call.callee;
+  if (fn.type !== "FunctionExpression" || fn.params.length !== 0 || fn.id) return undefined;
+  const body = fn.body.body;
+  if (body.length !== 2 || body[0].type !== "FunctionDeclaration" || body[1].type !== "ReturnStatement" || !body[1].argument) return undefined;
+  const ctor = body[0];
+  const result = body[1].argument;
+  const last = result.type === "SequenceExpression" ? result.expressions[result.expressions.length - 1] : result;
+  if (last.type !== "Identifier" || last.name !== ctor.id.name) return undefined;
+  return { fn: fn, ctor: ctor, result: result };
+}
+
 /** The function of a `!function(){...}()` bundle (acorn nodes, positions in code). */
 function wrapperOf(code) {
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
@@ -897,7 +941,7 @@ function espruinoRender(evalResult, module, prefix, flatten, lean, minified) {
     name: "espruino-render",
     renderChunk(code) {
       const out = hoistVars(fillArrayHoles(shortenProperties(code, SHORT_PROPERTIES, minified)));
-      const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenIife(out) : out;
+      const rendered = evalResult ? evalStatement(out) : module ? moduleExpression(out) : flatten ? flattenClasses(flattenIife(out)) : out;
       const released = shortenAllocationFree(lean && flatten ? releaseBootOnly(pasteHelpersIntoCalls(rendered)) : rendered);
       return { code: (prefix || "") + (lean ? paramsFromArguments(released) : released), map: null };
     },
