@@ -23,7 +23,42 @@ function hasOwn(o: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
 }
 
-export function connectSocket(options: SocketOptions, events: SocketEvents, hosts: { [host: string]: string } | undefined, verifies: boolean): Socket {
+/** Espruino's connect options for ours: the hosts map applied, SNI and the certificates. */
+function espConnectOptions(options: SocketOptions, hosts: { [host: string]: string } | undefined, verifies: boolean): EspConnectOptions {
+  let host = options.host;
+  let port = options.port;
+  if (hosts && hasOwn(hosts, host)) {
+    const mapped = hosts[host];
+    const colon = mapped.lastIndexOf(":");
+    host = mapped.substring(0, colon);
+    port = parseInt(mapped.substring(colon + 1), 10);
+  }
+  const espOptions: EspConnectOptions = { host: host, port: port };
+  if (options.tls) {
+    // The real name for SNI and the certificate check, whatever address hosts gave.
+    espOptions.servername = options.host;
+    // Stock 2v29 takes one certificate (and enforces none); a patched interpreter the set.
+    if (options.ca && options.ca.length > 0) espOptions.ca = verifies ? options.ca : options.ca[0];
+    if (options.cert) espOptions.cert = options.cert;
+    if (options.key) espOptions.key = options.key;
+  }
+  return espOptions;
+}
+
+/** The HAL's net object: connectSocket is its connect, called as a method. */
+export interface EspruinoNet {
+  connect(options: SocketOptions, events: SocketEvents): Socket;
+  /** EspruinoHalOptions.hosts. */
+  hosts: { [host: string]: string } | undefined;
+  /** The interpreter enforces a given ca (EspruinoBoard.tlsVerifies). */
+  verifies: boolean;
+}
+
+/** net.connect itself (a top-level function, not a wrapper in the HAL: its handlers then
+ *  carry no copy of the HAL's scope chain, and no wrapper function lives on); the hosts map
+ *  and the verification flag are read from the net object it is called on. */
+export function connectSocket(this: EspruinoNet, options: SocketOptions, events: SocketEvents): Socket {
+  const tls = options.tls;
   let raw: EspSocket | undefined;
   let open = false;
   let ended = false;
@@ -54,26 +89,10 @@ export function connectSocket(options: SocketOptions, events: SocketEvents, host
     }
   }
 
-  let host = options.host;
-  let port = options.port;
-  if (hosts && hasOwn(hosts, host)) {
-    const mapped = hosts[host];
-    const colon = mapped.lastIndexOf(":");
-    host = mapped.substring(0, colon);
-    port = parseInt(mapped.substring(colon + 1), 10);
-  }
-  const espOptions: EspConnectOptions = { host: host, port: port };
-  if (options.tls) {
-    // The real name for SNI and the certificate check, whatever address hosts gave.
-    espOptions.servername = options.host;
-    // Stock 2v29 takes one certificate (and enforces none); a patched interpreter the set.
-    if (options.ca && options.ca.length > 0) espOptions.ca = verifies ? options.ca : options.ca[0];
-    if (options.cert) espOptions.cert = options.cert;
-    if (options.key) espOptions.key = options.key;
-  }
-
   try {
-    raw = require(options.tls ? "tls" : "net").connect(espOptions, function () {
+    // Made in a call, not kept here: the handlers share this scope for the connection's life,
+    // and the options hold the certificates (a DER CA is about 45 JsVars).
+    raw = require(tls ? "tls" : "net").connect(espConnectOptions(options, this.hosts, this.verifies), function () {
       if (ended) return;
       open = true;
       events.onOpen();
@@ -84,6 +103,7 @@ export function connectSocket(options: SocketOptions, events: SocketEvents, host
     setTimeout(end, 0);
     return { write: function () { return false; }, close: function () { /* already failing */ } };
   }
+  options = undefined as unknown as SocketOptions;
 
   raw.on("data", function (data: string) {
     if (!ended) events.onData(E.toUint8Array(data));
@@ -93,11 +113,11 @@ export function connectSocket(options: SocketOptions, events: SocketEvents, host
     const message = (e && e.message) || "socket error " + (e && e.code);
     const code = e && e.code;
     if (typeof code === "number" && code >= ESP_CERT_ERROR_FIRST && code <= ESP_CERT_ERROR_LAST) fail(SOCKET_TLS_UNVERIFIED, message);
-    else fail(open ? SOCKET_ERROR : classifyConnectError(message, options.tls), message);
+    else fail(open ? SOCKET_ERROR : classifyConnectError(message, tls), message);
   });
   raw.on("close", function () {
     if (ended) return;
-    if (!open && error === SOCKET_CLOSED) fail(options.tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED, "closed before open");
+    if (!open && error === SOCKET_CLOSED) fail(tls ? SOCKET_TLS_FAILED : SOCKET_REFUSED, "closed before open");
     end();
   });
   // Running out of memory inside the data handler makes Espruino drop the handler with the

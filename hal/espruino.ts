@@ -4,8 +4,8 @@
 // first SNTP sync.
 // It also holds the board itself (Wi-Fi with backoff, SNTP, status LED, watchdog), so
 // firmware/main.ts needs no Espruino global either.
-import { Hal, SocketEvents, SocketOptions, Store, MemoryFigures, LOG_ERROR, LOG_WARN, LOG_INFO } from "./types";
-import { connectSocket } from "./espruino-socket";
+import { Hal, Store, MemoryFigures, LOG_ERROR, LOG_WARN, LOG_INFO } from "./types";
+import { connectSocket, EspruinoNet } from "./espruino-socket";
 
 /** A wall-clock step larger than this is a clock being set, not time passing. */
 const CLOCK_JUMP_MS = 7 * 24 * 3600 * 1000;
@@ -290,17 +290,7 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
     },
     // Espruino's own (signed: the HAL allows it); a wrapper would cost a function.
     random32: E.hwRand,
-    net: {
-      connect: function (o: SocketOptions, events: SocketEvents) {
-        const socket = connectSocket(o, events, options.hosts, verifies);
-        // The minifier inlines connectSocket here, so its handlers' scope chain includes this
-        // call's: let go of the arguments, or a closed socket would keep the device's
-        // callbacks (and the session they hold) until Espruino drops it.
-        o = undefined as unknown as SocketOptions;
-        events = undefined as unknown as SocketEvents;
-        return socket;
-      },
-    },
+    net: { connect: connectSocket, hosts: options.hosts, verifies: verifies } as EspruinoNet,
     store: store,
     sha256: function (data: Uint8Array) {
       return new Uint8Array(require("crypto").SHA256(data));

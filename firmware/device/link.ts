@@ -121,6 +121,9 @@ export function createLink(core: Core): Link {
           user.closed(error, detail);
         },
       });
+      // The handlers above share this call's scope for the connection's life: let go of the
+      // options, which hold the certificates (a DER one is about 45 JsVars).
+      options = undefined as unknown as SocketOptions;
     },
 
     close: function (clean: boolean): void {
@@ -211,7 +214,7 @@ function sessionEvents(link: Link, core: Core, kind: number, connack: () => void
  *  the policy hears of the failure. */
 export function openMqtt(core: Core, kind: number, host: string, session: Session, connect: ConnectOptions | undefined): void {
   const config = core.config;
-  const options: SocketOptions = { host: host, port: config.port, tls: config.tls };
+  let options: SocketOptions = { host: host, port: config.port, tls: config.tls };
   if (config.tls) {
     if (config.ca.length > 0) options.ca = certificates(config.ca);
     if (config.auth === AUTH_CERT) {
@@ -248,4 +251,6 @@ export function openMqtt(core: Core, kind: number, host: string, session: Sessio
       core.settle();
     },
   });
+  // As in link.connect: the handlers keep this scope, not the certificates.
+  options = undefined as unknown as SocketOptions;
 }
