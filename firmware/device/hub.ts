@@ -11,6 +11,7 @@ import { KIND_HUB_SOCKET, KIND_HUB_TIMEOUT, KIND_HUB_CONNACK, AWAIT_CONNACK, AWA
 import { SOCKET_ERROR, ERR_REFUSED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD } from "../status";
 import { Core, Inbound, LINK_HUB } from "./core";
 import { openMqtt } from "./link";
+import { TWIN_TOO_LARGE } from "./twin";
 import { bytesToString } from "./lib";
 import { utf8Text, serviceJson } from "../text";
 
@@ -114,11 +115,11 @@ export function createHub(core: Core): Hub {
       (m.topic !== "" ? m.topic : "(topic too long)"));
     const method = parseMethodTopic(m.topic);
     if (typeof method !== "number") {
-      core.methods.refuse(method.rid, 413);
+      core.methods.handle(method.name, method.rid, undefined);
       return;
     }
     const twin = parseTwinTopic(m.topic);
-    if (typeof twin !== "number") core.twin.tooLarge(twin.kind === TWIN_DESIRED ? "" : twin.rid);
+    if (typeof twin !== "number") core.twin.response(twin.kind === TWIN_DESIRED ? "" : twin.rid, TWIN_TOO_LARGE, "", m.topic);
   }
 
   function connacked(): void {

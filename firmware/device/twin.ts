@@ -13,6 +13,9 @@ import { Core, earliest } from "./core";
 
 /** Reported patches waiting to be sent. */
 const MAX_REPORTED = 8;
+/** Twin.response's status for a message skipped unread (a real one is 100 to 999): one
+ *  function for both, each function a part keeps costs about 5 JsVars. */
+export const TWIN_TOO_LARGE = 0;
 /** A twin request without an answer by then is sent again. */
 export const TWIN_TIMEOUT_MS = 30000;
 const FIRST_RETRY_MS = 5000;
@@ -38,10 +41,9 @@ export interface Twin {
    *  subscribed true: subscribed, read the whole document. */
   connected(subscribed: boolean): void;
   desired(text: string, version: number, full: boolean): void;
+  /** The answer to request `rid`. Status TWIN_TOO_LARGE: a twin message above
+   *  maxInboundBytes was skipped, the answer to request `rid` or a desired patch (rid ""). */
   response(rid: string, status: number, payload: string, topic: string): void;
-  /** A twin message above maxInboundBytes was skipped: the answer to request `rid`, or a
-   *  desired patch (rid ""). */
-  tooLarge(rid: string): void;
   report(patch: Json): number;
   /** Sends the next reported patch when none is in flight. */
   pump(t: number): void;
@@ -106,6 +108,21 @@ export function createTwin(core: Core): Twin {
     return wait;
   }
 
+  function tooLarge(rid: string): void {
+    if (rid === "") {
+      // A desired patch that could not be read: the full document catches up, if it fits.
+      log(LOG_WARN, "twin: desired patch larger than maxInboundBytes; reading the whole document");
+      request();
+      return;
+    }
+    if (rid !== twin.getRid) return;
+    // The twin document does not fit maxInboundBytes: asking again after every connect
+    // would loop, so full GETs stop until the configuration grows.
+    twin.getRid = "";
+    getDisabled = true;
+    log(LOG_ERROR, "twin document larger than maxInboundBytes (" + core.config.maxInboundBytes + "): full twin GET disabled");
+  }
+
   const twin: Twin = {
     onDesired: undefined,
     getRid: "",
@@ -154,6 +171,10 @@ export function createTwin(core: Core): Twin {
     },
 
     response: function (rid: string, status: number, payload: string, topic: string): void {
+      if (status === TWIN_TOO_LARGE) {
+        tooLarge(rid);
+        return;
+      }
       const action = classify(KIND_TWIN_RESPONSE, status, retryAfterOf(topic), core.verdict);
       if (rid === twin.getRid) {
         twin.getRid = "";
@@ -186,21 +207,6 @@ export function createTwin(core: Core): Twin {
           reportedRetryAt = core.now() + retryWait();
         }
       }
-    },
-
-    tooLarge: function (rid: string): void {
-      if (rid === "") {
-        // A desired patch that could not be read: the full document catches up, if it fits.
-        log(LOG_WARN, "twin: desired patch larger than maxInboundBytes; reading the whole document");
-        request();
-        return;
-      }
-      if (rid !== twin.getRid) return;
-      // The twin document does not fit maxInboundBytes: asking again after every connect
-      // would loop, so full GETs stop until the configuration grows.
-      twin.getRid = "";
-      getDisabled = true;
-      log(LOG_ERROR, "twin document larger than maxInboundBytes (" + core.config.maxInboundBytes + "): full twin GET disabled");
     },
 
     report: function (patch: Json): number {

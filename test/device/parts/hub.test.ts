@@ -205,20 +205,20 @@ inbound("a topic nobody owns -> logged and acknowledged, no part called", () => 
 inbound("a method call above maxInboundBytes -> refused 413, never handled", () => {
   const core = upCore({ maxInboundBytes: 512 });
   publish(core, "$iothub/methods/POST/big/?$rid=11", Buffer.alloc(1000, 65));
-  assert.equal(core.calls, ["methods.refuse 11,413"]);
+  assert.equal(core.calls, ["methods.handle big,11,"]);
   assert.ok(core.hal.lines.some((l) => l.includes("above maxInboundBytes (512)")));
 });
 
 inbound("a desired patch above maxInboundBytes -> the twin reads the whole document", () => {
   const core = upCore({ maxInboundBytes: 512 });
   publish(core, "$iothub/twin/PATCH/properties/desired/?$version=9", Buffer.alloc(1000, 65));
-  assert.equal(core.calls, ["twin.tooLarge "]);
+  assert.equal(core.calls, ["twin.response ,0,,$iothub/twin/PATCH/properties/desired/?$version=9"]);
 });
 
-inbound("a GET answer above maxInboundBytes -> twin.tooLarge with its rid", () => {
+inbound("a GET answer above maxInboundBytes -> twin.response with its rid and TWIN_TOO_LARGE", () => {
   const core = upCore({ maxInboundBytes: 512 });
   publish(core, "$iothub/twin/res/200/?$rid=4", Buffer.alloc(1000, 65));
-  assert.equal(core.calls, ["twin.tooLarge 4"]);
+  assert.equal(core.calls, ["twin.response 4,0,,$iothub/twin/res/200/?$rid=4"]);
 });
 
 inbound("a C2D message above maxInboundBytes -> dropped and logged, the link stays", () => {

@@ -125,13 +125,13 @@ methods("an application handler named Reprovision -> the application's, not the 
   assert.equal(policyCalls(core), []);
 });
 
-methods("refuse -> the status with a message, no handler run", () => {
+methods("a request skipped unread (no payload) -> 413 with a message, no handler run", () => {
   const { core, session } = methodsCore();
   let ran = false;
   core.methods.handlers.big = () => {
     ran = true;
   };
-  core.methods.refuse("9", 413);
+  core.methods.handle("big", "9", undefined);
   assert.equal(answers(session), [RES + '413/?$rid=9 {"message":"request too large"}']);
   assert.not.ok(ran);
 });

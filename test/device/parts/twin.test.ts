@@ -4,7 +4,7 @@
 // maxInboundBytes. The hub session is a recording stand-in.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createTwin, twinDrained, TWIN_TIMEOUT_MS } from "../../../firmware/device/twin";
+import { createTwin, twinDrained, TWIN_TIMEOUT_MS, TWIN_TOO_LARGE } from "../../../firmware/device/twin";
 import { ERR_FULL, ERR_BAD_ARGUMENT } from "../../../firmware/status";
 import { testCore, dpsConfig, recordingSession, policyCalls, RecordingSession, TestCore } from "./kit";
 
@@ -129,7 +129,7 @@ const large = suite("device part twin: above maxInboundBytes");
 large("the GET's answer too large -> full GETs stop, even after the next connect", () => {
   const { core, session } = twinCore();
   core.twin.connected(true);
-  core.twin.tooLarge("1");
+  core.twin.response("1", TWIN_TOO_LARGE, "", "");
   assert.is(core.twin.getRid, "");
   assert.ok(core.hal.lines.some((l) => l.includes("full twin GET disabled")));
   core.twin.connected(false);
@@ -139,14 +139,14 @@ large("the GET's answer too large -> full GETs stop, even after the next connect
 
 large("a desired patch too large -> the whole document is read", () => {
   const { core, session } = twinCore();
-  core.twin.tooLarge("");
+  core.twin.response("", TWIN_TOO_LARGE, "", "");
   assert.equal(topics(session), [GET + "1"]);
 });
 
 large("a too-large answer to another request -> ignored", () => {
   const { core, session } = twinCore();
   core.twin.connected(true);
-  core.twin.tooLarge("77");
+  core.twin.response("77", TWIN_TOO_LARGE, "", "");
   assert.is(core.twin.getRid, "1");
   core.twin.connected(false);
   core.twin.connected(true);
