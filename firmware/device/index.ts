@@ -17,6 +17,7 @@ import { reasonName, SOCKET_ERROR, REASON_LOW_MEMORY } from "../status";
 import { ResolvedConfig, AUTH_KEY } from "../config";
 import { PropertyBag } from "../azure/hub-topics";
 import { SESSION_UP } from "../mqtt/session";
+import { RamOutbox } from "../outbox";
 import { APP_VERSION } from "../version";
 import { Device, DeviceOptions, DeviceStats, StatusCallback, MethodHandler, DesiredCallback, C2dCallback } from "./api";
 import { Core, Inbound, Provisioning, Updates, LINK_DPS, LINK_HUB, earliest } from "./core";
@@ -168,7 +169,9 @@ export function createDevice(config: ResolvedConfig, hal: Hal, options?: DeviceO
     core.twin.paused = low;
     if (low) {
       log(LOG_ERROR, "low memory: " + free + " of " + m.total + " JsVars free; dropping older queued telemetry held in RAM, holding twin reads");
-      core.telemetry.shed();
+      // A RAM outbox gives up its older half (a flash outbox holds little RAM).
+      const telemetry = core.telemetry;
+      if (!config.outboxPersist) (telemetry.outbox as RamOutbox).shed(telemetry.outbox.size >> 1, telemetry.dropped);
     } else {
       log(LOG_INFO, "memory recovered: " + free + " of " + m.total + " JsVars free");
     }

@@ -7,7 +7,7 @@
 import { LOG_WARN, LOG_INFO } from "../../hal/types";
 import { telemetryTopic, encodePropertyBag, PropertyBag } from "../azure/hub-topics";
 import { utf8Bytes } from "../azure/bytes";
-import { createRamOutbox, OutboxMessage, RamOutbox, TelemetryOutbox } from "../outbox";
+import { createRamOutbox, OutboxMessage, TelemetryOutbox } from "../outbox";
 import { createFlashOutbox } from "../outbox-flash";
 import { ERR_FULL } from "../status";
 import { C2dCallback } from "./api";
@@ -27,8 +27,9 @@ export interface Telemetry {
   /** The device id of the next hub connection; `changed`: another than the last one's, so
    *  what is in flight goes out again, to the new one. */
   setDeviceId(deviceId: string, changed: boolean): void;
-  /** Low memory: a RAM outbox gives up its older half (a flash outbox holds little RAM). */
-  shed(): void;
+  /** Hears each message the outbox drops (releases it from the hub session, logs it); a RAM
+   *  outbox's shed() takes it too. */
+  dropped(message: OutboxMessage): void;
 }
 
 export function createTelemetry(core: Core): Telemetry {
@@ -61,6 +62,7 @@ export function createTelemetry(core: Core): Telemetry {
     outbox: outbox,
     window: HUB_WINDOW,
     onC2D: undefined,
+    dropped: dropped,
 
     send: function (body: string | Uint8Array, properties: PropertyBag | undefined): number {
       const payload = typeof body === "string" ? utf8Bytes(body) : body;
@@ -93,9 +95,6 @@ export function createTelemetry(core: Core): Telemetry {
       prefix = telemetryTopic(deviceId, undefined, config.moduleId || undefined);
     },
 
-    shed: function (): void {
-      if (!config.outboxPersist) (outbox as RamOutbox).shed(outbox.size >> 1, dropped);
-    },
   };
   return telemetry;
 }

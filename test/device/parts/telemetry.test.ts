@@ -6,6 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTelemetry } from "../../../firmware/device/telemetry";
 import { ERR_FULL } from "../../../firmware/status";
+import { RamOutbox } from "../../../firmware/outbox";
 import { createFlashStore } from "../../helpers/flash-store";
 import { createPrng } from "../../helpers/prng";
 import { testCore, dpsConfig, hubConfig, recordingSession, RecordingSession, TestCore, HUB, KEY } from "./kit";
@@ -110,10 +111,11 @@ outbox("full, refuseNew -> the new message refused, nothing dropped", () => {
   assert.equal(payloads(session), ["a", "b"]);
 });
 
-outbox("low memory -> a RAM outbox keeps its newer half", () => {
+outbox("low memory -> a RAM outbox keeps its newer half, each dropped one heard by telemetry.dropped (as the device does it)", () => {
   const { core, session } = telemetryCore();
   for (let i = 0; i < 6; i++) core.telemetry.send("m" + i, undefined);
-  core.telemetry.shed();
+  (core.telemetry.outbox as RamOutbox).shed(core.telemetry.outbox.size >> 1, core.telemetry.dropped);
+  assert.is(core.hal.lines.filter((l) => l.includes("outbox full: dropped message")).length, 3);
   assert.is(core.telemetry.outbox.size, 3);
   assert.is(core.telemetry.outbox.dropped, 3);
   core.telemetry.pump(core.hal.t);
