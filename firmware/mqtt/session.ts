@@ -9,7 +9,7 @@
 // accepted CONNACK every unacknowledged message is sent again, in publish order, before the
 // connack event: with cleanSession off with DUP and the same id (§4.4); with cleanSession on
 // as a new PUBLISH (DUP clear, the same id, which is free in the new session), so delivery
-// stays at least once either way. Call discardAll() before connect() to drop them instead.
+// stays at least once either way. Call discard(0) before connect() to drop them instead.
 // QoS 1 publishes made while not connected wait in the window for the next CONNACK.
 import { OK, PAUSED, ERR_FULL, ERR_NO_SPACE, ERR_PROTOCOL, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD, ERR_REFUSED, NO_MATCH } from "../status";
 import { ConnectOptions, connectSize, writeConnect, writePublishHead, publishSize, writePuback, writeSubscribe, writeUnsubscribe, writePingreq, writeDisconnect } from "./encode";
@@ -331,13 +331,12 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
     lost: down,
 
     discard: function (id: number): number {
-      const i = find(id);
-      if (!isPublish(i)) return NO_MATCH;
-      drop(i);
-      return OK;
-    },
-
-    discardAll: function (): number {
+      if (id) {
+        const i = find(id);
+        if (!isPublish(i)) return NO_MATCH;
+        drop(i);
+        return OK;
+      }
       let n = 0;
       for (let i = 0; i < size; i++) {
         if (isPublish(i)) {

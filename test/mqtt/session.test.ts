@@ -339,13 +339,13 @@ publish("discard(id) -> gone from the window, not resent, its late PUBACK ignore
   h.serve({ cmd: "connack", returnCode: 0, sessionPresent: true }, 3);
   assert.equal(h.sent().slice(1), [pub("t", "b", 1, b, true)]);
 });
-publish("discardAll -> the count dropped, window empty", () => {
+publish("discard(0) -> every publish dropped, the count returned, window empty", () => {
   const h = up();
   h.s.publish("t", payload("a"), 1, false, 0);
   h.s.publish("t", payload("b"), 1, false, 0);
-  assert.is(h.s.discardAll(), 2);
+  assert.is(h.s.discard(0), 2);
   assert.is(h.s.inflight, 0);
-  assert.is(h.s.discardAll(), 0);
+  assert.is(h.s.discard(0), 0);
 });
 publish.run();
 
