@@ -21,24 +21,22 @@ export interface AssignmentStore {
 export function createAssignmentStore(core: Core): AssignmentStore {
   const config = core.config;
   const hal = core.hal;
-  let binding: HubCacheBinding | undefined;
-
+  /** What the record is bound to. Made for each read or write (one SHA-256), not kept: the
+   *  device reads the record at start and writes it only after DPS, and a kept copy would
+   *  hold about 10 JsVars for the device's life. */
   function bound(): HubCacheBinding {
-    if (!binding) {
-      let credential = config.key;
-      if (config.auth === AUTH_CERT) {
-        credential = config.certificate;
-        // Read back from its DER record (firmware/tls-records.ts): hashed as the base64 text the
-        // configuration gave, so the move to flash keeps the cached hub.
-        if (credential.charCodeAt(0) === 0x30) credential = base64Encode(bytesOf(credential));
-      }
-      binding = {
-        idScope: config.idScope,
-        registrationId: config.registrationId,
-        fingerprint: credentialFingerprint(credential, hal.sha256),
-      };
+    let credential = config.key;
+    if (config.auth === AUTH_CERT) {
+      credential = config.certificate;
+      // Read back from its DER record (firmware/tls-records.ts): hashed as the base64 text the
+      // configuration gave, so the move to flash keeps the cached hub.
+      if (credential.charCodeAt(0) === 0x30) credential = base64Encode(bytesOf(credential));
     }
-    return binding;
+    return {
+      idScope: config.idScope,
+      registrationId: config.registrationId,
+      fingerprint: credentialFingerprint(credential, hal.sha256),
+    };
   }
 
   return {
