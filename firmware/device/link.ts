@@ -6,7 +6,7 @@
 // closeLater); the device acts on it in Core.settle once the session call has returned, so
 // application handlers and the policy never run inside the MQTT session.
 import { Socket, SocketOptions, LOG_INFO } from "../../hal/types";
-import { Session, SessionEvents } from "../mqtt/session-api";
+import { Session, SessionEvents, MESSAGE_ACK, MESSAGE_PAUSE } from "../mqtt/session-api";
 import { ConnectOptions } from "../mqtt/encode";
 import { AUTH_CERT } from "../config";
 import { base64DecodeLenient } from "../azure/base64";
@@ -182,13 +182,14 @@ function sessionEvents(link: Link, core: Core, kind: number, connack: () => void
     },
     message: function (topic: string, payload: Uint8Array, qos: number, _dup: boolean, packetId: number) {
       core.stats.received++;
-      // Cannot happen while full() pauses the session; if it did, a QoS 1 message would be
-      // left unacknowledged (sent again after the next reconnection).
-      if (link.inbound.length >= MAX_INBOUND) return false;
+      // Cannot happen while MESSAGE_PAUSE pauses the session; if it did, a QoS 1 message
+      // would be left unacknowledged (sent again after the next reconnection).
+      if (link.inbound.length >= MAX_INBOUND) return MESSAGE_PAUSE;
       // A copy, as the payload is a view of the receive chunk. Not payload.slice(0): on
       // Espruino that gives a plain Array, a variable per byte (8 KB would take 8,000).
       link.inbound.push({ topic: topic, payload: new Uint8Array(payload), qos: qos, packetId: packetId, tooLarge: 0 });
-      return qos === 0;
+      // QoS 1 is acknowledged once its handler has run (hub.ts); a full queue pauses.
+      return (qos === 0 ? MESSAGE_ACK : 0) | (link.inbound.length >= MAX_INBOUND ? MESSAGE_PAUSE : 0);
     },
     oversized: function (topic: string, qos: number, packetId: number, size: number) {
       // Skipped unread and acknowledged by the session: the link stays up. What it was
@@ -196,9 +197,7 @@ function sessionEvents(link: Link, core: Core, kind: number, connack: () => void
       core.stats.received++;
       core.stats.tooLarge++;
       if (link.inbound.length < MAX_INBOUND) link.inbound.push({ topic: topic, payload: EMPTY, qos: qos, packetId: packetId, tooLarge: size });
-    },
-    full: function () {
-      return link.inbound.length >= MAX_INBOUND;
+      return link.inbound.length >= MAX_INBOUND ? MESSAGE_PAUSE : 0;
     },
     puback: puback,
     suback: suback,

@@ -49,34 +49,40 @@ export interface SessionOptions {
   pingTimeoutMs?: number;
 }
 
+/** Bits of what message() and oversized() return. MESSAGE_ACK: accepted, a QoS 1 PUBACK goes
+ *  now (`true` means the same). MESSAGE_PAUSE: the receiver's queue is full, receive() stops
+ *  after this packet with PAUSED and keeps the rest of its input for resume(). (One return
+ *  value instead of a full() event: each function a session keeps costs about 5 JsVars.) */
+export const MESSAGE_ACK = 1;
+export const MESSAGE_PAUSE = 2;
+
 export interface SessionEvents {
   /** Bytes to write to the transport; valid during the call only. */
   send(bytes: Uint8Array): void;
   /** CONNACK arrived: return code 0 accepted (state is already up), 1..5 refused. */
   connack(returnCode: number, sessionPresent: boolean): void;
-  /** Inbound PUBLISH; see the header. Return true to accept (QoS 1: PUBACK now). */
-  message(topic: string, payload: Uint8Array, qos: number, dup: boolean, packetId: number): boolean;
+  /** Inbound PUBLISH; see the header. Returns MESSAGE_* bits: MESSAGE_ACK (or true) to
+   *  accept (QoS 1: PUBACK now), MESSAGE_PAUSE to stop there. */
+  message(topic: string, payload: Uint8Array, qos: number, dup: boolean, packetId: number): boolean | number;
   /** A QoS 1 publish of ours was acknowledged and left the window. */
   puback(packetId: number): void;
   /** Inbound PUBLISH over maxPacket, skipped; `size` is its length in bytes, header
    *  included, and `topic` is "" when the topic alone did not fit. QoS 1: PUBACK follows.
-   *  Optional: without it such a PUBLISH closes the session with ERR_TOO_LARGE. */
-  oversized?(topic: string, qos: number, packetId: number, size: number): void;
+   *  Optional: without it such a PUBLISH closes the session with ERR_TOO_LARGE. May return
+   *  MESSAGE_PAUSE. */
+  oversized?(topic: string, qos: number, packetId: number, size: number): number | void;
   /** Granted QoS per filter (0x80 = refused), a view valid during the call. */
   suback(packetId: number, granted: Uint8Array): void;
   /** Optional: a client that never unsubscribes need not keep a function for it. */
   unsuback?(packetId: number): void;
   /** The session ended the connection; the code says why (see the header). */
   closed(reason: number): void;
-  /** Optional: asked after each inbound PUBLISH; true (the receiver's queue is full) stops
-   *  receive() there with PAUSED, the rest of its input kept for resume(). */
-  full?(): boolean;
 }
 
 export interface Session {
   /** Sends CONNECT (ending any previous connection). OK, ERR_BAD_ARGUMENT, ERR_NO_SPACE. */
   connect(options: ConnectOptions, now: number): number;
-  /** Feeds transport bytes. OK, PAUSED (events.full said so: call resume() once the queue
+  /** Feeds transport bytes. OK, PAUSED (MESSAGE_PAUSE came back: call resume() once the queue
    *  is drained), ERR_NOT_CONNECTED, or the code the session closed with. */
   receive(bytes: Uint8Array, now: number): number;
   /** Reads the input a PAUSED left; the same returns as receive. OK when nothing is left. */

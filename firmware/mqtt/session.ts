@@ -16,7 +16,7 @@ import { ConnectOptions, connectSize, writeConnect, writePublishHead, publishSiz
 import { decodePacket } from "./decode";
 import { createFrameReader } from "./frame-reader";
 import { createPacket, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP } from "./packet";
-import { SessionOptions, SessionEvents, Session } from "./session-api";
+import { SessionOptions, SessionEvents, Session, MESSAGE_ACK, MESSAGE_PAUSE } from "./session-api";
 
 /** Session states, as in Session.state. */
 export const SESSION_DOWN = 0;
@@ -180,10 +180,12 @@ export function createSession(events: SessionEvents, options?: SessionOptions): 
       resend(true);
       events.connack(0, p.present);
     } else if (type == PUBLISH) {
-      if (oversize && events.oversized) events.oversized(p.topic, p.qos, id, oversize);
-      if ((oversize || events.message(p.topic, p.payload, p.qos, p.dup, id)) && p.qos && st == SESSION_UP) out(small, writePuback(small, 0, id));
+      // MESSAGE_* bits; a skipped one is acknowledged unread (oversized exists when the reader
+      // reports sizes).
+      const r = oversize ? (events.oversized!(p.topic, p.qos, id, oversize) as number) | MESSAGE_ACK : +events.message(p.topic, p.payload, p.qos, p.dup, id);
+      if ((r & MESSAGE_ACK) && p.qos && st == SESSION_UP) out(small, writePuback(small, 0, id));
       // The receiver's queue is full: stop after this packet until it has been drained.
-      if (st == SESSION_UP && events.full && events.full()) return PAUSED;
+      if (st == SESSION_UP && (r & MESSAGE_PAUSE)) return PAUSED;
     } else if (type != PINGRESP) {
       // PUBACK, SUBACK or UNSUBACK of something in the window; a late duplicate is ignored.
       // (PINGRESP needs nothing: any input already cleared the ping.)

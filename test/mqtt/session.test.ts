@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createSession, SESSION_DOWN, SESSION_CONNECTING, SESSION_UP } from "../../firmware/mqtt/session";
-import { Session, SessionOptions } from "../../firmware/mqtt/session-api";
+import { Session, SessionOptions, MESSAGE_ACK, MESSAGE_PAUSE } from "../../firmware/mqtt/session-api";
 import { ConnectOptions, connectSize, writeConnect } from "../../firmware/mqtt/encode";
 import {
   OK, PAUSED, NO_MATCH, ERR_BAD_ARGUMENT, ERR_FULL, ERR_NO_SPACE, ERR_NOT_CONNECTED, ERR_CONNACK_TIMEOUT, ERR_LINK_DEAD,
@@ -23,7 +23,7 @@ interface Harness {
   /** Called inside message() and closed(), for re-entrancy tests. */
   onMessage?: () => void;
   onClosed?: () => void;
-  /** What full() answers after each inbound PUBLISH (the receiver's queue); false when absent. */
+  /** Whether the receiver's queue is full after each inbound PUBLISH (MESSAGE_PAUSE); false when absent. */
   full?: () => boolean;
   /** Parses everything sent since the last call (mqtt-packet). */
   sent(): Record<string, unknown>[];
@@ -68,13 +68,13 @@ function harness(options?: SessionOptions): Harness {
       message: (topic, payload, qos, dup, id) => {
         h.log.push(`message ${topic} ${Buffer.from(payload).toString("latin1")} q${qos}${dup ? " dup" : ""} #${id}`);
         if (h.onMessage) h.onMessage();
-        return h.accept;
+        return (h.accept ? MESSAGE_ACK : 0) | (h.full && h.full() ? MESSAGE_PAUSE : 0);
       },
       oversized: (topic, qos, id, size) => {
         h.log.push(`oversized ${topic} q${qos} #${id} ${size}`);
         if (h.onMessage) h.onMessage();
+        return h.full && h.full() ? MESSAGE_PAUSE : 0;
       },
-      full: () => (h.full ? h.full() : false),
       puback: (id) => h.log.push(`puback ${id}`),
       suback: (id, granted) => h.log.push(`suback ${id} ${Array.from(granted).join(",")}`),
       unsuback: (id) => h.log.push(`unsuback ${id}`),
