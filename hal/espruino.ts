@@ -306,7 +306,7 @@ export function createEspruinoHal(options: EspruinoHalOptions): EspruinoHal {
       },
     },
     system: {
-      // Espruino's own functions, not wrappers: a native function costs one JsVar, ours four.
+      // Espruino's own functions, not wrappers: a native function value costs about 2 JsVars, a wrapper 5.
       reboot: E.reboot,
       memory: function (collect?: boolean): MemoryFigures {
         const m = process.memory(collect === true);
